@@ -1,0 +1,170 @@
+"""The one frozen configuration of an experiment: cache key, URL, CLI input and export record.
+
+An experiment is a data set, a seed and 1..n runs. Each run names its whole network and its
+training settings; runs that share architecture, batch size and epochs train together in lockstep.
+Every field is validated once, here, with a message that names the field and the value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from nnviz.data import GENERATORS
+from nnviz.network import ACTIVATIONS, INITS
+from nnviz.optim import OPTIMIZERS
+
+DATASETS = tuple(GENERATORS)
+
+MAX_HIDDEN_LAYERS = 6
+MAX_UNITS = 64
+MAX_SAMPLES = 5000
+MAX_EPOCHS = 200_000
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
+def _finite(name: str, value: float) -> None:
+    _check(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+        f"{name} must be a finite number, got {value!r}",
+    )
+
+
+def _whole(name: str, value: int, low: int, high: int) -> None:
+    _check(
+        isinstance(value, int) and not isinstance(value, bool),
+        f"{name} must be a whole number, got {value!r}",
+    )
+    _check(low <= value <= high, f"{name} must be in [{low}, {high}], got {value}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which points to learn from. ``name`` is a generator, or "csv" for a user's file."""
+
+    name: str = "moons"  # moons: the classic two interleaved half circles
+    samples: int = 300  # train + test points together
+    noise: float = 0.2  # standard deviation of the Gaussian jitter
+    test_fraction: float = 0.25  # share of samples held out for the test curves; 0 = no test set
+    source: str = (
+        ""  # for csv: a name and content digest of the file(s), so the key changes with them
+    )
+
+    def __post_init__(self) -> None:
+        _check(
+            self.name in DATASETS + ("csv",),
+            f"dataset must be one of {', '.join(DATASETS)} or csv, got {self.name!r}",
+        )
+        _whole("samples", self.samples, 20, MAX_SAMPLES)
+        _finite("noise", self.noise)
+        _check(0 <= self.noise <= 2, f"noise must be in [0, 2], got {self.noise}")
+        _finite("test_fraction", self.test_fraction)
+        _check(
+            0 <= self.test_fraction <= 0.9,
+            f"test_fraction must be in [0, 0.9], got {self.test_fraction}",
+        )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One network and how it is trained. Defaults are DESIGN.md's."""
+
+    hidden: tuple[int, ...] = (5, 2)  # widths of the hidden layers; () = logistic regression
+    activation: str = "relu"  # g of the hidden layers; the output is always a sigmoid
+    init: str = "he"  # zeros | random (×10) | xavier | he
+    optimizer: str = "adam"  # gd | momentum | rmsprop | adam
+    lr: float = 0.01  # α
+    beta1: float = 0.9  # β₁: momentum's (and Adam's first moment's) decay
+    beta2: float = 0.999  # β₂: RMSprop's (and Adam's second moment's) decay
+    epsilon: float = 1e-8  # ε: keeps √s + ε away from zero
+    lambd: float = 0.0  # λ: L2 strength, cost term λ/(2m)·Σ‖W‖²
+    keep_prob: float = 1.0  # inverted dropout on hidden layers; 1 = off
+    batch_size: int = 64  # mini-batch size; 0 = full batch
+    epochs: int = 1000  # full passes over the training set
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        _check(
+            len(self.hidden) <= MAX_HIDDEN_LAYERS,
+            f"hidden may have at most {MAX_HIDDEN_LAYERS} layers, got {len(self.hidden)}",
+        )
+        for width in self.hidden:
+            _whole("hidden layer width", width, 1, MAX_UNITS)
+        _check(
+            self.activation in ACTIVATIONS,
+            f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}",
+        )
+        _check(self.init in INITS, f"init must be one of {', '.join(INITS)}, got {self.init!r}")
+        _check(
+            self.optimizer in OPTIMIZERS,
+            f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}",
+        )
+        for name in ("lr", "beta1", "beta2", "epsilon", "lambd", "keep_prob"):
+            _finite(name, getattr(self, name))
+        _check(0 < self.lr <= 100, f"lr must be in (0, 100], got {self.lr}")
+        _check(0 <= self.beta1 < 1, f"beta1 must be in [0, 1), got {self.beta1}")
+        _check(0 <= self.beta2 < 1, f"beta2 must be in [0, 1), got {self.beta2}")
+        _check(0 < self.epsilon <= 1, f"epsilon must be in (0, 1], got {self.epsilon}")
+        _check(0 <= self.lambd <= 1000, f"lambd must be in [0, 1000], got {self.lambd}")
+        _check(0 < self.keep_prob <= 1, f"keep_prob must be in (0, 1], got {self.keep_prob}")
+        _whole("batch_size", self.batch_size, 0, 100_000)
+        _whole("epochs", self.epochs, 0, MAX_EPOCHS)
+
+    @property
+    def layer_dims(self) -> tuple[int, ...]:
+        """n[0] = 2 inputs, the hidden widths, n[L] = 1 output."""
+        return (2, *self.hidden, 1)
+
+    @property
+    def group_key(self) -> tuple:
+        """Runs with equal keys train together in lockstep."""
+        return (self.hidden, self.activation, self.batch_size, self.epochs)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Data, one seed for everything random, and the runs to compare."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    runs: tuple[RunConfig, ...] = (RunConfig(),)
+    seed: int = 0  # data, initial weights, batch order and dropout masks all derive from it
+    log_every: int = 0  # record the history every k epochs; 0 = automatic (about 500 points)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "runs", tuple(self.runs))
+        _check(len(self.runs) >= 1, "an experiment needs at least one run")
+        _whole("seed", self.seed, 0, 2**31 - 2)
+        _whole("log_every", self.log_every, 0, MAX_EPOCHS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (lists for tuples)."""
+        out = asdict(self)
+        for run in out["runs"]:
+            run["hidden"] = list(run["hidden"])
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Experiment:
+        """Inverse of to_dict; unknown keys raise ValueError naming them."""
+        _known(DataConfig, d.get("data", {}))
+        for run in d.get("runs", []):
+            _known(RunConfig, run)
+        _known(cls, d)
+        data = DataConfig(**d.get("data", {}))
+        runs = tuple(RunConfig(**run) for run in d.get("runs", [{}]))
+        rest = {k: v for k, v in d.items() if k not in ("data", "runs")}
+        return cls(data=data, runs=runs, **rest)
+
+    def with_runs(self, *runs: RunConfig) -> Experiment:
+        return replace(self, runs=tuple(runs))
+
+
+def _known(cls: type, d: dict[str, Any]) -> None:
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(d) - names)
+    _check(not unknown, f"unknown {cls.__name__} field(s): {', '.join(unknown)}")

@@ -1,0 +1,189 @@
+"""Two-dimensional toy data sets, and a user's own points from CSV.
+
+Every set is returned in the course's shapes: X (2, m), one example per column, and Y (1, m) of 0/1.
+The training points are drawn with ``random_state = seed`` and the test points independently with
+``random_state = seed + 1``; so circles(400 samples, test 0.25, noise 0.05, seed 1) is exactly the
+course's make_circles(300, random_state=1) / make_circles(100, random_state=2), and
+moons(300, noise 0.2, test 0, seed 3) is the optimization lesson's make_moons(300, random_state=3).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import datasets as skd
+
+MIN_POINTS = 4  # a CSV needs at least this many rows, with both labels present
+MAX_POINTS = 20_000
+MAX_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Dataset:
+    X_train: np.ndarray  # (2, m)
+    Y_train: np.ndarray  # (1, m)
+    X_test: np.ndarray  # (2, m_test); m_test may be 0
+    Y_test: np.ndarray  # (1, m_test)
+
+    @property
+    def has_test(self) -> bool:
+        return self.X_test.shape[1] > 0
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """x1 and x2 ranges of all points, padded by 10%: the frame of every boundary plot."""
+        X = np.hstack([self.X_train, self.X_test])
+        lo, hi = X.min(axis=1), X.max(axis=1)
+        pad = 0.1 * np.maximum(hi - lo, 1e-9)
+        return (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+
+
+def _moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return skd.make_moons(n, noise=noise, random_state=seed)
+
+
+def _circles(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return skd.make_circles(n, noise=noise, random_state=seed)  # factor 0.8, as the course
+
+
+def _blobs(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    centers = [[-1.0, -1.0], [1.0, 1.0]]
+    return skd.make_blobs(n, centers=centers, cluster_std=0.3 + 2 * noise, random_state=seed)
+
+
+def _xor(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform points in [-1, 1]²; label 1 where x1·x2 > 0, then Gaussian jitter."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, (n, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+def _spiral(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved arms turning 1.5 times around the origin."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    r = rng.uniform(0.05, 1.0, n)
+    angle = 3 * np.pi * r + np.pi * y
+    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
+    return X + 0.5 * noise * rng.standard_normal((n, 2)), y
+
+
+GENERATORS: dict[str, Callable[[int, float, int], tuple[np.ndarray, np.ndarray]]] = {
+    "moons": _moons,
+    "circles": _circles,
+    "blobs": _blobs,
+    "xor": _xor,
+    "spiral": _spiral,
+}
+
+
+def _course_shape(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.ascontiguousarray(X.T, dtype=float), np.asarray(y, dtype=float).reshape(1, -1)
+
+
+def split_counts(samples: int, test_fraction: float) -> tuple[int, int]:
+    n_test = int(round(samples * test_fraction))
+    return samples - n_test, n_test
+
+
+def generate(name: str, samples: int, noise: float, test_fraction: float, seed: int) -> Dataset:
+    """A generated data set: train drawn with seed, test with seed + 1."""
+    make = GENERATORS[name]
+    n_train, n_test = split_counts(samples, test_fraction)
+    X, Y = _course_shape(*make(n_train, noise, seed))
+    if n_test:
+        Xt, Yt = _course_shape(*make(n_test, noise, seed + 1))
+    else:
+        Xt, Yt = np.zeros((2, 0)), np.zeros((1, 0))
+    return Dataset(X, Y, Xt, Yt)
+
+
+# --- a user's CSV ---------------------------------------------------------------------------------
+
+
+class DataError(ValueError):
+    """A user's data file is unusable; the message says why, in one line."""
+
+
+def parse_csv(content: bytes | str, name: str = "CSV") -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``x1,x2,label`` under that exact header -> X (2, m), Y (1, m). Raises DataError."""
+    if isinstance(content, bytes):
+        if len(content) > MAX_BYTES:
+            raise DataError(f"{name} is {len(content):,} bytes; the limit is {MAX_BYTES:,}")
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DataError(f"{name} is not UTF-8 text") from None
+    rows = [r for r in csv.reader(io.StringIO(content)) if any(c.strip() for c in r)]
+    if not rows:
+        raise DataError(f"{name} is empty; expected a header x1,x2,label and rows of numbers")
+    header = [c.strip().lower() for c in rows[0]]
+    if header != ["x1", "x2", "label"]:
+        raise DataError(f"{name} header must be x1,x2,label, got {','.join(rows[0])!r}")
+    body = rows[1:]
+    if not MIN_POINTS <= len(body) <= MAX_POINTS:
+        raise DataError(f"{name} needs {MIN_POINTS} to {MAX_POINTS:,} rows, got {len(body):,}")
+    X = np.empty((len(body), 2))
+    y = np.empty(len(body))
+    for i, row in enumerate(body, start=2):
+        X[i - 2, :], y[i - 2] = _parse_row(row, i, name)
+    if len(set(y)) < 2:
+        raise DataError(f"{name} has only label {int(y[0])}; both 0 and 1 are needed")
+    return _course_shape(X, y)
+
+
+def _parse_row(row: list[str], line: int, name: str) -> tuple[list[float], float]:
+    if len(row) != 3:
+        raise DataError(f"{name} line {line}: expected 3 values, got {len(row)}")
+    values = []
+    for cell in row:
+        try:
+            values.append(float(cell))
+        except ValueError:
+            raise DataError(f"{name} line {line}: {cell.strip()!r} is not a number") from None
+    if not np.all(np.isfinite(values)):
+        raise DataError(f"{name} line {line}: values must be finite, got {','.join(row)}")
+    if values[2] not in (0.0, 1.0):
+        raise DataError(f"{name} line {line}: label must be 0 or 1, got {row[2].strip()}")
+    return values[:2], values[2]
+
+
+def from_csv(
+    content: bytes | str,
+    test_fraction: float = 0.0,
+    seed: int = 0,
+    test_content: bytes | str | None = None,
+) -> Dataset:
+    """A user's data: a separate test file, or a random held-out share of the one file."""
+    X, Y = parse_csv(content, "data file")
+    if test_content is not None:
+        Xt, Yt = parse_csv(test_content, "test file")
+        return Dataset(X, Y, Xt, Yt)
+    m = X.shape[1]
+    n_train, n_test = split_counts(m, test_fraction)
+    if n_test and n_train < MIN_POINTS:
+        raise DataError(f"test share {test_fraction} leaves {n_train} training points")
+    order = np.random.default_rng(seed).permutation(m)
+    train, test = order[:n_train], order[n_train:]
+    return Dataset(X[:, train], Y[:, train], X[:, test], Y[:, test])
+
+
+def digest(*contents: bytes | str | None) -> str:
+    """A short content hash, so a config naming a file changes when the file does."""
+    h = hashlib.sha256()
+    for c in contents:
+        h.update(b"\0" if c is None else (c.encode() if isinstance(c, str) else c))
+    return h.hexdigest()[:12]
+
+
+def to_csv(X: np.ndarray, Y: np.ndarray) -> str:
+    """The inverse of parse_csv."""
+    lines = ["x1,x2,label"]
+    lines += [f"{a!r},{b!r},{int(c)}" for a, b, c in zip(X[0], X[1], Y[0])]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,324 @@
+"""Training: several runs advance together, one batched computation per mini-batch step.
+
+Runs that share data, architecture, batch size and epochs form a group. The group keeps every
+run's parameters as one row of an (R, P) buffer; one forward pass, one backward pass and one update
+per optimizer advance all of them. Each run still has its own initialization, optimizer, α, β₁, β₂,
+ε, λ and keep_prob, and gets exactly the numbers it gets when trained alone (tests check this).
+
+Randomness: a run's streams depend only on the experiment seed and their purpose — initial weights
+from ``[seed, 1]``, the batch order from ``[seed, 2]``, the dropout masks from ``[seed, 3]``. So
+runs that differ in one setting start from the same draws and see the same batches in the same
+order: a fair comparison. It also lets a group draw the shared permutation and the uniform numbers
+behind the dropout masks once per step for all its runs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import expit
+
+from nnviz.config import Experiment, RunConfig
+from nnviz.data import Dataset, from_csv, generate
+from nnviz.network import (
+    ACTIVATIONS,
+    Layout,
+    backward,
+    cross_entropy,
+    forward,
+    initial_params,
+    l2_term,
+)
+from nnviz.optim import OPTIMIZERS, Hyper
+
+INIT_STREAM, SHUFFLE_STREAM, DROPOUT_STREAM = 1, 2, 3
+AUTO_RECORDS = 500  # about this many history points when log_every is automatic
+MAX_SNAPSHOTS = 60  # parameter snapshots kept for the replay
+
+
+def stream(seed: int, purpose: int) -> np.random.Generator:
+    return np.random.default_rng([seed, purpose])
+
+
+@dataclass
+class History:
+    """What one run did. Lists are aligned with ``epochs``; epoch 0 is before any update."""
+
+    config: RunConfig
+    layout: Layout
+    epochs: np.ndarray
+    train_cost: np.ndarray  # J: cross-entropy + L2 term, whole training set, no dropout
+    test_cost: np.ndarray  # cross-entropy only; empty without a test set
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    diverged_at: int | None
+    seconds: float  # wall time of the lockstep group this run trained in
+    theta: np.ndarray  # final parameters (the last finite ones for a diverged run)
+    snapshot_epochs: np.ndarray = field(repr=False)
+    snapshots: np.ndarray = field(repr=False)  # (S, P): parameters at snapshot_epochs
+
+    @property
+    def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Final [(W1, b1), ..., (WL, bL)] in the course's shapes."""
+        return self.layout.to_list(self.theta)
+
+    @property
+    def final(self) -> dict[str, float | None]:
+        def last(a: np.ndarray) -> float | None:
+            return float(a[-1]) if len(a) else None
+
+        return {
+            "train_cost": last(self.train_cost),
+            "test_cost": last(self.test_cost),
+            "train_accuracy": last(self.train_accuracy),
+            "test_accuracy": last(self.test_accuracy),
+        }
+
+    @property
+    def weight_norm(self) -> float:
+        """Σ_l ‖W[l]‖²_F of the final weights."""
+        return float(l2_term(self.theta[None, :], self.layout.weight_mask)[0])
+
+
+def record_epochs(epochs: int, log_every: int) -> np.ndarray:
+    """0, k, 2k, ... and always the last epoch."""
+    k = log_every or max(1, math.ceil(epochs / AUTO_RECORDS))
+    return np.unique(np.append(np.arange(0, epochs + 1, k), epochs))
+
+
+def train(
+    data: Dataset,
+    runs: Sequence[RunConfig],
+    seed: int,
+    log_every: int = 0,
+    initial: Sequence[np.ndarray | None] | None = None,
+) -> list[History]:
+    """Train every run; runs with equal ``group_key`` in lockstep. Results in the order given.
+
+    ``initial`` optionally gives a run's starting parameters (a flat vector in Layout order),
+    overriding its init scheme. Never raises for a diverging run: it is marked and stopped.
+    """
+    initial = list(initial) if initial is not None else [None] * len(runs)
+    groups: dict[tuple, list[int]] = {}
+    for i, run in enumerate(runs):
+        groups.setdefault(run.group_key, []).append(i)
+    results: list[History | None] = [None] * len(runs)
+    for members in groups.values():
+        histories = _Group(data, [runs[i] for i in members], seed, log_every).run(
+            [initial[i] for i in members]
+        )
+        for i, h in zip(members, histories):
+            results[i] = h
+    return results  # type: ignore[return-value]
+
+
+def load_data(exp: Experiment) -> Dataset:
+    """The data an experiment names (generated; a csv experiment must be given its Dataset)."""
+    d = exp.data
+    if d.name == "csv":
+        raise ValueError("a csv experiment needs its Dataset: use nnviz.from_csv")
+    return generate(d.name, d.samples, d.noise, d.test_fraction, exp.seed)
+
+
+def run_experiment(exp: Experiment, data: Dataset | None = None) -> list[History]:
+    """Train all runs of an experiment on its data (or on ``data``, for a user's CSV)."""
+    return train(data if data is not None else load_data(exp), exp.runs, exp.seed, exp.log_every)
+
+
+__all__ = ["History", "train", "run_experiment", "load_data", "from_csv", "record_epochs"]
+
+
+class _Group:
+    """Runs of one architecture, batch size and epoch count, trained as one batched network."""
+
+    def __init__(self, data: Dataset, runs: list[RunConfig], seed: int, log_every: int):
+        first = runs[0]
+        self.data, self.seed = data, seed
+        self.act = ACTIVATIONS[first.activation]
+        self.layout = Layout(first.layer_dims)
+        self.epochs = first.epochs
+        m = data.X_train.shape[1]
+        self.batch = m if first.batch_size in (0,) or first.batch_size >= m else first.batch_size
+        # rows sorted by optimizer, so each optimizer updates one contiguous block of rows
+        names = list(OPTIMIZERS)
+        self.order = sorted(range(len(runs)), key=lambda i: names.index(runs[i].optimizer))
+        self.runs = [runs[i] for i in self.order]
+        self.records = record_epochs(self.epochs, log_every)
+        stride = math.ceil(len(self.records) / MAX_SNAPSHOTS)
+        self.snap_at = set(self.records[::stride].tolist()) | {int(self.records[-1])}
+
+    def _column(self, name: str) -> np.ndarray:
+        return np.array([getattr(r, name) for r in self.runs], dtype=float)[:, None]
+
+    def _blocks(self, theta: np.ndarray, grad: np.ndarray) -> list[tuple]:
+        """(update rule, θ rows, gradient rows, state, hyperparameters) per optimizer present."""
+        blocks, start = [], 0
+        for name, opt in OPTIMIZERS.items():
+            n = sum(r.optimizer == name for r in self.runs)
+            if n:
+                rows = slice(start, start + n)
+                h = Hyper(*(_compact(self._column(k)[rows]) for k in Hyper.__annotations__))
+                blocks.append((opt.update, theta[rows], grad[rows], opt.init(theta[rows]), h))
+                start += n
+        return blocks
+
+    def run(self, initial: list[np.ndarray | None]) -> list[History]:
+        start = time.perf_counter()
+        theta = np.stack(
+            [
+                initial[i]
+                if initial[i] is not None
+                else initial_params(self.layout.dims, self.runs[k].init, stream(self.seed, 1))
+                for k, i in enumerate(self.order)
+            ]
+        ).astype(float)
+        with np.errstate(all="ignore"):  # overflow is detected and reported, never warned
+            rec = self._loop(theta)
+        seconds = time.perf_counter() - start
+        out = [self._history(k, rec, seconds) for k in range(len(self.runs))]
+        return [out[self.order.index(i)] for i in range(len(self.runs))]
+
+    def _loop(self, theta: np.ndarray) -> dict:
+        R, (X, Y) = len(self.runs), (self.data.X_train, self.data.Y_train)
+        m = X.shape[1]
+        grad = np.zeros_like(theta)
+        layers, grad_layers = self.layout.views(theta), self.layout.views(grad)
+        blocks = self._blocks(theta, grad)
+        wmask = self.layout.weight_mask
+        lambd = self._column("lambd")
+        use_l2 = bool(np.any(lambd > 0))
+        keep = self._column("keep_prob")[:, :, None]  # (R, 1, 1)
+        use_dropout = bool(np.any(keep < 1))
+        shuffle, dropout = stream(self.seed, SHUFFLE_STREAM), stream(self.seed, DROPOUT_STREAM)
+        rec = _Recorder(self, R)
+        alive = np.ones(R, dtype=bool)
+        rec.record(0, theta, alive)
+        full = self.batch >= m
+        t = 0
+        for epoch in range(1, self.epochs + 1):
+            Xp, Yp = (X, Y) if full else _permuted(X, Y, shuffle.permutation(m))
+            for k in range(0, m, self.batch):
+                Xb, Yb = (
+                    (Xp, Yp) if full else (Xp[:, k : k + self.batch], Yp[:, k : k + self.batch])
+                )
+                t += 1
+                masks = self._masks(dropout, keep, Xb.shape[1]) if use_dropout else None
+                # forward -> backward -> L2 gradient -> update, for all R runs at once
+                Zs, As = forward(layers, Xb, self.act, masks)
+                backward(layers, Zs, As, Yb, self.act, grad_layers, masks)
+                if use_l2:
+                    grad += (lambd / Xb.shape[1]) * (theta * wmask)
+                for update, theta_rows, grad_rows, state, h in blocks:
+                    theta_rows -= update(grad_rows, state, t, h)
+            # record, and stop the runs whose parameters are no longer finite
+            newly_bad = alive & ~np.isfinite(theta).all(axis=1)
+            if newly_bad.any():
+                rec.diverge(epoch, newly_bad)
+                alive &= ~newly_bad
+                theta[newly_bad] = 0.0  # keeps NaN out of later arithmetic; never reported
+            if epoch in rec.wanted:
+                rec.record(epoch, theta, alive)
+            if not alive.any():
+                break
+        return rec.result()
+
+    def _masks(self, rng: np.random.Generator, keep: np.ndarray, B: int) -> list[np.ndarray]:
+        """Inverted dropout: D/keep_prob per hidden layer, one uniform draw shared by all runs."""
+        return [
+            (rng.random((n, B)) < keep) / keep for n in self.layout.dims[1:-1]
+        ]  # runs with keep_prob 1 get exact ones
+
+    def _history(self, k: int, rec: dict, seconds: float) -> History:
+        n = rec["count"][k]
+        snaps = [(e, s[k]) for e, s in rec["snapshots"] if e <= rec["last_epoch"][k]]
+        return History(
+            config=self.runs[k],
+            layout=self.layout,
+            epochs=rec["epochs"][:n].copy(),
+            train_cost=rec["train_cost"][k, :n].copy(),
+            test_cost=rec["test_cost"][k, :n].copy() if self.data.has_test else np.zeros(0),
+            train_accuracy=rec["train_accuracy"][k, :n].copy(),
+            test_accuracy=rec["test_accuracy"][k, :n].copy() if self.data.has_test else np.zeros(0),
+            diverged_at=rec["diverged_at"][k],
+            seconds=seconds,
+            theta=rec["last_theta"][k].copy(),
+            snapshot_epochs=np.array([e for e, _ in snaps], dtype=int),
+            snapshots=np.array([s for _, s in snaps]).reshape(len(snaps), -1),
+        )
+
+
+def _compact(column: np.ndarray) -> float | np.ndarray:
+    """A plain float when every run of the block shares the value: cheaper in the hot loop."""
+    return float(column[0, 0]) if np.all(column == column[0, 0]) else column
+
+
+def _permuted(X: np.ndarray, Y: np.ndarray, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return X[:, perm], Y[:, perm]
+
+
+class _Recorder:
+    """Evaluates J, test cross-entropy and accuracies of all runs at the recorded epochs."""
+
+    def __init__(self, group: _Group, R: int):
+        self.g, self.R = group, R
+        self.wanted = set(group.records.tolist())
+        n = len(group.records)
+        self.arrays = {k: np.full((R, n), np.nan) for k in _METRICS}
+        self.count = np.zeros(R, dtype=int)
+        self.epochs: list[int] = []
+        self.diverged_at: list[int | None] = [None] * R
+        self.last_epoch = [0] * R
+        self.last_theta = np.zeros((R, group.layout.size))
+        self.snapshots: list[tuple[int, np.ndarray]] = []
+
+    def _evaluate(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray):
+        Zs, _As = forward(self.g.layout.views(theta), X, self.g.act)
+        Z = Zs[-1]
+        accuracy = np.add.reduce((expit(Z) > 0.5) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
+        return cross_entropy(Z, Y), accuracy
+
+    def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray) -> None:
+        d = self.g.data
+        m = d.X_train.shape[1]
+        ce, acc = self._evaluate(theta, d.X_train, d.Y_train)
+        lambd = np.array([r.lambd for r in self.g.runs])
+        J = ce + lambd / (2 * m) * l2_term(theta, self.g.layout.weight_mask)
+        test_ce, test_acc = (
+            self._evaluate(theta, d.X_test, d.Y_test) if d.has_test else (ce * 0, ce * 0)
+        )
+        bad = alive & ~(np.isfinite(J) & np.isfinite(test_ce))
+        if bad.any():
+            self.diverge(epoch, bad)
+            alive &= ~bad
+        col = len(self.epochs)
+        self.epochs.append(epoch)
+        for name, values in zip(_METRICS, (J, test_ce, acc, test_acc)):
+            self.arrays[name][alive, col] = values[alive]
+        self.count[alive] = col + 1
+        self.last_theta[alive] = theta[alive]
+        for r in np.flatnonzero(alive):
+            self.last_epoch[r] = epoch
+        if epoch in self.g.snap_at:
+            self.snapshots.append((epoch, theta.copy()))
+
+    def diverge(self, epoch: int, which: np.ndarray) -> None:
+        for r in np.flatnonzero(which):
+            self.diverged_at[r] = epoch
+
+    def result(self) -> dict:
+        return {
+            **self.arrays,
+            "epochs": np.array(self.epochs, dtype=int),
+            "count": self.count,
+            "diverged_at": self.diverged_at,
+            "last_epoch": self.last_epoch,
+            "last_theta": self.last_theta,
+            "snapshots": self.snapshots,
+        }
+
+
+_METRICS = ("train_cost", "test_cost", "train_accuracy", "test_accuracy")
