@@ -120,22 +120,32 @@ def parse_csv(content: bytes | str, name: str = "CSV") -> tuple[np.ndarray, np.n
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise DataError(f"{name} is not UTF-8 text") from None
-    rows = [r for r in csv.reader(io.StringIO(content)) if any(c.strip() for c in r)]
+    rows = _numbered_rows(content)
     if not rows:
         raise DataError(f"{name} is empty; expected a header x1,x2,label and rows of numbers")
-    header = [c.strip().lower() for c in rows[0]]
+    header = [c.strip().lower() for c in rows[0][1]]
     if header != ["x1", "x2", "label"]:
-        raise DataError(f"{name} header must be x1,x2,label, got {','.join(rows[0])!r}")
+        raise DataError(f"{name} header must be x1,x2,label, got {','.join(rows[0][1])!r}")
     body = rows[1:]
     if not MIN_POINTS <= len(body) <= MAX_POINTS:
         raise DataError(f"{name} needs {MIN_POINTS} to {MAX_POINTS:,} rows, got {len(body):,}")
     X = np.empty((len(body), 2))
     y = np.empty(len(body))
-    for i, row in enumerate(body, start=2):
-        X[i - 2, :], y[i - 2] = _parse_row(row, i, name)
+    for i, (line, row) in enumerate(body):
+        X[i, :], y[i] = _parse_row(row, line, name)
     if len(set(y)) < 2:
         raise DataError(f"{name} has only label {int(y[0])}; both 0 and 1 are needed")
     return _course_shape(X, y)
+
+
+def _numbered_rows(content: str) -> list[tuple[int, list[str]]]:
+    """(first line number, cells) of every non-blank row, as a text editor numbers lines."""
+    reader, rows, start = csv.reader(io.StringIO(content)), [], 1
+    for row in reader:
+        if any(c.strip() for c in row):
+            rows.append((start, row))
+        start = reader.line_num + 1
+    return rows
 
 
 def _parse_row(row: list[str], line: int, name: str) -> tuple[list[float], float]:
@@ -148,7 +158,7 @@ def _parse_row(row: list[str], line: int, name: str) -> tuple[list[float], float
         except ValueError:
             raise DataError(f"{name} line {line}: {cell.strip()!r} is not a number") from None
     if not np.all(np.isfinite(values)):
-        raise DataError(f"{name} line {line}: values must be finite, got {','.join(row)}")
+        raise DataError(f"{name} line {line}: values must be finite, got {row!r}")
     if values[2] not in (0.0, 1.0):
         raise DataError(f"{name} line {line}: label must be 0 or 1, got {row[2].strip()}")
     return values[:2], values[2]
@@ -185,5 +195,6 @@ def digest(*contents: bytes | str | None) -> str:
 def to_csv(X: np.ndarray, Y: np.ndarray) -> str:
     """The inverse of parse_csv."""
     lines = ["x1,x2,label"]
-    lines += [f"{a!r},{b!r},{int(c)}" for a, b, c in zip(X[0], X[1], Y[0])]
+    # tolist(): Python floats, whose repr round-trips (a NumPy 2 scalar's repr is "np.float64(..)")
+    lines += [f"{a!r},{b!r},{int(c)}" for a, b, c in zip(X[0].tolist(), X[1].tolist(), Y[0])]
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -88,7 +89,7 @@ class Layout:
 
     dims: tuple[int, ...]
 
-    @property
+    @cached_property
     def slices(self) -> list[tuple[slice, slice]]:
         out, start = [], 0
         for n_prev, n in zip(self.dims[:-1], self.dims[1:]):
@@ -98,11 +99,11 @@ class Layout:
             start = b.stop
         return out
 
-    @property
+    @cached_property
     def size(self) -> int:
         return sum(n * (n_prev + 1) for n_prev, n in zip(self.dims[:-1], self.dims[1:]))
 
-    @property
+    @cached_property
     def weight_mask(self) -> np.ndarray:
         """1 on weights, 0 on biases: L2 penalises weights only."""
         mask = np.zeros(self.size)
