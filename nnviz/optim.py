@@ -77,8 +77,10 @@ def adam_update(g: np.ndarray, state: tuple, t: int, h: Hyper) -> np.ndarray:
     v += (1 - h.beta1) * g
     s *= h.beta2
     s += (1 - h.beta2) * (g * g)
-    step = v * (h.lr / (1 - h.beta1**t))  # α v̂
-    step /= np.sqrt(s / (1 - h.beta2**t)) + h.epsilon  # ÷ (√ŝ + ε)
+    # np.power, not **: Python's float power and NumPy's array power may differ in the last bit,
+    # and a run must get the same numbers alone (float β) as in lockstep ((R, 1) array of β).
+    step = v * (h.lr / (1 - np.power(h.beta1, t)))  # α v̂
+    step /= np.sqrt(s / (1 - np.power(h.beta2, t))) + h.epsilon  # ÷ (√ŝ + ε)
     return step
 
 

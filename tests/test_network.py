@@ -1,0 +1,247 @@
+"""Forward, cost and backward of nnviz.network against independent oracles.
+
+The oracle for every gradient is a central finite difference of a cost written here from
+DESIGN.md section 2 in plain NumPy (the course's loop over layers), not nnviz's own forward pass.
+"""
+
+import math
+import warnings
+from decimal import Decimal, localcontext
+
+import numpy as np
+import pytest
+
+from nnviz.data import generate
+from nnviz.network import (
+    ACTIVATIONS,
+    Layout,
+    backward,
+    cross_entropy,
+    forward,
+    initial_params,
+    l2_term,
+    predict_proba,
+)
+
+REFERENCE_G = {
+    "relu": lambda Z: np.where(Z > 0, Z, 0.0),
+    "tanh": lambda Z: (np.exp(Z) - np.exp(-Z)) / (np.exp(Z) + np.exp(-Z)),
+    "sigmoid": lambda Z: 1.0 / (1.0 + np.exp(-Z)),
+}
+DIMS = (2, 4, 3, 1)
+
+
+def reference_forward(params, X, activation, masks=None):
+    """The course's forward pass, one layer at a time: hidden Zs and the output logit."""
+    g = REFERENCE_G[activation]
+    A, Zs = X, []
+    for l, (W, b) in enumerate(params[:-1]):
+        Z = np.dot(W, A) + b
+        Zs.append(Z)
+        A = g(Z) if masks is None else g(Z) * masks[l]
+    W, b = params[-1]
+    return Zs, np.dot(W, A) + b
+
+
+def reference_cost(theta, layout, X, Y, activation, lambd=0.0, masks=None):
+    """J = -(1/m) Σ [y log a + (1-y) log(1-a)] + λ/(2m) Σ‖W‖², a = σ(z); logits here are small."""
+    params = layout.to_list(theta)
+    _Zs, z = reference_forward(params, X, activation, masks)
+    a = 1.0 / (1.0 + np.exp(-z))
+    m = X.shape[1]
+    cross = -np.sum(Y * np.log(a) + (1 - Y) * np.log(1 - a)) / m
+    return cross + lambd / (2 * m) * sum(np.sum(W * W) for W, _b in params)
+
+
+def nnviz_gradient(theta, layout, X, Y, activation, lambd=0.0, masks=None):
+    """The trainer's way: backward into views, then the L2 term (λ/m)W on the flat buffer."""
+    act = ACTIVATIONS[activation]
+    grad = np.zeros((1, layout.size))
+    layers = layout.views(theta[None, :].copy())
+    Zs, As = forward(layers, X, act, masks)
+    backward(layers, Zs, As, Y, act, layout.views(grad), masks)
+    m = X.shape[1]
+    grad += (lambd / m) * theta * layout.weight_mask
+    return grad[0]
+
+
+def numerical_gradient(cost, theta, h=1e-5):
+    g = np.zeros_like(theta)
+    for i in range(theta.size):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += h
+        minus[i] -= h
+        g[i] = (cost(plus) - cost(minus)) / (2 * h)
+    return g
+
+
+def relative_error(a, b):
+    return np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b))
+
+
+def problem(seed: int, m: int = 20):
+    """Small data and parameters with nonzero biases, so every term of the gradient is exercised."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((2, m))
+    Y = (rng.random((1, m)) < 0.5).astype(float)
+    layout = Layout(DIMS)
+    theta = rng.standard_normal(layout.size) * 0.8
+    return X, Y, layout, theta
+
+
+def assert_away_from_relu_kinks(theta, layout, X, masks=None, margin=1e-3):
+    """Finite differences are only valid where no hidden Z crosses 0 within the step."""
+    Zs, _z = reference_forward(layout.to_list(theta), X, "relu", masks)
+    assert min(np.abs(Z).min() for Z in Zs) > margin
+
+
+# --- finite-difference gradient checks ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("lambd", [0.0, 0.7])
+def test_gradient_matches_finite_differences(activation, lambd):
+    X, Y, layout, theta = problem(seed=1)
+    if activation == "relu":
+        assert_away_from_relu_kinks(theta, layout, X)
+    got = nnviz_gradient(theta, layout, X, Y, activation, lambd)
+    want = numerical_gradient(lambda th: reference_cost(th, layout, X, Y, activation, lambd), theta)
+    assert relative_error(got, want) < 1e-7
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_dropout_gradient_matches_finite_differences_under_a_fixed_mask(activation):
+    X, Y, layout, theta = problem(seed=2)
+    keep_prob = 0.7
+    rng = np.random.default_rng(12)
+    # inverted dropout masks, already divided by keep_prob, shaped (R=1, n, m) like the trainer's
+    masks = [(rng.random((1, n, X.shape[1])) < keep_prob) / keep_prob for n in DIMS[1:-1]]
+    assert all(0 < (D == 0).mean() < 1 for D in masks)  # some units dropped, some kept
+    ref_masks = [D[0] for D in masks]
+    if activation == "relu":
+        assert_away_from_relu_kinks(theta, layout, X, ref_masks)
+    lambd = 0.3
+    got = nnviz_gradient(theta, layout, X, Y, activation, lambd, masks)
+    want = numerical_gradient(
+        lambda th: reference_cost(th, layout, X, Y, activation, lambd, ref_masks), theta
+    )
+    assert relative_error(got, want) < 1e-7
+
+
+def test_l2_penalises_weights_only():
+    X, Y, layout, theta = problem(seed=3)
+    lambd, m = 0.7, X.shape[1]
+    plain = nnviz_gradient(theta, layout, X, Y, "tanh", 0.0)
+    regular = nnviz_gradient(theta, layout, X, Y, "tanh", lambd)
+    for (w, b), (W, _b) in zip(layout.slices, layout.to_list(theta)):
+        assert np.array_equal(regular[b], plain[b])  # biases: no L2 gradient at all
+        np.testing.assert_allclose(regular[w] - plain[w], (lambd / m) * W.ravel(), rtol=1e-12)
+    # and the cost term: λ/(2m) Σ‖W‖², summed by hand over the weights only
+    penalty = sum(float(np.sum(W * W)) for W, _b in layout.to_list(theta))
+    assert l2_term(theta[None, :], layout.weight_mask)[0] == pytest.approx(penalty, rel=1e-14)
+
+
+# --- the cost -----------------------------------------------------------------------------------
+
+
+def test_cross_entropy_matches_the_reference_cost_for_moderate_logits():
+    X, Y, layout, theta = problem(seed=4)
+    Zs, _As = forward(layout.views(theta[None, :]), X, ACTIVATIONS["sigmoid"])
+    assert cross_entropy(Zs[-1], Y)[0] == pytest.approx(
+        reference_cost(theta, layout, X, Y, "sigmoid"), rel=1e-13
+    )
+
+
+def decimal_cross_entropy(z: np.ndarray, y: np.ndarray) -> float:
+    """-(1/m) Σ [y log σ(z) + (1-y) log(1-σ(z))] in 60-digit decimal arithmetic: ln(1+eᶻ) - y z."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        total = Decimal(0)
+        for zi, yi in zip(z.tolist(), y.tolist()):
+            Z = Decimal(zi)  # exact: every binary float is a finite decimal
+            total += (1 + Z.exp()).ln() - Decimal(yi) * Z
+        return float(total / len(z))
+
+
+def test_cost_is_finite_and_warning_free_for_large_random_init():
+    data = generate("circles", 400, 0.05, 0.25, seed=1)
+    layout = Layout((2, 10, 5, 1))
+    theta = initial_params(layout.dims, "random", np.random.default_rng(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any overflow / divide warning fails the test
+        Zs, As = forward(layout.views(theta[None, :]), data.X_train, ACTIVATIONS["relu"])
+        cost = cross_entropy(Zs[-1], data.Y_train)[0]
+    z = Zs[-1][0, 0]
+    assert np.abs(z).max() > 100  # the premise: logits far beyond where log(σ(z)) underflows
+    assert np.isfinite(cost) and cost > 10
+    assert cost == pytest.approx(decimal_cross_entropy(z, data.Y_train[0]), rel=1e-13)
+    assert np.isfinite(As[-1]).all()
+
+
+def test_cross_entropy_at_extreme_logits_by_hand():
+    # σ(±800) is 1 or 0 in float64; the cost from logits must still be exact:
+    # z=800, y=0: ln(1+e^800) = 800 + ln(1+e^-800) = 800;  z=-800, y=1: ln(1+e^-800) + 800 = 800
+    # z=800, y=1: ln(1+e^800) - 800 = ln(1+e^-800) ≈ e^-800 ≈ 0;  z=0: ln 2
+    z = np.array([[[800.0, -800.0, 800.0, 0.0]]])
+    y = np.array([[0.0, 1.0, 1.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = cross_entropy(z, y)[0]
+    assert got == pytest.approx((800 + 800 + 0 + math.log(2)) / 4, rel=1e-15)
+
+
+# --- forward, layout, prediction --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_forward_matches_the_course_loop(activation):
+    X, _Y, layout, theta = problem(seed=5, m=7)
+    Zs, As = forward(layout.views(theta[None, :]), X, ACTIVATIONS[activation])
+    ref_Zs, ref_z = reference_forward(layout.to_list(theta), X, activation)
+    for Z, ref in zip(Zs, [*ref_Zs, ref_z]):
+        np.testing.assert_allclose(Z[0], ref, rtol=1e-13, atol=1e-15)
+    assert [A.shape for A in As] == [(2, 7), (1, 4, 7), (1, 3, 7), (1, 1, 7)]
+    np.testing.assert_allclose(As[-1][0], 1 / (1 + np.exp(-ref_z)), rtol=1e-13)
+
+
+def test_layout_order_is_w1_b1_w2_b2_with_course_shapes():
+    layout = Layout((2, 3, 1))
+    # W1 (3, 2): 6 numbers; b1 (3, 1): 3; W2 (1, 3): 3; b2 (1, 1): 1  -> 13
+    assert layout.size == 13
+    (W1, b1), (W2, b2) = layout.to_list(np.arange(13.0))
+    assert W1.tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert b1.tolist() == [[6], [7], [8]]
+    assert W2.tolist() == [[9, 10, 11]]
+    assert b2.tolist() == [[12]]
+    assert layout.weight_mask.tolist() == [1] * 6 + [0] * 3 + [1] * 3 + [0]
+
+
+def test_layout_views_write_through_and_round_trip():
+    layout = Layout(DIMS)
+    theta = np.zeros((2, layout.size))
+    for W, b in layout.views(theta):
+        W += 1.0
+        b -= 2.0
+    assert set(theta[:, layout.weight_mask == 1].ravel()) == {1.0}
+    assert set(theta[:, layout.weight_mask == 0].ravel()) == {-2.0}
+    row = np.random.default_rng(0).standard_normal(layout.size)
+    assert np.array_equal(layout.from_list(layout.to_list(row)), row)
+    bad = layout.to_list(row)
+    bad[1] = (bad[1][0].T, bad[1][1])
+    with pytest.raises(ValueError, match=r"W2 has shape \(4, 3\), expected \(3, 4\)"):
+        layout.from_list(bad)
+    with pytest.raises(ValueError, match="expected 3 layers, got 2"):
+        layout.from_list(bad[:2])
+
+
+def test_predict_proba_is_sigmoid_of_the_logit():
+    X, _Y, layout, theta = problem(seed=6, m=9)
+    p = predict_proba(layout.to_list(theta), X, "tanh")
+    _Zs, z = reference_forward(layout.to_list(theta), X, "tanh")
+    assert p.shape == (9,)
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-z[0])), rtol=1e-13)
+
+
+def test_relu_derivative_is_zero_at_zero_like_the_course():
+    Z = np.array([-1.0, 0.0, 2.0])
+    assert ACTIVATIONS["relu"].dg(Z, np.maximum(Z, 0)).tolist() == [0, 0, 1]

@@ -1,0 +1,149 @@
+"""Cross-check against scikit-learn's MLPClassifier (DESIGN.md section 5).
+
+Given the same initial weights, full batches and no shuffling, sklearn's ``loss_curve_`` — the
+loss of each epoch's forward pass, before that epoch's update, L2 term included as α/(2n)·Σ‖W‖² —
+must equal our train_cost at epochs 0 .. E-1, and the final weights must agree.
+
+How the optimizers map:
+- gd: sklearn sgd with momentum 0 (velocity = -lr·g).
+- momentum: sklearn keeps velocity u = β u - lr_sk g and adds it; with lr_sk = α(1-β₁), u = -α v
+  where v is the course's v = β₁ v + (1-β₁) g. Nesterov off.
+- adam: sklearn folds both bias corrections into the step size, α√(1-β₂ᵗ)/(1-β₁ᵗ), which
+  amounts to ε·√(1-β₂ᵗ) instead of ε; with ε = 1e-12 that moves the curves by up to ~1e-9.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from nnviz.config import RunConfig
+from nnviz.data import generate
+from nnviz.network import Layout, predict_proba
+from nnviz.train import train
+
+HIDDEN = (5, 3)
+EPOCHS = 150
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-12
+TOLERANCE = {  # max relative difference of the cost curve, of the final parameters
+    "gd": (1e-12, 1e-12),
+    "momentum": (1e-12, 1e-12),
+    "adam": (1e-9, 1e-8),
+}
+
+
+class StartFrom(MLPClassifier):
+    """MLPClassifier that starts from given course-shaped (W, b) layers instead of its own init."""
+
+    def _init_coef(self, fan_in, fan_out, dtype):
+        W, b = self.start.pop(0)
+        assert W.shape == (fan_out, fan_in)
+        return W.T.astype(dtype), b.ravel().astype(dtype)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    data = generate("moons", 80, 0.2, 0.0, 3)
+    layout = Layout((2, *HIDDEN, 1))
+    rng = np.random.default_rng(3)
+    theta0 = np.zeros(layout.size)
+    for W, b in layout.views(theta0[None, :]):
+        W[0] = rng.standard_normal(W.shape[1:]) * np.sqrt(2 / W.shape[2])
+        b[0] = 0.1 * rng.standard_normal(b.shape[1:])  # nonzero biases: their path is checked too
+    return data, layout, theta0
+
+
+def relative(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+def sklearn_for(optimizer: str, lr: float, eps: float) -> dict:
+    if optimizer == "gd":
+        return dict(solver="sgd", momentum=0.0, learning_rate_init=lr)
+    if optimizer == "momentum":
+        lr_sk = lr * (1 - BETA1)
+        return dict(
+            solver="sgd", momentum=BETA1, nesterovs_momentum=False, learning_rate_init=lr_sk
+        )
+    return dict(solver="adam", beta_1=BETA1, beta_2=BETA2, epsilon=eps, learning_rate_init=lr)
+
+
+def fit_both(setup, activation: str, lambd: float, optimizer: str, eps: float = EPS):
+    """Train our run and sklearn's from the same start, full batch, E epochs; return both."""
+    data, layout, theta0 = setup
+    X, Y = data.X_train, data.Y_train
+    lr = 0.01 if optimizer == "adam" else 0.05
+    run = RunConfig(
+        hidden=HIDDEN,
+        activation=activation,
+        optimizer=optimizer,
+        lr=lr,
+        beta1=BETA1,
+        beta2=BETA2,
+        epsilon=eps,
+        lambd=lambd,
+        batch_size=0,
+        epochs=EPOCHS,
+    )
+    (ours,) = train(data, [run], seed=0, log_every=1, initial=[theta0])
+    clf = StartFrom(
+        hidden_layer_sizes=HIDDEN,
+        activation=activation,
+        alpha=lambd,
+        batch_size=X.shape[1],
+        shuffle=False,
+        learning_rate="constant",
+        early_stopping=False,
+        tol=0.0,
+        n_iter_no_change=np.inf,  # never stop early: exactly max_iter epochs
+        max_iter=EPOCHS,
+        **sklearn_for(optimizer, lr, eps),
+    )
+    clf.start = layout.to_list(theta0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X.T, Y.ravel())
+    sk_theta = layout.from_list([(W.T, b[:, None]) for W, b in zip(clf.coefs_, clf.intercepts_)])
+    return ours, clf, sk_theta
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+@pytest.mark.parametrize("lambd", [0.0, 0.5])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_cost_curve_and_weights_match_sklearn(setup, activation, lambd, optimizer):
+    ours, clf, sk_theta = fit_both(setup, activation, lambd, optimizer)
+    X = setup[0].X_train
+    # sklearn's log loss clips probabilities at float eps: make sure that never happened
+    logits = X.T
+    for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1]):
+        logits = np.maximum(logits @ W + b, 0) if activation == "relu" else np.tanh(logits @ W + b)
+    assert np.abs(logits @ clf.coefs_[-1] + clf.intercepts_[-1]).max() < 30
+
+    sk_curve = np.array(clf.loss_curve_)
+    assert len(sk_curve) == EPOCHS and ours.diverged_at is None
+    assert ours.epochs.tolist() == list(range(EPOCHS + 1))
+    assert sk_curve[-1] < 0.9 * sk_curve[0]  # the premise: the network really learned something
+    cost_tol, theta_tol = TOLERANCE[optimizer]
+    assert relative(ours.train_cost[:EPOCHS], sk_curve) < cost_tol
+    assert relative(ours.theta, sk_theta) < theta_tol
+
+
+def test_adams_residual_is_sklearns_epsilon_convention(setup):
+    """The Adam gap scales with ε (sklearn's effective ε is ε·√(1-β₂ᵗ)): 100x ε, ~100x the gap."""
+    gaps = []
+    for eps in (1e-12, 1e-10):
+        ours, clf, _ = fit_both(setup, "tanh", 0.0, "adam", eps)
+        gaps.append(relative(ours.train_cost[:EPOCHS], np.array(clf.loss_curve_)))
+    assert 80 < gaps[1] / gaps[0] < 120
+
+
+def test_sklearn_predicts_the_same_probabilities(setup):
+    """Beyond the curves: after training, both give the same σ(z) everywhere on a grid."""
+    ours, clf, _ = fit_both(setup, "relu", 0.0, "gd")
+    g1, g2 = np.meshgrid(np.linspace(-1.5, 2.5, 30), np.linspace(-1, 1.5, 30))
+    grid = np.vstack([g1.ravel(), g2.ravel()])
+    np.testing.assert_allclose(
+        predict_proba(ours.params, grid, "relu"), clf.predict_proba(grid.T)[:, 1], rtol=1e-11
+    )
