@@ -1,0 +1,230 @@
+"""The optimizer playground page (AppTest, no browser), its config, URL state and figures."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nnviz import playground as pg
+from nnviz.figures_playground import OPTIMIZER_COLORS, bias_figure, race_figure, steps_figure
+from nnviz.optim import OPTIMIZERS
+from nnviz.surfaces import SURFACES
+from nnviz.trajectory import bias_corrections, gd_steps
+
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
+
+
+def open_page(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def url(at: AppTest) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def table_rows(at: AppTest) -> int:
+    return len(at.table[0].value)
+
+
+# --- config and URL, without Streamlit -------------------------------------------------------
+
+
+def test_config_round_trips_through_the_url():
+    cfg = replace(
+        pg.default_config("beale"),
+        x0=-1.5,
+        steps=777,
+        tol=0.05,
+        beta1=0.95,
+        racers=(pg.Racer("momentum", 0.004), pg.Racer("adam", 0.25)),
+    )
+    back, warnings = pg.from_query(pg.to_query(cfg))
+    assert back == cfg and warnings == []
+
+
+def test_bad_url_values_fall_back_with_warnings():
+    params = {"surface": "beale", "steps": "lots", "beta1": "1.5", "lr": "x,y,z,w", "foo": "1"}
+    cfg, warnings = pg.from_query(params)
+    default = pg.default_config("beale")
+    assert cfg.steps == default.steps and cfg.beta1 == default.beta1
+    assert [r.lr for r in cfg.racers] == [r.lr for r in default.racers]
+    assert len(warnings) >= 4 and any("foo" in w for w in warnings)
+
+
+def test_unknown_surface_in_the_url_falls_back_to_the_bowl():
+    cfg, warnings = pg.from_query({"surface": "moon"})
+    assert cfg.surface == "bowl" and warnings
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(surface="moon"),
+        dict(steps=0),
+        dict(steps=pg.LIMITS["steps"][1] + 1),
+        dict(beta2=1.0),
+        dict(x0=float("nan")),
+        dict(racers=()),
+        dict(racers=(pg.Racer("gd", 0.1), pg.Racer("gd", 0.2))),
+    ],
+)
+def test_config_validation(bad):
+    with pytest.raises(ValueError):
+        replace(pg.Playground(), **bad)
+
+
+def test_racer_validation():
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        pg.Racer("sgd", 0.1)
+    with pytest.raises(ValueError, match="lr must be in"):
+        pg.Racer("gd", 0.0)
+
+
+def test_table_rows_name_local_minima_and_the_saddle():
+    wells = pg.LESSONS["hump"].config
+    rows = {r["optimizer"]: r for r in pg.table_rows(wells, pg.run(wells))}
+    assert rows["Gradient descent"]["distance to minimum"].endswith("(local)")
+    assert rows["Momentum"]["distance to minimum"].endswith("(global)")
+    saddle = pg.default_config("saddle")
+    for row in pg.table_rows(saddle, pg.run(saddle)):
+        assert row["distance to minimum"].startswith("—")
+        assert row["first step within 0.01"] == "—"
+
+
+def test_frames_and_display_points_are_bounded():
+    assert len(pg.frame_steps(10_000)) <= 50 and pg.frame_steps(10_000)[-1] == 10_000
+    assert list(pg.frame_steps(3)) == [0, 1, 2, 3]
+    idx = pg.display_indices(5000)
+    assert len(idx) <= 180 and idx[0] == 0 and idx[-1] == 5000 and np.all(np.diff(idx) > 0)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def test_race_figure_animates_every_optimizer_in_sync():
+    cfg = pg.default_config("bowl")
+    surface = pg.build_surface(cfg)
+    paths = pg.run(cfg)
+    fig = race_figure(surface, pg.grid(surface), paths)
+    assert 2 <= len(fig.frames) <= 50
+    moving = fig.frames[0].traces
+    assert all(f.traces == moving for f in fig.frames)
+    # last frame: every optimizer at its last point, the loss markers at the last step
+    last = fig.frames[-1].data
+    points = last[len(paths)]
+    np.testing.assert_allclose(points.x, [p.theta[-1, 0] for p in paths.values()])
+    assert list(last[len(paths) + 1].x) == [cfg.steps] * len(paths)
+    # one color per optimizer, the same for its path and its loss curve
+    lines = {t.name: t.line.color for t in fig.data if t.mode == "lines" and t.name}
+    assert lines == {OPTIMIZERS[n].title: OPTIMIZER_COLORS[n] for n in paths}
+    assert fig.layout.yaxis2.type == "log"
+    assert fig.layout.updatemenus[0].buttons[0].label.endswith("Play")
+
+
+def test_race_figure_marks_divergence_and_uses_a_linear_axis_on_the_saddle():
+    cfg = replace(pg.default_config("bowl"), racers=(pg.Racer("gd", 100.0),))
+    surface = pg.build_surface(cfg)
+    fig = race_figure(surface, pg.grid(surface), pg.run(cfg))
+    texts = [t.text[0] for t in fig.data if t.text is not None and len(t.text) == 1]
+    assert any(text.startswith("diverged at t =") for text in texts)
+    saddle = pg.default_config("saddle")
+    surface = pg.build_surface(saddle)
+    fig = race_figure(surface, pg.grid(surface), pg.run(saddle))
+    assert fig.layout.yaxis2.type == "linear"
+
+
+def test_adam_figures():
+    cfg = pg.default_config("bowl")
+    adam = pg.run(cfg)["adam"]
+    c1, c2 = bias_corrections(0.9, 0.999, adam.steps_taken)
+    bias = bias_figure(c1, c2, 0.9, 0.999)
+    assert len(bias.data) == 2 and bias.layout.yaxis.type == "log"
+    steps = steps_figure(adam, gd_steps(adam.g, adam.hyper.lr))
+    assert len(steps.data) == 4
+    assert steps.data[0].line.color == OPTIMIZER_COLORS["adam"]
+    assert steps.data[2].line.color == OPTIMIZER_COLORS["gd"]
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def test_defaults_run_and_write_the_url():
+    at = open_page()
+    assert not at.exception
+    assert not at.warning
+    assert table_rows(at) == len(OPTIMIZERS)
+    assert len(at.get("plotly_chart")) == 3  # race, bias corrections, Adam's steps
+    assert url(at) == pg.to_query(pg.default_config())
+
+
+@pytest.mark.parametrize("name", [n for n in SURFACES if n != "bowl"])
+def test_each_surface(name):
+    at = open_page()
+    at.selectbox(key="pg_surface").set_value(name).run()
+    assert not at.exception
+    assert url(at) == pg.to_query(pg.default_config(name))
+    assert table_rows(at) == len(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("key", list(pg.LESSONS))
+def test_each_lesson(key):
+    at = open_page()
+    at.button(key=f"pg_lesson_{key}").click().run()
+    assert not at.exception
+    lesson = pg.LESSONS[key]
+    assert url(at) == pg.to_query(lesson.config)
+    assert any(lesson.title in info.value for info in at.info)
+    assert table_rows(at) == len(lesson.config.racers)
+
+
+def test_url_round_trip_through_the_page():
+    cfg = replace(
+        pg.default_config("rosenbrock"),
+        steps=500,
+        beta2=0.99,
+        racers=(pg.Racer("gd", 0.0005), pg.Racer("rmsprop", 0.002)),
+    )
+    at = open_page(pg.to_query(cfg))
+    assert not at.exception and not at.warning
+    assert at.number_input(key="pg_lr_gd").value == 0.0005
+    assert at.checkbox(key="pg_on_adam").value is False
+    assert table_rows(at) == 2
+    assert url(at) == pg.to_query(cfg)
+
+
+def test_bad_url_parameters_warn_and_fall_back():
+    params = {
+        "surface": "beale",
+        "steps": "-4",
+        "lr": "abc,0.01,0.05,0.2",
+        "beta1": "7",
+        "bogus": "1",
+    }
+    at = open_page(params)
+    assert not at.exception
+    assert len(at.warning) == 1 and "bogus" in at.warning[0].value
+    assert url(at) == pg.to_query(pg.default_config("beale"))
+
+
+def test_a_change_updates_the_url_and_no_optimizer_is_a_warning():
+    at = open_page()
+    at.number_input(key="pg_beta1").set_value(0.5).run()
+    assert url(at)["beta1"] == "0.5"
+    for name in OPTIMIZERS:
+        at.checkbox(key=f"pg_on_{name}").uncheck()
+    at.run()
+    assert not at.exception
+    assert "at least one optimizer" in at.warning[0].value
+
+
+def test_reachable_through_the_app_router():
+    app = str(Path(PAGE).parent.parent / "app.py")
+    at = AppTest.from_file(app, default_timeout=60).run()
+    at.switch_page("app_pages/playground.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Optimizer playground"
