@@ -1,0 +1,455 @@
+"""Plotly builders: histories and data in, ``go.Figure`` out. No streamlit here.
+
+One color per run (palette.RUN_COLORS, by run index) in every chart; the two classes in
+palette.CLASS_COLORS; the predicted probability on palette.PROBA_SCALE, always from 0 to 1.
+Training points are circles, test points diamonds, and a black ✕ marks every misclassified point.
+Nothing here raises for a diverged run: its curves stop at the epoch it diverged, and its boundary
+is drawn from the last finite parameters, titled "diverged at epoch e".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nnviz.data import Dataset
+from nnviz.network import predict_proba
+from nnviz.palette import CLASS_COLORS, PROBA_SCALE, RUN_COLORS
+from nnviz.train import History
+
+GRID = 80  # boundary heatmap resolution (80 × 80 predictions per run)
+REPLAY_GRID = 40  # coarser for the replay: every frame carries a grid per run
+MAX_FRAMES = 24  # replay frames; keeps the page's payload small
+REPLAY_COLUMNS = 2  # runs per row in the replay: four in a row are too small to read
+FONT = dict(family='"Source Sans", sans-serif', size=14, color="#1A1A1A")  # Streamlit's font
+MARGIN = dict(l=10, r=10, t=56, b=10)
+BOUNDARY_COLOR = "#1A1A1A"  # the 0.5 contour and the misclassification crosses
+TRAIN_SYMBOL, TEST_SYMBOL, WRONG_SYMBOL = "circle", "diamond", "x-thin"
+
+Params = list[tuple[np.ndarray, np.ndarray]]
+
+
+def _lighten(hex_color: str, amount: float) -> str:
+    """Mix a color with white, so points of the same class stay visible on the background."""
+    rgb = [int(hex_color[k : k + 2], 16) for k in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * amount):02X}" for c in rgb)
+
+
+# the probability background: palette.PROBA_SCALE, paler
+BACKGROUND_SCALE = [[stop, _lighten(color, 0.45)] for stop, color in PROBA_SCALE]
+
+
+def run_color(i: int) -> str:
+    """The color of run i, the same in every chart."""
+    return RUN_COLORS[i % len(RUN_COLORS)]
+
+
+# --- probabilities on a grid ------------------------------------------------------------------
+
+
+def probability_grid(
+    params: Params, activation: str, bounds: tuple[float, float, float, float], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """xs (n,), ys (n,) and P (n, n) with P[j, i] = σ(Z[L]) at (xs[i], ys[j]), clipped to [0, 1].
+
+    A diverged run's last finite weights may still overflow on the grid: such cells read 0.5.
+    """
+    xs = np.linspace(bounds[0], bounds[1], n)
+    ys = np.linspace(bounds[2], bounds[3], n)
+    XX, YY = np.meshgrid(xs, ys)
+    with np.errstate(all="ignore"):
+        P = predict_proba(params, np.vstack([XX.ravel(), YY.ravel()]), activation)
+    P = np.clip(np.nan_to_num(P, nan=0.5), 0.0, 1.0)
+    return xs, ys, P.reshape(n, n)
+
+
+def predictions(params: Params, activation: str, X: np.ndarray) -> np.ndarray:
+    """Predicted labels (m,) at points X (2, m): 1 where σ(Z[L]) > 0.5."""
+    with np.errstate(all="ignore"):
+        P = predict_proba(params, X, activation)
+    return (np.nan_to_num(P, nan=0.5) > 0.5).astype(float)
+
+
+def misclassified(params: Params, activation: str, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Boolean mask (m,) of the points whose prediction differs from their label."""
+    if X.shape[1] == 0:
+        return np.zeros(0, dtype=bool)
+    return predictions(params, activation, X) != Y[0]
+
+
+# --- titles -------------------------------------------------------------------------------------
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{100 * value:.1f}%"
+
+
+def run_title(label: str, h: History, upto: int | None = None) -> str:
+    """Bold label, then accuracy at epoch ``upto`` (default: the end), or where it diverged."""
+    if h.diverged_at is not None and (upto is None or upto >= h.diverged_at):
+        return f"<b>{label}</b><br>diverged at epoch {h.diverged_at}"
+    k = len(h.epochs) - 1 if upto is None else int(np.searchsorted(h.epochs, upto, "right")) - 1
+    text = f"<b>{label}</b><br>train {percent(h.train_accuracy[k])}"
+    if len(h.test_accuracy):
+        text += f" · test {percent(h.test_accuracy[k])}"
+    return text
+
+
+# --- decision boundary --------------------------------------------------------------------------
+
+
+def _surface(xs: np.ndarray, ys: np.ndarray, P: np.ndarray) -> go.Contour:
+    """P(y = 1) as a smooth heatmap with one black line at the 0.5 decision boundary."""
+    return go.Contour(
+        x=xs,
+        y=ys,
+        z=P.astype(np.float32),
+        coloraxis="coloraxis",
+        contours=dict(start=0.5, end=0.5, size=0.5, coloring="heatmap", showlabels=False),
+        line=dict(color=BOUNDARY_COLOR, width=3),
+        name="P(y = 1)",
+        hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(y = 1) = %{z:.2f}<extra></extra>",
+        showlegend=False,
+    )
+
+
+def _points(X: np.ndarray, Y: np.ndarray, test: bool, showlegend: bool) -> list[go.Scatter]:
+    """One trace per class; training points are circles, test points diamonds."""
+    part, symbol = ("test", TEST_SYMBOL) if test else ("train", TRAIN_SYMBOL)
+    traces = []
+    for c in (0, 1):
+        mask = Y[0] == c
+        traces.append(
+            go.Scatter(
+                x=X[0, mask],
+                y=X[1, mask],
+                mode="markers",
+                name=f"{part}, class {c}",
+                legendgroup=f"{part}{c}",
+                showlegend=showlegend,
+                marker=dict(
+                    symbol=symbol,
+                    size=8 if test else 7,
+                    color=CLASS_COLORS[c],
+                    line=dict(color="white" if test else BOUNDARY_COLOR, width=1),
+                ),
+                hovertemplate=f"{part}, label {c}<extra></extra>",
+            )
+        )
+    return traces
+
+
+def _wrong(X: np.ndarray, showlegend: bool) -> go.Scatter:
+    """A black ✕ over each point in X (2, k)."""
+    return go.Scatter(
+        x=X[0],
+        y=X[1],
+        mode="markers",
+        name="misclassified",
+        legendgroup="wrong",
+        showlegend=showlegend,
+        marker=dict(symbol=WRONG_SYMBOL, size=8, line=dict(color=BOUNDARY_COLOR, width=1.5)),
+        hoverinfo="skip",
+    )
+
+
+def _axes(fig: go.Figure, bounds: tuple[float, float, float, float]) -> None:
+    """The same frame for every run: Dataset.bounds on every subplot, no zoom drift."""
+    fig.update_xaxes(range=list(bounds[:2]), showgrid=False, zeroline=False, title_text="x₁")
+    fig.update_yaxes(range=list(bounds[2:]), showgrid=False, zeroline=False, title_text="x₂")
+
+
+def _coloraxis(showscale: bool) -> dict:
+    return dict(
+        colorscale=BACKGROUND_SCALE,
+        cmin=0.0,
+        cmax=1.0,
+        showscale=showscale,
+        colorbar=dict(title=dict(text="P(y = 1)", side="right"), thickness=12, len=0.9),
+    )
+
+
+def boundary_figure(
+    h: History,
+    data: Dataset,
+    label: str,
+    index: int = 0,
+    resolution: int = GRID,
+    legend: bool = False,
+    show_test: bool = True,
+) -> go.Figure:
+    """One run's decision boundary over Dataset.bounds (so every run gets the same axes).
+
+    Background: predicted P(y = 1); black line: the 0.5 boundary; circles: training points, drawn
+    over the diamonds of the test points (``show_test``); ✕: points the run misclassifies. The
+    title, in the run's color, gives the final accuracies, or the epoch it diverged.
+    """
+    act, params, bounds = h.config.activation, h.params, data.bounds
+    xs, ys, P = probability_grid(params, act, bounds, resolution)
+    fig = go.Figure(_surface(xs, ys, P))
+    parts = [(data.X_test, data.Y_test, True)] if show_test else []
+    wrong = []
+    for X, Y, test in [*parts, (data.X_train, data.Y_train, False)]:
+        if X.shape[1]:
+            fig.add_traces(_points(X, Y, test, showlegend=legend))
+            wrong.append(X[:, misclassified(params, act, X, Y)])
+    fig.add_trace(_wrong(np.hstack(wrong), legend))
+    _axes(fig, bounds)
+    fig.update_layout(
+        title=dict(text=run_title(label, h), font=dict(color=run_color(index), size=16), x=0.02),
+        coloraxis=_coloraxis(showscale=False),
+        font=FONT,
+        height=340,
+        margin=MARGIN,
+        showlegend=legend,
+        legend=dict(orientation="h", y=-0.2),
+    )
+    return fig
+
+
+# --- learning curves ----------------------------------------------------------------------------
+
+
+def _curve(x: np.ndarray, y: np.ndarray, label: str, kind: str, i: int, fmt: str) -> go.Scatter:
+    """One run's curve: the training one solid and in the legend, the test one dashed."""
+    test = kind.startswith("test")
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        name=f"{label} · test" if test else label,
+        legendgroup=f"run{i}",
+        showlegend=not test,
+        line=dict(color=run_color(i), width=2.5, dash="dash" if test else "solid"),
+        hovertemplate=f"{label} · {kind}<br>epoch %{{x}}: %{{y:{fmt}}}<extra></extra>",
+    )
+
+
+def _diverged_mark(h: History, y: np.ndarray, i: int) -> list[go.Scatter]:
+    """A ✕ where a diverged run's curve stops."""
+    if h.diverged_at is None or len(y) == 0:
+        return []
+    return [
+        go.Scatter(
+            x=[h.epochs[-1]],
+            y=[y[-1]],
+            mode="markers+text",
+            text=[f"diverged at epoch {h.diverged_at}"],
+            textposition="middle right",
+            cliponaxis=False,
+            textfont=dict(color=run_color(i)),
+            marker=dict(symbol="x", size=12, color=run_color(i)),
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    ]
+
+
+def _curves_figure(
+    histories: Sequence[History],
+    labels: Sequence[str],
+    metric: str,
+    kinds: tuple[str, str],
+    fmt: str,
+) -> go.Figure:
+    """train_<metric> solid and test_<metric> dashed for every run, one color per run."""
+    fig = go.Figure()
+    for i, (h, label) in enumerate(zip(histories, labels)):
+        train, test = getattr(h, f"train_{metric}"), getattr(h, f"test_{metric}")
+        fig.add_trace(_curve(h.epochs, train, label, kinds[0], i, fmt))
+        if len(test):
+            fig.add_trace(_curve(h.epochs, test, label, kinds[1], i, fmt))
+        fig.add_traces(_diverged_mark(h, train, i))
+    fig.update_layout(
+        font=FONT,
+        height=400,
+        margin=dict(l=10, r=10, t=40, b=10),
+        hovermode="closest",
+        legend=dict(orientation="h", yanchor="top", y=-0.24, x=0),
+    )
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    return fig
+
+
+def cost_figure(
+    histories: Sequence[History], labels: Sequence[str], log_y: bool = False
+) -> go.Figure:
+    """J on the training set (solid, with the L2 term) and the test cross-entropy (dashed)."""
+    fig = _curves_figure(histories, labels, "cost", ("train J (with L2)", "test"), ".4f")
+    fig.update_layout(title=dict(text="Cost", x=0.01))
+    fig.update_yaxes(title_text="cost", type="log" if log_y else "linear")
+    top = _healthy_top(histories)
+    if not log_y and top is not None:  # a diverged run's 1e70 would flatten everything else
+        fig.update_yaxes(range=[0, top])
+        for mark in fig.select_traces(selector=dict(mode="markers+text")):
+            mark.y = [min(mark.y[0], 0.95 * top)]
+    return fig
+
+
+def _healthy_top(histories: Sequence[History]) -> float | None:
+    """1.1 × the highest cost of the runs that did not diverge, if some run did."""
+    if all(h.diverged_at is None for h in histories):
+        return None
+    costs = [
+        np.concatenate([h.train_cost, h.test_cost]) for h in histories if h.diverged_at is None
+    ]
+    return 1.1 * float(np.max(np.concatenate(costs))) if costs else None
+
+
+def accuracy_figure(histories: Sequence[History], labels: Sequence[str]) -> go.Figure:
+    """Train (solid) and test (dashed) accuracy."""
+    fig = _curves_figure(histories, labels, "accuracy", ("train", "test"), ".1%")
+    fig.update_layout(title=dict(text="Accuracy", x=0.01))
+    fig.update_yaxes(title_text="accuracy", tickformat=".0%")
+    return fig
+
+
+# --- replay ------------------------------------------------------------------------------------
+
+
+def replay_epochs(histories: Sequence[History], max_frames: int = MAX_FRAMES) -> np.ndarray:
+    """Up to ``max_frames`` snapshot epochs, evenly spread, always the first and the last."""
+    epochs = np.unique(np.concatenate([h.snapshot_epochs for h in histories]))
+    if len(epochs) <= max_frames:
+        return epochs
+    return epochs[np.unique(np.round(np.linspace(0, len(epochs) - 1, max_frames)).astype(int))]
+
+
+def _snapshot_percent(h: History, epoch: int, bounds: tuple, n: int) -> np.ndarray:
+    """P(y = 1) in whole percent (one byte a cell) at the last snapshot at or before epoch."""
+    k = max(int(np.searchsorted(h.snapshot_epochs, epoch, "right")) - 1, 0)
+    _xs, _ys, P = probability_grid(h.layout.to_list(h.snapshots[k]), h.config.activation, bounds, n)
+    return np.round(100 * P).astype(np.uint8)
+
+
+def _replay_surface(xs: np.ndarray, ys: np.ndarray, Z: np.ndarray) -> go.Contour:
+    return go.Contour(
+        x=xs,
+        y=ys,
+        z=Z,
+        coloraxis="coloraxis",
+        contours=dict(start=50, end=50, size=50, coloring="heatmap", showlabels=False),
+        line=dict(color=BOUNDARY_COLOR, width=3),
+        hovertemplate="P(y = 1) = %{z}%<extra></extra>",
+        showlegend=False,
+    )
+
+
+def _replay_titles(histories, labels, epoch: int) -> list[str]:
+    return [run_title(label, h, upto=epoch) for h, label in zip(histories, labels)]
+
+
+def _replay_controls(epochs: np.ndarray) -> dict:
+    """A Play/Pause pair and an epoch slider, all running in the browser."""
+    still = dict(frame=dict(duration=0, redraw=True), mode="immediate", transition=dict(duration=0))
+    play = dict(
+        frame=dict(duration=300, redraw=True), fromcurrent=True, transition=dict(duration=0)
+    )
+    steps = [dict(method="animate", label=str(e), args=[[str(e)], still]) for e in epochs]
+    return dict(
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                x=0,
+                y=-0.06,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(t=36, r=10),
+                buttons=[
+                    dict(label="▶ Play", method="animate", args=[None, play]),
+                    dict(label="Pause", method="animate", args=[[None], still]),
+                ],
+            )
+        ],
+        sliders=[
+            dict(
+                active=0,
+                steps=steps,
+                x=0.24,
+                len=0.76,
+                y=-0.06,
+                yanchor="top",
+                currentvalue=dict(prefix="epoch ", xanchor="right", font=dict(size=15)),
+                pad=dict(t=30),
+            )
+        ],
+    )
+
+
+def replay_figure(
+    histories: Sequence[History],
+    data: Dataset,
+    labels: Sequence[str],
+    resolution: int = REPLAY_GRID,
+    max_frames: int = MAX_FRAMES,
+) -> go.Figure:
+    """Every run's boundary at the same epoch, side by side, with Play and an epoch slider.
+
+    Client-side Plotly frames from the stored snapshots: scrubbing never retrains. A diverged run
+    keeps showing its last finite snapshot once the slider passes its divergence.
+    """
+    R, bounds = len(histories), data.bounds
+    epochs = replay_epochs(histories, max_frames)
+    xs = np.linspace(bounds[0], bounds[1], resolution)
+    ys = np.linspace(bounds[2], bounds[3], resolution)
+    rows, cols = -(-R // REPLAY_COLUMNS), min(R, REPLAY_COLUMNS)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=_replay_titles(histories, labels, epochs[0]),
+        shared_xaxes=True,
+        shared_yaxes=True,
+        vertical_spacing=0.14,
+        horizontal_spacing=0.04,
+    )
+    cells = [(i // cols + 1, i % cols + 1) for i in range(R)]
+    for h, (row, col) in zip(histories, cells):
+        Z = _snapshot_percent(h, epochs[0], bounds, resolution)
+        fig.add_trace(_replay_surface(xs, ys, Z), row, col)
+    surfaces = list(range(R))  # the frames replace these traces only; the points stay put
+    for row, col in cells:
+        for X, Y, test in ((data.X_train, data.Y_train, False), (data.X_test, data.Y_test, True)):
+            if X.shape[1]:
+                fig.add_traces(_points(X, Y, test, showlegend=False), rows=row, cols=col)
+    fig.frames = [
+        go.Frame(
+            name=str(e),
+            # only z changes; Plotly merges it into the surface traces, which keep the rest
+            data=[go.Contour(z=_snapshot_percent(h, e, bounds, resolution)) for h in histories],
+            traces=surfaces,
+            layout=dict(annotations=_annotations(fig, _replay_titles(histories, labels, e))),
+        )
+        for e in epochs
+    ]
+    _axes(fig, bounds)
+    fig.update_xaxes(title_text=None)
+    fig.update_yaxes(title_text=None)  # x₁ and x₂ are named on the boundary charts
+    coloraxis = _coloraxis(showscale=False)
+    coloraxis.update(cmin=0, cmax=100)
+    fig.update_layout(
+        coloraxis=coloraxis,
+        font=FONT,
+        height=130 + 350 * rows,
+        margin=dict(l=10, r=10, t=60, b=110),
+        showlegend=False,
+        **_replay_controls(epochs),
+    )
+    _color_titles(fig)
+    return fig
+
+
+def _annotations(fig: go.Figure, titles: list[str]) -> list[dict]:
+    """The subplot titles, re-texted, keeping their position and run color."""
+    out = []
+    for i, (a, text) in enumerate(zip(fig.layout.annotations, titles)):
+        out.append(dict(a.to_plotly_json(), text=text, font=dict(color=run_color(i), size=15)))
+    return out
+
+
+def _color_titles(fig: go.Figure) -> None:
+    for i, a in enumerate(fig.layout.annotations):
+        a.font = dict(color=run_color(i), size=15)

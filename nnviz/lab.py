@@ -1,0 +1,503 @@
+"""Everything the training lab page needs that is not a widget: no streamlit here.
+
+The page keeps one applied ``Experiment`` (the cache key and the URL) and a flat set of widget
+values (what the user is editing). ``widget_values`` and ``experiment_from_widgets`` convert between
+the two; the runs of one experiment share data, architecture, epochs and batch size (one lockstep
+group) and differ in optimizer, initialization, α, λ, β₁, β₂, ε and keep_prob.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from string import Template
+from typing import Any
+
+import numpy as np
+
+from nnviz.config import MAX_HIDDEN_LAYERS, DataConfig, Experiment, RunConfig
+from nnviz.data import DataError, Dataset, digest, from_csv, parse_csv
+from nnviz.lessons import LESSONS, Lesson
+from nnviz.network import ACTIVATIONS, INITS
+from nnviz.optim import OPTIMIZERS
+from nnviz.train import History, load_data
+from nnviz.urlstate import decode, encode
+from nnviz.weights import to_npz_bytes
+
+MAX_RUNS = 4
+URL_ALIASES = {"name": "dataset"}
+
+# The default comparison: the course's λ = 0 vs λ = 0.7 on noisy moons, with a network big enough
+# to overfit. Trains in about 0.2 s. λ = 0: 98% train / 92% test, a wiggly boundary and a test
+# cost that climbs to 0.59; λ = 0.7: 92% / 95%, a smooth boundary, the test cost flat at 0.20.
+_NET = dict(hidden=(20, 10), activation="relu", init="he", optimizer="adam", lr=0.01, epochs=500)
+DEFAULT = Experiment(
+    data=DataConfig("moons", samples=300, noise=0.25, test_fraction=0.25),
+    runs=(RunConfig(lambd=0.0, **_NET), RunConfig(lambd=0.7, **_NET)),
+    seed=5,
+)
+
+SHARED = ("hidden", "activation", "batch_size", "epochs")  # one value for all runs
+PER_RUN = ("optimizer", "init", "lr", "lambd", "keep_prob", "beta1", "beta2", "epsilon")
+SYMBOLS = {
+    "lr": "α",
+    "lambd": "λ",
+    "beta1": "β₁",
+    "beta2": "β₂",
+    "epsilon": "ε",
+    "keep_prob": "keep_prob",
+}
+
+
+def _one_two_five(low: float, high: float) -> tuple[float, ...]:
+    """1, 2, 5 per decade from low to high: log-spaced choices for values that span decades."""
+    values = [m * 10.0**e for e in range(-8, 4) for m in (1, 2, 5)]
+    return tuple(float(f"{v:.3g}") for v in values if low * 0.999 <= v <= high * 1.001)
+
+
+LR_CHOICES = _one_two_five(1e-4, 10)
+LAMBDA_CHOICES = tuple(sorted({0.0, 0.7, *_one_two_five(1e-3, 10)}))  # 0.7: the course's λ
+BETA1_CHOICES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
+BETA2_CHOICES = (0.0, 0.9, 0.99, 0.999, 0.9999)
+EPSILON_CHOICES = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
+KEEP_CHOICES = (0.5, 0.6, 0.7, 0.8, 0.86, 0.9, 0.95, 1.0)  # 0.86: the course's dropout
+SAMPLE_CHOICES = (50, 100, 200, 300, 400, 500, 1000, 2000, 5000)
+NOISE_CHOICES = tuple(round(0.05 * k, 2) for k in range(21))
+TEST_CHOICES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5)
+EPOCH_CHOICES = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 20_000, 30_000)
+BATCH_CHOICES = (0, 8, 16, 32, 64, 128, 256)  # 0 = full batch
+LAYER_CHOICES = tuple(range(MAX_HIDDEN_LAYERS + 1))
+
+
+def with_value(choices: Sequence[Any], value: Any) -> tuple:
+    """The choices plus ``value`` (a URL or a lesson may hold one that isn't on the grid)."""
+    return tuple(choices) if value in choices or value is None else tuple(sorted({*choices, value}))
+
+
+def fmt(value: float) -> str:
+    """A number as a person writes it: 0.01, 0.7, 1e-08 → 1e-8."""
+    return f"{value:g}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def fmt_batch(value: int) -> str:
+    return "full batch" if value == 0 else str(value)
+
+
+INIT_NAMES = {  # the initialization choices, with their scale in words
+    "zeros": "zeros — W = 0",
+    "random": "random — N(0,1) × 10",
+    "xavier": "Xavier — N(0,1) × √(1/n[l−1])",
+    "he": "He — N(0,1) × √(2/n[l−1])",
+}
+
+
+# --- widgets <-> experiment ---------------------------------------------------------------------
+
+
+def run_key(i: int, name: str) -> str:
+    """The widget key of run i's setting ``name``, e.g. run0_lambd."""
+    return f"run{i}_{name}"
+
+
+def width_key(layer: int) -> str:
+    return f"width{layer}"
+
+
+def widget_values(exp: Experiment) -> dict[str, Any]:
+    """Every widget's value for ``exp``: the shared settings come from the first run."""
+    d, first = exp.data, exp.runs[0]
+    values: dict[str, Any] = {
+        "dataset": d.name,
+        "samples": d.samples,
+        "noise": d.noise,
+        "test_fraction": d.test_fraction,
+        "seed": exp.seed,
+        "layers": len(first.hidden),
+        "activation": first.activation,
+        "epochs": first.epochs,
+        "batch_size": first.batch_size,
+    }
+    for layer in range(MAX_HIDDEN_LAYERS):
+        widths = first.hidden or (8,)
+        values[width_key(layer)] = widths[min(layer, len(widths) - 1)]
+    for i, run in enumerate(exp.runs):
+        values.update({run_key(i, name): getattr(run, name) for name in PER_RUN})
+    return values
+
+
+def experiment_from_widgets(
+    values: Mapping[str, Any], n_runs: int, csv_source: str = "", log_every: int = 0
+) -> Experiment:
+    """The experiment the widgets describe. Raises ValueError (from the config) if invalid."""
+    hidden = tuple(int(values[width_key(k)]) for k in range(int(values["layers"])))
+    shared = dict(
+        hidden=hidden,
+        activation=values["activation"],
+        epochs=int(values["epochs"]),
+        batch_size=int(values["batch_size"]),
+    )
+    runs = tuple(
+        RunConfig(**shared, **{name: values[run_key(i, name)] for name in PER_RUN})
+        for i in range(n_runs)
+    )
+    data = DataConfig(
+        name=values["dataset"],
+        samples=int(values["samples"]),
+        noise=float(values["noise"]),
+        test_fraction=float(values["test_fraction"]),
+        source=csv_source if values["dataset"] == "csv" else "",
+    )
+    return Experiment(data=data, runs=runs, seed=int(values["seed"]), log_every=log_every)
+
+
+def add_run(exp: Experiment) -> Experiment:
+    """A copy of the last run appended (at most MAX_RUNS)."""
+    return exp if len(exp.runs) >= MAX_RUNS else exp.with_runs(*exp.runs, exp.runs[-1])
+
+
+def duplicate_run(exp: Experiment, i: int) -> Experiment:
+    """Run i copied in right after itself (at most MAX_RUNS)."""
+    if len(exp.runs) >= MAX_RUNS:
+        return exp
+    return exp.with_runs(*exp.runs[: i + 1], exp.runs[i], *exp.runs[i + 1 :])
+
+
+def remove_run(exp: Experiment, i: int) -> Experiment:
+    """Run i dropped (at least one run stays)."""
+    return exp if len(exp.runs) <= 1 else exp.with_runs(*exp.runs[:i], *exp.runs[i + 1 :])
+
+
+def shared_changed(edited: Experiment, applied: Experiment) -> bool:
+    """Whether the data, seed or shared network/training settings differ."""
+    a, b = edited.runs[0], applied.runs[0]
+    return (edited.data, edited.seed) != (applied.data, applied.seed) or any(
+        getattr(a, n) != getattr(b, n) for n in SHARED
+    )
+
+
+def run_changed(edited: Experiment, applied: Experiment, i: int) -> bool:
+    """Whether run i's own settings differ."""
+    a, b = edited.runs[i], applied.runs[i]
+    return any(getattr(a, n) != getattr(b, n) for n in PER_RUN)
+
+
+def unused(run_optimizer: str) -> frozenset[str]:
+    """The hyperparameters the optimizer ignores (their controls are disabled)."""
+    return frozenset({"lr", "beta1", "beta2", "epsilon"}) - OPTIMIZERS[run_optimizer].uses
+
+
+def users_of(name: str) -> str:
+    """'Momentum and Adam': the optimizers that read hyperparameter ``name``."""
+    titles = [o.title for o in OPTIMIZERS.values() if name in o.uses]
+    return " and ".join([", ".join(titles[:-1]), titles[-1]] if len(titles) > 1 else titles)
+
+
+# --- labels and lessons -------------------------------------------------------------------------
+
+
+def lesson_for(exp: Experiment) -> Lesson | None:
+    """The lesson whose experiment ``exp`` is exactly, if any."""
+    return next((lesson for lesson in LESSONS.values() if lesson.experiment == exp), None)
+
+
+def _describe(run: RunConfig, names: Sequence[str]) -> str:
+    parts = []
+    for name in names:
+        value = getattr(run, name)
+        if name == "optimizer":
+            parts.append(OPTIMIZERS[value].title)
+        elif name == "init":
+            parts.append(f"{value} init")
+        else:
+            parts.append(f"{SYMBOLS[name]} {fmt(value)}")
+    return ", ".join(parts)
+
+
+def run_labels(exp: Experiment) -> tuple[str, ...]:
+    """A lesson's labels, else what tells the runs apart ('λ 0', 'λ 0.7'), else 'run 1', ...."""
+    lesson = lesson_for(exp)
+    if lesson is not None:
+        return lesson.labels
+    differing = [n for n in PER_RUN if len({getattr(r, n) for r in exp.runs}) > 1]
+    labels = [_describe(r, differing) or f"run {i + 1}" for i, r in enumerate(exp.runs)]
+    if len(set(labels)) < len(labels):  # duplicates: number them
+        labels = [f"{i + 1}: {label}" for i, label in enumerate(labels)]
+    return tuple(labels)
+
+
+# --- the URL ------------------------------------------------------------------------------------
+
+
+def url_params(exp: Experiment) -> dict[str, str]:
+    """Every setting of every run as query parameters."""
+    return encode(exp, URL_ALIASES)
+
+
+def experiment_from_url(params: Mapping[str, Any]) -> tuple[Experiment, list[str]]:
+    """Decode query parameters; anything unusable falls back to DEFAULT with a warning."""
+    exp, warnings = decode(Experiment, params, DEFAULT, URL_ALIASES, max_items=MAX_RUNS)
+    if exp.data.name == "csv":
+        warnings.append("dataset=csv needs an uploaded file; using the default data set")
+        exp = replace(exp, data=DEFAULT.data)
+    elif exp.data.source:
+        warnings.append(f"source={exp.data.source!r} names a CSV file; ignored for generated data")
+        exp = replace(exp, data=replace(exp.data, source=""))
+    exp, more = shared_settings(exp)
+    return exp, warnings + more
+
+
+def shared_settings(exp: Experiment) -> tuple[Experiment, list[str]]:
+    """Give every run the first run's architecture, epochs and batch size (the lab shares them)."""
+    first = exp.runs[0]
+    differ = [n for n in SHARED if any(getattr(r, n) != getattr(first, n) for r in exp.runs)]
+    if not differ:
+        return exp, []
+    shared = {n: getattr(first, n) for n in SHARED}
+    runs = tuple(replace(r, **shared) for r in exp.runs)
+    note = f"runs share {', '.join(differ)} in the lab; using run 1's for all runs"
+    return exp.with_runs(*runs), [note]
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def check_upload(content: bytes, test_fraction: float, seed: int) -> tuple[str, str | None]:
+    """(digest, None) for a usable CSV, else ("", the one-line reason to show the user)."""
+    try:
+        from_csv(content, test_fraction, seed)
+    except DataError as e:
+        return "", str(e)
+    return digest(content), None
+
+
+def load_dataset(exp: Experiment, csv_content: bytes | None = None) -> Dataset:
+    """The experiment's data: generated, or the uploaded CSV split by test share and seed."""
+    if exp.data.name == "csv":
+        if csv_content is None:
+            raise DataError("no CSV file uploaded")
+        return from_csv(csv_content, exp.data.test_fraction, exp.seed)
+    return load_data(exp)
+
+
+def csv_point_count(content: bytes) -> int:
+    return parse_csv(content)[0].shape[1]
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+def _last(a: np.ndarray) -> float | None:
+    return float(a[-1]) if len(a) else None
+
+
+def metrics_rows(histories: Sequence[History], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per run: the final numbers of the metrics table."""
+    rows = []
+    for h, label in zip(histories, labels):
+        rows.append(
+            {
+                "run": label,
+                "train J": _last(h.train_cost),
+                "test cost": _last(h.test_cost),
+                "train accuracy": _last(h.train_accuracy),
+                "test accuracy": _last(h.test_accuracy),
+                "Σ‖W‖²": h.weight_norm,
+                "diverged at": h.diverged_at,
+                "time (s)": h.seconds,
+            }
+        )
+    return rows
+
+
+HISTORY_COLUMNS = (
+    "run",
+    "label",
+    "epoch",
+    "train_cost",
+    "test_cost",
+    "train_accuracy",
+    "test_accuracy",
+)
+
+
+def histories_csv(histories: Sequence[History], labels: Sequence[str]) -> str:
+    """Every recorded epoch of every run; test columns empty without a test set."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for i, (h, label) in enumerate(zip(histories, labels), start=1):
+        for k, epoch in enumerate(h.epochs):
+            test = (h.test_cost[k], h.test_accuracy[k]) if len(h.test_cost) else ("", "")
+            row = (i, label, int(epoch), h.train_cost[k], test[0], h.train_accuracy[k], test[1])
+            writer.writerow([repr(float(v)) if isinstance(v, np.floating) else v for v in row])
+    return out.getvalue()
+
+
+def config_json(exp: Experiment) -> str:
+    return json.dumps(exp.to_dict(), indent=2)
+
+
+def weights_npz(h: History) -> bytes:
+    """The run's final W1, b1, ..., WL, bL in the course's shapes (the CLI's format)."""
+    return to_npz_bytes(h.params)
+
+
+def file_stem(i: int, label: str) -> str:
+    """run1-lambda-0.7: a safe file name for run i's downloads."""
+    text = label.replace("λ", "lambda").replace("α", "alpha").replace("β₁", "beta1")
+    text = text.replace("β₂", "beta2").replace("ε", "eps")
+    safe = "".join(c if c.isalnum() or c in ".-" else "-" for c in text.lower())
+    return f"run{i + 1}-" + "-".join(p for p in safe.split("-") if p)
+
+
+# --- formulas -----------------------------------------------------------------------------------
+
+
+def tex(value: float) -> str:
+    """A number for LaTeX: 0.01, 0.7, 10^{-8}, 2 \\times 10^{-5}."""
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4g}"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    power = f"10^{{{exponent}}}"
+    return power if math.isclose(mantissa, 1) else f"{mantissa:.3g} \\times {power}"
+
+
+# each update rule twice: in symbols, and as a template for the run's numbers
+UPDATE_RULES: dict[str, tuple[str, ...]] = {
+    "gd": (r"\theta \leftarrow \theta - $lr\, g",),
+    "momentum": (
+        r"v \leftarrow $b1\, v + $c1\, g",
+        r"\theta \leftarrow \theta - $lr\, v",
+    ),
+    "rmsprop": (
+        r"s \leftarrow $b2\, s + $c2\, g^2",
+        r"\theta \leftarrow \theta - $lr\, \frac{g}{\sqrt{s} + $eps}",
+    ),
+    "adam": (
+        r"v \leftarrow $b1\, v + $c1\, g, \qquad s \leftarrow $b2\, s + $c2\, g^2",
+        r"\hat v = \frac{v}{1 - $b1^{\,t}}, \qquad \hat s = \frac{s}{1 - $b2^{\,t}}",
+        r"\theta \leftarrow \theta - $lr\, \frac{\hat v}{\sqrt{\hat s} + $eps}",
+    ),
+}
+_SYMBOLIC = dict(
+    lr=r"\alpha",
+    b1=r"\beta_1",
+    b2=r"\beta_2",
+    c1=r"(1 - \beta_1)",
+    c2=r"(1 - \beta_2)",
+    eps=r"\varepsilon",
+)
+
+
+def _numbers(run: RunConfig) -> dict[str, str]:
+    return dict(
+        lr=tex(run.lr),
+        b1=tex(run.beta1),
+        b2=tex(run.beta2),
+        c1=tex(round(1 - run.beta1, 12)),
+        c2=tex(round(1 - run.beta2, 12)),
+        eps=tex(run.epsilon),
+    )
+
+
+def update_rule(run: RunConfig, numbers: bool) -> list[str]:
+    """The run's optimizer update as LaTeX lines, in symbols or with its values."""
+    values = _numbers(run) if numbers else _SYMBOLIC
+    return [Template(line).substitute(values) for line in UPDATE_RULES[run.optimizer]]
+
+
+COST = (
+    r"J = -\frac{1}{m} \sum_{i=1}^{m} \Big[ y^{(i)} \log a^{[L](i)} + (1 - y^{(i)})"
+    r" \log\big(1 - a^{[L](i)}\big) \Big] + \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2"
+)
+GRADIENT = (
+    r"dW^{[l]} = \frac{1}{$m} \, dZ^{[l]} A^{[l-1]T} + \frac{$lambd}{$m} \, W^{[l]}, \qquad"
+    r" db^{[l]} = \frac{1}{$m} \sum dZ^{[l]}"
+)
+
+
+def cost_formulas(run: RunConfig, m: int, batch: int) -> tuple[str, str, str, str]:
+    """J and dW in symbols, then with λ and m (J: whole training set; dW: one mini-batch)."""
+    return (
+        Template(COST).substitute(lambd=r"\lambda", m="m"),
+        Template(COST).substitute(lambd=tex(run.lambd), m=f"\\cdot {m}"),
+        Template(GRADIENT).substitute(lambd=r"\lambda", m="m"),
+        Template(GRADIENT).substitute(lambd=tex(run.lambd), m=str(batch)),
+    )
+
+
+def init_scales(run: RunConfig) -> str:
+    """The factor that multiplies N(0, 1) in each layer, e.g. W^{[1]}: ×1, W^{[2]}: ×0.316."""
+    dims = run.layer_dims
+    scales = [INITS[run.init].scale(n_prev) for n_prev in dims[:-1]]
+    return r",\quad ".join(
+        f"W^{{[{l}]}}: \\times {tex(float(s))}" for l, s in enumerate(scales, start=1)
+    )
+
+
+def activation_formula(run: RunConfig) -> str:
+    return f"g(z) = {ACTIVATIONS[run.activation].formula}"
+
+
+def dropout_formula(run: RunConfig) -> str | None:
+    if run.keep_prob >= 1:
+        return None
+    return rf"A^{{[l]}} \leftarrow \frac{{A^{{[l]}} \odot D^{{[l]}}}}{{{tex(run.keep_prob)}}}"
+
+
+def batch_of(run: RunConfig, m: int) -> int:
+    """The mini-batch size the trainer uses: 0 or anything ≥ m means the full batch."""
+    return m if run.batch_size == 0 or run.batch_size >= m else run.batch_size
+
+
+def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
+    """(markdown heading, LaTeX lines) of the formulas panel: symbols, then the run's numbers."""
+    batch = batch_of(run, m)
+    cost, cost_n, grad, grad_n = cost_formulas(run, m, batch)
+    rules = [line for pair in zip(update_rule(run, False), update_rule(run, True)) for line in pair]
+    sections = [
+        (f"**Cost with L2** — λ = {fmt(run.lambd)}, m = {m} training points", [cost, cost_n]),
+        (
+            f"**Its gradient** — on a mini-batch of m = {batch} (an epoch's last batch may be "
+            "smaller); biases are not penalised",
+            [grad, grad_n],
+        ),
+        (
+            f"**Initialization: {INIT_NAMES[run.init]}** — biases start at 0",
+            [INITS[run.init].formula, init_scales(run)],
+        ),
+        (f"**{OPTIMIZERS[run.optimizer].title}** — g is the gradient, t counts updates", rules),
+        ("**Hidden activation**", [activation_formula(run)]),
+    ]
+    dropout = dropout_formula(run)
+    if dropout:
+        sections.append((f"**Inverted dropout** — keep_prob = {fmt(run.keep_prob)}", [dropout]))
+    return sections
+
+
+def format_metrics(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The metrics rows as text for a table: costs to 4 decimals, accuracies in percent."""
+
+    def number(v: float | None, spec: str) -> str:
+        if v is None or not math.isfinite(v):
+            return "—"
+        return format(v, spec) if abs(v) < 1e5 else f"{v:.3g}"  # a diverged run's huge J
+
+    return [
+        {
+            "run": row["run"],
+            "train J": number(row["train J"], ".4f"),
+            "test cost": number(row["test cost"], ".4f"),
+            "train accuracy": number(row["train accuracy"], ".1%"),
+            "test accuracy": number(row["test accuracy"], ".1%"),
+            "Σ‖W‖²": number(row["Σ‖W‖²"], ".1f"),
+            "diverged at": "—" if row["diverged at"] is None else f"epoch {row['diverged at']}",
+            "time (s)": number(row["time (s)"], ".3f"),
+        }
+        for row in rows
+    ]

@@ -1,0 +1,391 @@
+"""The training lab page, driven without a browser by streamlit.testing.v1.AppTest.
+
+Most tests open the app with a short experiment in the URL (30 epochs) so a run takes a fraction of
+a second; the lessons are shortened the same way (their numbers are tests/test_lessons.py's job).
+The helpers of nnviz/lab.py that the page relies on are tested directly at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nnviz import lab
+from nnviz.config import DataConfig, Experiment, RunConfig
+from nnviz.data import to_csv
+from nnviz.lessons import LESSONS
+from nnviz.train import load_data, run_experiment
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+SHORT = {"epochs": "30,30"}  # the default runs, shortened
+
+
+def open_app(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(SHORT if params is None else params)
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def chart(at: AppTest, key: str) -> dict:
+    (found,) = [c for c in at.get("plotly_chart") if c.key == key]
+    return json.loads(found.proto.spec)
+
+
+def boundary_keys(at: AppTest) -> list[str]:
+    return sorted(c.key for c in at.get("plotly_chart") if c.key.startswith("boundary_"))
+
+
+def run_traces(spec: dict, i: int) -> list:
+    """(name, x, y) of run i's curves in a chart spec."""
+    return [(t["name"], t["x"], t["y"]) for t in spec["data"] if t.get("legendgroup") == f"run{i}"]
+
+
+def status(at: AppTest) -> str:
+    return next(c.value for c in at.caption if "trained together" in c.value)
+
+
+def params(at: AppTest) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+
+
+# --- the page as a whole ----------------------------------------------------------------------
+
+
+def test_defaults_run_clean_and_put_every_setting_in_the_url():
+    at = open_app({})
+    assert_clean(at)
+    assert not at.warning
+    assert boundary_keys(at) == ["boundary_0", "boundary_1"]
+    assert {"cost", "accuracy", "replay"} <= {c.key for c in at.get("plotly_chart")}
+    assert params(at) == lab.url_params(lab.DEFAULT)
+    table = at.table[0].value
+    assert list(table["run"]) == ["λ 0", "λ 0.7"]
+
+
+def short_lesson(lesson, epochs: int = 40):
+    runs = tuple(replace(r, epochs=epochs) for r in lesson.experiment.runs)
+    return replace(lesson, experiment=lesson.experiment.with_runs(*runs))
+
+
+@pytest.mark.parametrize("key", list(LESSONS))
+def test_each_lesson_loads_with_one_click(key, monkeypatch):
+    lesson = short_lesson(LESSONS[key])
+    monkeypatch.setitem(LESSONS, key, lesson)
+    at = open_app()
+    at.button(key=f"lesson_{key}").click().run()
+    assert_clean(at)
+    assert any(lesson.title in info.value for info in at.info)
+    assert len(boundary_keys(at)) == len(lesson.experiment.runs)
+    assert list(at.table[0].value["run"]) == list(lesson.labels)
+    assert params(at) == lab.url_params(lesson.experiment)
+    assert at.session_state.exp == lesson.experiment
+
+
+CHANGES = [
+    ("optimizer", "momentum"),
+    ("init", "xavier"),
+    ("lr", 0.1),
+    ("lambd", 0.1),
+    ("beta1", 0.8),
+    ("beta2", 0.99),
+    ("epsilon", 1e-6),
+    ("keep_prob", 0.8),
+]
+
+
+def widget(at: AppTest, key: str):
+    kind = "selectbox" if key.endswith(("optimizer", "init")) else "select_slider"
+    return getattr(at, kind)(key=key)
+
+
+@pytest.mark.parametrize(("name", "value"), CHANGES)
+def test_each_run_control_applies_to_its_run_only(name, value):
+    at = open_app()
+    before = at.session_state.exp
+    widget(at, lab.run_key(1, name)).set_value(value).run()
+    assert at.session_state.exp == before  # editing alone never trains
+    assert at.button(key="train_1")  # ...but offers to
+    at.button(key="train").click().run()
+    assert_clean(at)
+    exp = at.session_state.exp
+    assert getattr(exp.runs[1], name) == value
+    assert exp.runs[0] == before.runs[0]
+    assert params(at) == lab.url_params(exp)
+
+
+def test_changing_lambda_of_one_run_changes_only_that_runs_results():
+    at = open_app()
+    cost, boundary0, boundary1 = (chart(at, k) for k in ("cost", "boundary_0", "boundary_1"))
+    at.select_slider(key=lab.run_key(1, "lambd")).set_value(0.1)
+    at.button(key="train").click().run()
+    assert_clean(at)
+    new_cost = chart(at, "cost")
+    assert run_traces(new_cost, 0) == run_traces(cost, 0)
+    (train, test), (old_train, old_test) = run_traces(new_cost, 1), run_traces(cost, 1)
+    assert (train[0], test[0]) == ("λ 0.1", "λ 0.1 · test")
+    assert train[1] == old_train[1] and train[2] != old_train[2] and test[2] != old_test[2]
+    assert chart(at, "boundary_0") == boundary0
+    assert chart(at, "boundary_1") != boundary1
+
+
+def test_optimizer_disables_the_hyperparameters_it_ignores():
+    at = open_app()
+    for optimizer, disabled in (
+        ("gd", {"beta1", "beta2", "epsilon"}),
+        ("momentum", {"beta2", "epsilon"}),
+        ("rmsprop", {"beta1"}),
+        ("adam", set()),
+    ):
+        at.selectbox(key=lab.run_key(0, "optimizer")).set_value(optimizer).run()
+        for name in ("beta1", "beta2", "epsilon"):
+            slider = at.select_slider(key=lab.run_key(0, name))
+            assert slider.disabled == (name in disabled), (optimizer, name)
+    assert_clean(at)
+
+
+def test_add_duplicate_and_remove_runs_between_one_and_four():
+    at = open_app()
+    at.button(key="add_run").click().run()
+    at.button(key="duplicate_0").click().run()
+    assert_clean(at)
+    assert boundary_keys(at) == [f"boundary_{i}" for i in range(4)]
+    assert at.button(key="add_run").disabled
+    assert len(params(at)["lambd"].split(",")) == 4
+    for _ in range(3):
+        at.button(key="remove_0").click().run()
+    assert_clean(at)
+    assert boundary_keys(at) == ["boundary_0"]
+    assert at.button(key="remove_0").disabled
+    assert params(at)["lambd"] == "0.7"
+
+
+def test_display_options_never_retrain():
+    at = open_app()
+    trained_in = status(at)
+    at.toggle(key="log_cost").set_value(True).run()
+    assert chart(at, "cost")["layout"]["yaxis"]["type"] == "log"
+    at.selectbox(key="formula_run").set_value(1).run()
+    names = [t.get("name") for t in chart(at, "boundary_0")["data"]]
+    assert "test, class 0" in names
+    at.toggle(key="show_test").set_value(False).run()
+    names = [t.get("name") for t in chart(at, "boundary_0")["data"]]
+    assert "test, class 0" not in names and "train, class 0" in names
+    assert_clean(at)
+    assert status(at) == trained_in  # the same History: its training time is unchanged
+    assert any(r"\frac{0.7}{2 \cdot" in latex.value for latex in at.latex)
+
+
+def test_new_data_moves_the_seed_and_trains():
+    at = open_app()
+    at.button(key="new_data").click().run()
+    assert_clean(at)
+    assert at.session_state.exp.seed == lab.DEFAULT.seed + 1
+    assert params(at)["seed"] == str(lab.DEFAULT.seed + 1)
+
+
+# --- the URL ---------------------------------------------------------------------------------
+
+
+def test_url_round_trip_reproduces_the_experiment():
+    exp = Experiment(
+        DataConfig("circles", samples=200, noise=0.1, test_fraction=0.3),
+        runs=tuple(
+            RunConfig(hidden=(6, 3), activation="tanh", epochs=40, batch_size=32, **kw)
+            for kw in (
+                dict(optimizer="gd", lr=0.5, init="xavier"),
+                dict(optimizer="momentum", lr=0.05, beta1=0.95, lambd=0.02),
+                dict(optimizer="rmsprop", lr=0.002, beta2=0.99, epsilon=1e-6, keep_prob=0.9),
+            )
+        ),
+        seed=11,
+    )
+    at = open_app(lab.url_params(exp))
+    assert_clean(at)
+    assert not at.warning
+    assert at.session_state.exp == exp
+    assert params(at) == lab.url_params(exp)
+    assert at.selectbox(key="dataset").value == "circles"
+    assert at.number_input(key="seed").value == 11
+    assert at.select_slider(key=lab.run_key(1, "beta1")).value == 0.95
+    assert at.select_slider(key=lab.run_key(2, "lr")).value == 0.002
+    assert at.number_input(key=lab.width_key(1)).value == 3
+    expected = run_experiment(exp)  # same URL, same numbers
+    table = at.table[0].value
+    assert list(table["train J"]) == [f"{h.final['train_cost']:.4f}" for h in expected]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"lr": "fast,0.01"},  # malformed
+        {"lambd": "-1,0.7"},  # out of range
+        {"hidden": "5-x,5-x"},  # malformed tuple
+        {"optimizer": "sgd,adam"},  # unknown choice
+        {"epochs": "9999999,9999999"},  # out of range
+        {"colour": "red"},  # unknown parameter
+        {"dataset": "csv"},  # no file behind it
+        {"source": "abc123"},  # a file digest without dataset=csv
+        {"epochs": "30,60"},  # runs that don't share epochs
+        {"lr": "0.1,0.1,0.1,0.1,0.1,0.1"},  # more than four runs
+    ],
+)
+def test_bad_url_parameters_fall_back_with_a_warning(bad):
+    at = open_app({**SHORT, **bad})
+    assert_clean(at)
+    assert at.warning, bad
+    exp = at.session_state.exp
+    assert exp.data.name != "csv" and 1 <= len(exp.runs) <= lab.MAX_RUNS
+    assert params(at) == lab.url_params(exp)  # the address bar now shows what runs
+    assert not lab.shared_changed(lab.experiment_from_widgets(at.session_state, len(exp.runs)), exp)
+
+
+# --- own data ----------------------------------------------------------------------------------
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.selectbox(key="dataset").set_value("csv").run()
+    at.file_uploader(key="csv_file").set_value((name, content, "text/csv"))
+    return at.run()
+
+
+def test_bad_csv_upload_shows_why_and_keeps_the_data():
+    at = open_app()
+    before = at.session_state.exp
+    at = upload(at, "bad.csv", b"a,b,c\n1,2,0\n")
+    assert not at.exception
+    assert any("header must be x1,x2,label" in e.value for e in at.error)
+    assert at.session_state.exp == before
+    assert len(boundary_keys(at)) == 2
+
+
+def test_good_csv_upload_trains_on_it():
+    data = load_data(Experiment(DataConfig("xor", samples=80, test_fraction=0.0)))
+    content = to_csv(data.X_train, data.Y_train).encode()
+    at = upload(open_app(), "xor.csv", content)
+    assert_clean(at)
+    exp = at.session_state.exp
+    assert exp.data.name == "csv" and exp.data.source == lab.check_upload(content, 0.25, 5)[0]
+    assert params(at)["dataset"] == "csv"
+    assert "60 training and 20 test points" in status(at)
+
+
+# --- nnviz/lab.py, the page's helpers -------------------------------------------------------------
+
+
+def test_widget_values_round_trip_to_the_same_experiment():
+    for exp in (lab.DEFAULT, *(lesson.experiment for lesson in LESSONS.values())):
+        values = lab.widget_values(exp)
+        assert lab.experiment_from_widgets(values, len(exp.runs)) == exp
+
+
+def test_check_upload_reports_one_line_reasons():
+    assert lab.check_upload(b"x1,x2,label\n0,0,0\n", 0.25, 0)[1].startswith("data file needs")
+    assert "not a number" in lab.check_upload(b"x1,x2,label\n" + b"a,1,0\n" * 5, 0, 0)[1]
+    digest, error = lab.check_upload(b"x1,x2,label\n0,0,0\n1,1,1\n0,1,0\n1,0,1\n", 0.0, 0)
+    assert error is None and len(digest) == 12
+
+
+def test_run_labels_name_what_differs():
+    runs = lab.DEFAULT.runs
+    assert lab.run_labels(lab.DEFAULT) == ("λ 0", "λ 0.7")
+    same = lab.DEFAULT.with_runs(runs[0], runs[0])
+    assert lab.run_labels(same) == ("run 1", "run 2")
+    twins = lab.DEFAULT.with_runs(runs[0], runs[0], runs[1])
+    assert lab.run_labels(twins) == ("1: λ 0", "2: λ 0", "3: λ 0.7")
+    optimizers = lab.DEFAULT.with_runs(runs[0], replace(runs[0], optimizer="gd", lr=0.1))
+    assert lab.run_labels(optimizers) == ("Adam, α 0.01", "Gradient descent, α 0.1")
+    for lesson in LESSONS.values():
+        assert lab.run_labels(lesson.experiment) == lesson.labels
+
+
+def test_log_spaced_choices_keep_off_grid_values():
+    assert lab.LR_CHOICES[0] == 1e-4 and lab.LR_CHOICES[-1] == 10
+    assert 0.0 in lab.LAMBDA_CHOICES and 0.7 in lab.LAMBDA_CHOICES
+    assert np.all(np.diff(np.log10(lab.LR_CHOICES)) > 0)
+    assert 0.0007 in lab.with_value(lab.LR_CHOICES, 0.0007)
+    assert lab.with_value(lab.LR_CHOICES, 0.01) == lab.LR_CHOICES
+
+
+def test_unused_hyperparameters_follow_the_optimizer_registry():
+    assert lab.unused("gd") == {"beta1", "beta2", "epsilon"}
+    assert lab.unused("adam") == set()
+    assert lab.users_of("beta1") == "Momentum and Adam"
+
+
+def test_exports():
+    exp = Experiment(DataConfig(samples=60), (RunConfig(epochs=5), RunConfig(epochs=5, lambd=1.0)))
+    histories = run_experiment(exp)
+    labels = lab.run_labels(exp)
+    rows = list(csv_rows(lab.histories_csv(histories, labels)))
+    assert rows[0] == list(lab.HISTORY_COLUMNS)
+    assert len(rows) == 1 + sum(len(h.epochs) for h in histories)
+    assert rows[1][:3] == ["1", "λ 0", "0"]
+    assert Experiment.from_dict(json.loads(lab.config_json(exp))) == exp
+    with np.load(io.BytesIO(lab.weights_npz(histories[1]))) as npz:
+        assert sorted(npz.files) == ["W1", "W2", "W3", "b1", "b2", "b3"]
+        assert npz["W1"].shape == (5, 2) and npz["b3"].shape == (1, 1)
+    assert lab.file_stem(1, "λ 0.7") == "run2-lambda-0.7"
+
+
+def csv_rows(text: str):
+    import csv
+
+    return csv.reader(io.StringIO(text))
+
+
+def test_formulas_carry_the_runs_numbers():
+    run = RunConfig(optimizer="adam", lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, lambd=0.7)
+    symbolic, numeric = lab.update_rule(run, False), lab.update_rule(run, True)
+    assert r"\beta_2" in "".join(symbolic) and "0.999" not in "".join(symbolic)
+    assert "0.999" in numeric[0] and "0.001" in numeric[2] and "10^{-8}" in numeric[2]
+    _, cost, _, grad = lab.cost_formulas(run, 225, 64)
+    assert r"\frac{0.7}{2 \cdot 225}" in cost and r"\frac{0.7}{64}" in grad
+    assert lab.tex(2e-5) == r"2 \times 10^{-5}"
+    assert (
+        lab.init_scales(RunConfig(init="he", hidden=(8,)))
+        == r"W^{[1]}: \times 1,\quad W^{[2]}: \times 0.5"
+    )
+    assert lab.dropout_formula(RunConfig(keep_prob=1.0)) is None
+
+
+def test_metrics_rows_and_their_text():
+    exp = Experiment(DataConfig(samples=60, test_fraction=0.0), (RunConfig(epochs=5),))
+    (h,) = run_experiment(exp)
+    (row,) = lab.metrics_rows([h], ["only"])
+    assert row["test cost"] is None and row["train J"] == pytest.approx(h.train_cost[-1])
+    (text,) = lab.format_metrics([row])
+    assert text["test cost"] == "—" and text["diverged at"] == "—"
+    assert text["train accuracy"].endswith("%")
+    huge = lab.format_metrics([{**row, "train J": 3.7e307, "diverged at": 51}])[0]
+    assert huge["train J"] == "3.7e+307" and huge["diverged at"] == "epoch 51"
+
+
+def test_formula_sections_follow_the_run():
+    plain = lab.formula_sections(RunConfig(optimizer="gd", batch_size=0), m=225)
+    assert [h.split("**")[1] for h, _ in plain][:2] == ["Cost with L2", "Its gradient"]
+    assert "m = 225" in plain[1][0]  # full batch: the mini-batch is the whole training set
+    assert len(plain[3][1]) == 2  # θ ← θ − α g, in symbols and in numbers
+    dropout = lab.formula_sections(RunConfig(keep_prob=0.86), m=225)
+    assert "keep_prob = 0.86" in dropout[-1][0] and "0.86" in dropout[-1][1][0]
+
+
+def test_pending_changes_are_told_apart():
+    applied = lab.DEFAULT
+    runs = applied.runs
+    one_run = applied.with_runs(runs[0], replace(runs[1], beta1=0.5))
+    assert lab.run_changed(one_run, applied, 1) and not lab.run_changed(one_run, applied, 0)
+    assert not lab.shared_changed(one_run, applied)
+    deeper = applied.with_runs(*(replace(r, hidden=(4,)) for r in runs))
+    assert lab.shared_changed(deeper, applied) and not lab.run_changed(deeper, applied, 0)
+    assert lab.shared_changed(replace(applied, seed=6), applied)

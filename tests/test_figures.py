@@ -1,0 +1,306 @@
+"""nnviz.figures: assertions on fig.data and fig.layout, no browser.
+
+One small experiment trains once for the module: two healthy runs that differ in λ and one that
+diverges (gradient descent with α = 100 and λ = 1000 multiplies its weights by about -1100 a step).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnviz import figures
+from nnviz.config import DataConfig, Experiment, RunConfig
+from nnviz.palette import RUN_COLORS
+from nnviz.train import load_data, run_experiment
+
+NET = dict(hidden=(8,), epochs=60, batch_size=0)
+LABELS = ("λ 0", "λ 0.7", "blows up")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    exp = Experiment(
+        DataConfig("moons", samples=120, noise=0.25, test_fraction=0.25),
+        runs=(
+            RunConfig(optimizer="adam", lr=0.01, lambd=0.0, **NET),
+            RunConfig(optimizer="adam", lr=0.01, lambd=0.7, **NET),
+            RunConfig(optimizer="gd", lr=100.0, lambd=1000.0, **NET),
+        ),
+        seed=0,
+    )
+    return load_data(exp), run_experiment(exp)
+
+
+@pytest.fixture(scope="module")
+def boundaries(trained):
+    data, histories = trained
+    return [
+        figures.boundary_figure(h, data, label, i)
+        for i, (h, label) in enumerate(zip(histories, LABELS))
+    ]
+
+
+def traces(fig, kind):
+    return [t for t in fig.data if t.type == kind]
+
+
+def by_name(fig, fragment):
+    return [t for t in fig.data if t.name and fragment in t.name]
+
+
+def named(fig, name):
+    return [t for t in fig.data if t.name == name]
+
+
+def relu_net_predictions(params, X):
+    """An independent forward pass: relu hidden layers, sigmoid output, threshold 0.5."""
+    A = X
+    for W, b in params[:-1]:
+        A = np.maximum(W @ A + b, 0.0)
+    W, b = params[-1]
+    return (W @ A + b)[0] > 0.0  # σ(z) > 0.5  ⇔  z > 0
+
+
+# --- decision boundary ------------------------------------------------------------------------
+
+
+def test_boundary_surface_is_a_probability_on_a_fixed_color_scale(boundaries):
+    for fig in boundaries:
+        (surface,) = traces(fig, "contour")
+        z = np.asarray(surface.z)
+        assert z.shape == (figures.GRID, figures.GRID)
+        assert 0.0 <= z.min() and z.max() <= 1.0
+        assert surface.coloraxis == "coloraxis"
+        assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0.0, 1.0)
+
+
+def test_boundary_line_is_the_half_contour(boundaries):
+    for fig in boundaries:
+        (surface,) = traces(fig, "contour")
+        assert surface.contours.start == surface.contours.end == 0.5
+        assert surface.contours.coloring == "heatmap"
+
+
+def test_training_and_test_points_have_distinct_symbols(trained, boundaries):
+    data, _ = trained
+    fig = boundaries[0]
+    train = by_name(fig, "train,")
+    test = by_name(fig, "test,")
+    assert {t.marker.symbol for t in train} == {figures.TRAIN_SYMBOL}
+    assert {t.marker.symbol for t in test} == {figures.TEST_SYMBOL}
+    assert figures.TRAIN_SYMBOL != figures.TEST_SYMBOL
+    assert sum(len(t.x) for t in train) == data.X_train.shape[1]
+    assert sum(len(t.x) for t in test) == data.X_test.shape[1]
+
+
+def test_misclassified_marks_match_an_independent_count(trained, boundaries):
+    data, histories = trained
+    X = np.hstack([data.X_train, data.X_test])
+    Y = np.hstack([data.Y_train, data.Y_test])[0]
+    for h, fig in zip(histories[:2], boundaries[:2]):
+        wrong = relu_net_predictions(h.params, X) != (Y > 0.5)
+        (marks,) = by_name(fig, "misclassified")
+        assert marks.marker.symbol == figures.WRONG_SYMBOL
+        assert len(marks.x) == wrong.sum() > 0
+        assert set(zip(marks.x, marks.y)) == set(zip(X[0, wrong], X[1, wrong]))
+
+
+def test_misclassified_count_agrees_with_recorded_accuracy(trained, boundaries):
+    data, histories = trained
+    h = histories[0]
+    m_train, m_test = data.X_train.shape[1], data.X_test.shape[1]
+    expected = round((1 - h.final["train_accuracy"]) * m_train) + round(
+        (1 - h.final["test_accuracy"]) * m_test
+    )
+    assert len(by_name(boundaries[0], "misclassified")[0].x) == expected
+
+
+def test_every_run_is_drawn_on_the_same_axes(trained, boundaries):
+    data, _ = trained
+    x0, x1, y0, y1 = data.bounds
+    for fig in boundaries:
+        assert tuple(fig.layout.xaxis.range) == pytest.approx((x0, x1))
+        assert tuple(fig.layout.yaxis.range) == pytest.approx((y0, y1))
+        (surface,) = traces(fig, "contour")
+        assert (surface.x[0], surface.x[-1]) == pytest.approx((x0, x1))
+
+
+def test_boundary_title_gives_accuracy_in_the_run_color(trained, boundaries):
+    _, histories = trained
+    title = boundaries[1].layout.title
+    assert LABELS[1] in title.text
+    assert f"train {100 * histories[1].final['train_accuracy']:.1f}%" in title.text
+    assert f"test {100 * histories[1].final['test_accuracy']:.1f}%" in title.text
+    assert title.font.color == RUN_COLORS[1]
+
+
+def test_diverged_run_is_titled_with_its_epoch(trained, boundaries):
+    _, histories = trained
+    h = histories[2]
+    assert h.diverged_at is not None
+    assert f"diverged at epoch {h.diverged_at}" in boundaries[2].layout.title.text
+    (surface,) = traces(boundaries[2], "contour")
+    assert np.all(np.isfinite(np.asarray(surface.z)))
+
+
+def test_no_test_set_draws_no_test_points(trained):
+    exp = Experiment(DataConfig("moons", samples=60, test_fraction=0.0), (RunConfig(**NET),))
+    data = load_data(exp)
+    (h,) = run_experiment(exp)
+    fig = figures.boundary_figure(h, data, "alone")
+    assert by_name(fig, "test,") == []
+    assert "test" not in fig.layout.title.text
+    assert figures.cost_figure([h], ["alone"]).data[0].line.dash == "solid"
+    assert len(figures.cost_figure([h], ["alone"]).data) == 1
+
+
+def test_probability_grid_is_indexed_rows_by_x2():
+    params = [(np.array([[1.0, 0.0]]), np.zeros((1, 1)))]  # logistic regression on x1 alone
+    xs, ys, P = figures.probability_grid(params, "relu", (-1.0, 1.0, -2.0, 2.0), 5)
+    assert P.shape == (5, 5)
+    assert np.all(np.diff(P, axis=1) > 0)  # grows along x1 (columns)
+    assert np.allclose(np.diff(P, axis=0), 0)  # constant along x2 (rows)
+
+
+# --- learning curves ------------------------------------------------------------------------
+
+
+def test_cost_curves_solid_train_dashed_test_one_color_per_run(trained):
+    _, histories = trained
+    fig = figures.cost_figure(histories, LABELS)
+    for i, label in enumerate(LABELS):
+        (train,) = named(fig, label)
+        (test,) = named(fig, f"{label} · test")
+        assert train.showlegend is not False and test.showlegend is False
+        assert train.line.dash == "solid" and test.line.dash == "dash"
+        assert train.line.color == test.line.color == RUN_COLORS[i]
+        assert np.asarray(train.x)[0] == 0  # epoch 0: before any update
+        assert np.asarray(train.y)[0] == pytest.approx(histories[i].train_cost[0])
+
+
+def test_colors_agree_between_cost_accuracy_and_boundary(trained, boundaries):
+    _, histories = trained
+    cost = figures.cost_figure(histories, LABELS)
+    accuracy = figures.accuracy_figure(histories, LABELS)
+    for i in range(len(LABELS)):
+        colors = {t.line.color for t in cost.data + accuracy.data if t.legendgroup == f"run{i}"}
+        assert colors == {RUN_COLORS[i]}
+        assert boundaries[i].layout.title.font.color == RUN_COLORS[i]
+
+
+def test_log_scale_toggle(trained):
+    _, histories = trained
+    assert figures.cost_figure(histories, LABELS, log_y=True).layout.yaxis.type == "log"
+    assert figures.cost_figure(histories, LABELS, log_y=False).layout.yaxis.type == "linear"
+
+
+def test_accuracy_curves_train_and_test(trained):
+    _, histories = trained
+    fig = figures.accuracy_figure(histories, LABELS)
+    (train,) = named(fig, LABELS[0])
+    (test,) = named(fig, f"{LABELS[0]} · test")
+    assert np.asarray(train.y) == pytest.approx(histories[0].train_accuracy)
+    assert np.asarray(test.y) == pytest.approx(histories[0].test_accuracy)
+    assert test.line.dash == "dash"
+    assert fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_diverged_curve_stops_where_the_run_diverged(trained):
+    _, histories = trained
+    h = histories[2]
+    fig = figures.cost_figure(histories, LABELS, log_y=True)
+    (train,) = named(fig, LABELS[2])
+    assert np.asarray(train.x)[-1] < h.diverged_at
+    assert np.all(np.isfinite(np.asarray(train.y)))
+    marks = [t for t in fig.data if t.mode == "markers+text"]
+    assert [t.text[0] for t in marks] == [f"diverged at epoch {h.diverged_at}"]
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+def test_replay_epochs_are_spread_and_keep_both_ends(trained):
+    _, histories = trained
+    all_epochs = np.unique(np.concatenate([h.snapshot_epochs for h in histories]))
+    epochs = figures.replay_epochs(histories, max_frames=7)
+    assert len(epochs) <= 7
+    assert epochs[0] == 0 and epochs[-1] == all_epochs[-1]
+    assert np.all(np.diff(epochs) > 0)
+
+
+def test_replay_has_one_frame_per_epoch_used(trained):
+    data, histories = trained
+    fig = figures.replay_figure(histories, data, LABELS)
+    epochs = figures.replay_epochs(histories)
+    assert len(fig.frames) == len(epochs) <= figures.MAX_FRAMES
+    assert [f.name for f in fig.frames] == [str(e) for e in epochs]
+    steps = fig.layout.sliders[0].steps
+    assert [s.args[0][0] for s in steps] == [f.name for f in fig.frames]
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert any("Play" in label for label in labels) and any("Pause" in label for label in labels)
+
+
+def test_replay_frames_update_only_each_runs_surface(trained):
+    data, histories = trained
+    fig = figures.replay_figure(histories, data, LABELS)
+    R = len(histories)
+    surfaces = [k for k, t in enumerate(fig.data) if t.type == "contour"]
+    assert surfaces == list(range(R))
+    for frame in fig.frames:
+        assert list(frame.traces) == surfaces
+        assert len(frame.data) == R
+        z = np.asarray(frame.data[0].z)
+        assert z.shape == (figures.REPLAY_GRID, figures.REPLAY_GRID)
+        assert 0 <= z.min() and z.max() <= 100  # whole percent, one byte a cell
+
+
+def test_replay_last_frame_matches_the_final_boundary(trained):
+    data, histories = trained
+    fig = figures.replay_figure(histories, data, LABELS)
+    h = histories[0]
+    _, _, P = figures.probability_grid(
+        h.params, h.config.activation, data.bounds, figures.REPLAY_GRID
+    )
+    assert np.abs(np.asarray(fig.frames[-1].data[0].z, dtype=float) - 100 * P).max() <= 0.5
+
+
+def test_replay_titles_follow_the_epoch_and_show_divergence(trained):
+    data, histories = trained
+    fig = figures.replay_figure(histories, data, LABELS)
+    first = [a.text for a in fig.frames[0].layout.annotations]
+    last = [a.text for a in fig.frames[-1].layout.annotations]
+    assert all("diverged" not in text for text in first)
+    assert f"diverged at epoch {histories[2].diverged_at}" in last[2]
+    assert [a.font.color for a in fig.frames[-1].layout.annotations] == list(RUN_COLORS[:3])
+
+
+def test_replay_puts_at_most_two_runs_in_a_row_on_shared_axes(trained):
+    data, histories = trained
+    fig = figures.replay_figure(histories, data, LABELS)  # three runs: 2 + 1
+    assert fig.layout.xaxis3.domain == fig.layout.xaxis.domain  # run 3 sits below run 1
+    assert fig.layout.yaxis3.domain != fig.layout.yaxis.domain
+    assert fig.layout.yaxis2.matches == "y" or fig.layout.yaxis2.showticklabels is False
+    assert tuple(fig.layout.yaxis.range) == pytest.approx(data.bounds[2:])
+
+
+def test_a_diverged_run_does_not_flatten_the_linear_cost_axis(trained):
+    _, histories = trained
+    healthy = max(max(h.train_cost.max(), h.test_cost.max()) for h in histories[:2])
+    linear = figures.cost_figure(histories, LABELS)
+    assert tuple(linear.layout.yaxis.range) == pytest.approx((0, 1.1 * healthy))
+    (mark,) = [t for t in linear.data if t.mode == "markers+text"]
+    assert mark.y[0] <= linear.layout.yaxis.range[1]
+    assert figures.cost_figure(histories, LABELS, log_y=True).layout.yaxis.range is None
+    assert figures.cost_figure(histories[:2], LABELS[:2]).layout.yaxis.range is None
+
+
+def test_test_points_can_be_hidden_and_lie_under_the_training_points(trained, boundaries):
+    data, histories = trained
+    names = [t.name for t in boundaries[0].data]
+    assert names.index("test, class 0") < names.index("train, class 0")  # drawn first: underneath
+    fig = figures.boundary_figure(histories[0], data, LABELS[0], show_test=False)
+    assert by_name(fig, "test,") == []
+    wrong = relu_net_predictions(histories[0].params, data.X_train) != (data.Y_train[0] > 0.5)
+    assert len(by_name(fig, "misclassified")[0].x) == wrong.sum()
+    assert "test" in fig.layout.title.text  # the accuracy stays in the title
