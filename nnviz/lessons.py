@@ -1,0 +1,115 @@
+"""The three course lessons of DESIGN.md section 3, as ready-made experiments.
+
+Each lesson is a set of runs that differ in exactly the setting the lesson is about, with a short
+text of what to look for. The app loads them with one click; tests assert that each one teaches
+its point (tests/test_lessons.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnviz.config import DataConfig, Experiment, RunConfig
+
+
+@dataclass(frozen=True)
+class Lesson:
+    key: str
+    title: str
+    experiment: Experiment
+    labels: tuple[str, ...]  # one short name per run, in run order
+    explain: str  # markdown: what to look for
+
+
+_INIT_NET = dict(hidden=(10, 5), activation="relu", optimizer="gd", lr=0.01, batch_size=0)
+
+INITIALIZATION = Lesson(
+    key="initialization",
+    title="Initialization: zeros vs large random vs He",
+    experiment=Experiment(
+        # exactly the course's make_circles(300, noise .05, random_state 1) / (100, ..., 2)
+        data=DataConfig("circles", samples=400, noise=0.05, test_fraction=0.25),
+        runs=tuple(
+            RunConfig(init=i, epochs=15_000, **_INIT_NET) for i in ("zeros", "random", "he")
+        ),
+        seed=1,
+    ),
+    labels=("zeros", "random ×10", "He"),
+    explain=(
+        "**Zeros** never breaks symmetry: every unit of a layer computes the same thing, the cost "
+        "stays at ln 2 ≈ 0.693 and the boundary is flat (50%). **Large random** (×10) starts with "
+        "a huge cost, because confident wrong predictions cost a lot, and learns slowly. **He** "
+        "(×√(2/n[l−1])) keeps the signal's scale through the ReLU layers and learns fastest."
+    ),
+)
+
+OPTIMIZATION = Lesson(
+    key="optimization",
+    title="Optimization: gradient descent vs momentum vs Adam",
+    experiment=Experiment(
+        # exactly the course's make_moons(300, noise .2, random_state 3), training set only
+        data=DataConfig("moons", samples=300, noise=0.2, test_fraction=0.0),
+        runs=tuple(
+            RunConfig(
+                hidden=(5, 2),
+                init="he",
+                optimizer=o,
+                lr=0.0007,
+                beta1=0.9,
+                beta2=0.999,
+                epsilon=1e-8,
+                batch_size=64,
+                epochs=10_000,
+            )
+            for o in ("gd", "momentum", "adam")
+        ),
+        seed=3,
+    ),
+    labels=("GD", "momentum", "Adam"),
+    explain=(
+        "With the same small α = 0.0007, **gradient descent** and **momentum** crawl: after "
+        "10,000 epochs their boundaries are still nearly straight. Momentum (β₁ = 0.9) barely "
+        "helps on this problem. **Adam** rescales every weight's step by its own gradient "
+        "history (β₂) and reaches a curved boundary with a much lower cost."
+    ),
+)
+
+_REG_NET = dict(
+    hidden=(20, 3),
+    activation="relu",
+    init="xavier",
+    optimizer="gd",
+    lr=0.3,
+    batch_size=0,
+    epochs=30_000,
+)
+
+REGULARIZATION = Lesson(
+    key="regularization",
+    title="Regularization: none vs L2 vs dropout",
+    experiment=Experiment(
+        # The course's small data set is not shipped. 200 very noisy moons are few enough for a
+        # [20, 3] network to memorise; 800 test points from the same distribution show what it
+        # really learned. Seeds 5 to 10 show the same pattern (tests/test_lessons.py).
+        data=DataConfig("moons", samples=1000, noise=0.5, test_fraction=0.8),
+        runs=(
+            RunConfig(**_REG_NET),
+            RunConfig(lambd=0.7, **_REG_NET),
+            RunConfig(keep_prob=0.86, **_REG_NET),
+        ),
+        seed=6,
+    ),
+    labels=("none", "L2 λ = 0.7", "dropout keep 0.86"),
+    explain=(
+        "Without regularization the network **overfits**: it bends its boundary around single "
+        "noisy points, so it scores higher on the training set than on the test set. **L2** "
+        "(λ = 0.7) adds λ/(2m)·Σ‖W‖² to the cost, which keeps the weights small and the boundary "
+        "smooth. **Dropout** (keep_prob 0.86) switches off random hidden units at every step, so "
+        "no unit can rely on a few others. Both give up some training accuracy for a higher test "
+        "accuracy and a lower test cost."
+    ),
+)
+
+LESSONS: dict[str, Lesson] = {
+    lesson.key: lesson for lesson in (INITIALIZATION, REGULARIZATION, OPTIMIZATION)
+}

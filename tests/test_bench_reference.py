@@ -1,0 +1,101 @@
+"""The benchmark's seed-style reference is the course's mathematics, and the benchmark runs.
+
+The reference (benchmarks/engine.py) is written the course's way, dicts and loops; if it computed
+something else, the speed ratios would compare different work. So: its gradients, cost, Adam
+step and mini-batches agree with nnviz's on a tiny problem. No timing is asserted anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import engine
+from nnviz.network import ACTIVATIONS, Layout, backward, cross_entropy, forward, initial_params
+from nnviz.optim import Hyper, adam_update
+
+DIMS = (2, 4, 3, 1)
+
+
+@pytest.fixture
+def problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 7))
+    Y = (rng.random((1, 7)) < 0.5).astype(float)
+    theta = initial_params(DIMS, "he", rng)
+    return X, Y, theta
+
+
+def test_reference_gradients_match_nnviz_backward(problem):
+    X, Y, theta = problem
+    layout, relu = Layout(DIMS), ACTIVATIONS["relu"]
+    grad = np.zeros_like(theta)[None, :]
+    Zs, As = forward(layout.views(theta[None, :]), X, relu)
+    backward(layout.views(theta[None, :]), Zs, As, Y, relu, layout.views(grad))
+
+    AL, caches = engine.forward_propagation(X, engine.reference_params(theta, DIMS))
+    grads = engine.backward_propagation(X, Y, caches)
+
+    np.testing.assert_allclose(AL, As[-1][0], rtol=1e-13)
+    for l, (dW, db) in enumerate(layout.to_list(grad[0]), start=1):
+        np.testing.assert_allclose(grads[f"dW{l}"], dW, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(grads[f"db{l}"], db, rtol=1e-12, atol=1e-15)
+
+
+def test_reference_cost_matches_nnviz_cross_entropy(problem):
+    X, Y, theta = problem
+    Zs, _As = forward(Layout(DIMS).views(theta[None, :]), X, ACTIVATIONS["relu"])
+    AL, _caches = engine.forward_propagation(X, engine.reference_params(theta, DIMS))
+    assert engine.compute_cost(AL, Y) == pytest.approx(cross_entropy(Zs[-1], Y)[0], rel=1e-12)
+
+
+def test_reference_adam_step_matches_nnviz_adam(problem):
+    _X, _Y, theta = problem
+    layout = Layout(DIMS)
+    rng = np.random.default_rng(1)
+    g = rng.standard_normal(theta.shape)
+    params = engine.reference_params(theta, DIMS)
+    grads = engine.reference_params(g, DIMS)
+    grads = {"d" + k: v for k, v in grads.items()}  # {"dW1": ..., "db1": ...}
+    v, s = engine.initialize_adam(params)
+    state = (np.zeros_like(theta), np.zeros_like(theta))
+    h = Hyper(lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    for t in (1, 2, 3):  # the bias corrections change with t: β₂ (not β₁) corrects s
+        params, v, s = engine.update_parameters_with_adam(params, grads, v, s, t, 0.01)
+        theta = theta - adam_update(g, state, t, h)
+    for l, (W, b) in enumerate(layout.to_list(theta), start=1):
+        np.testing.assert_allclose(params[f"W{l}"], W, rtol=1e-13)
+        np.testing.assert_allclose(params[f"b{l}"], b, rtol=1e-13, atol=1e-15)
+
+
+def test_course_mini_batches_partition_a_permutation():
+    X = np.arange(600.0).reshape(2, 300)
+    Y = (np.arange(300.0) % 2).reshape(1, 300)
+    batches = engine.random_mini_batches(X, Y, 64, np.random.default_rng(0))
+    assert [b[0].shape[1] for b in batches] == [64, 64, 64, 64, 44]  # the last one smaller
+    columns = np.hstack([b[0] for b in batches])
+    assert sorted(columns[0]) == list(X[0]) and not np.array_equal(columns, X)
+    np.testing.assert_array_equal(np.hstack([b[1] for b in batches]), columns[:1] % 2)
+
+
+QUICK = ["--quick", "--seconds", "0.003", "--repeats", "1", "--lesson-epochs", "20"]
+
+
+def test_bench_prints_a_markdown_table(capsys):
+    assert engine.main([*QUICK, "--check-epochs", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "| engine | full batch (300) | mini-batch 64 |" in out
+    assert "| nnviz 1 run ÷ reference, mini-batch 64 |" in out
+    assert "Like with like" in out
+
+
+def test_bench_prints_json(capsys):
+    assert engine.main([*QUICK, "--check-epochs", "10", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["rates"]) == {"full", "mini"}
+    assert all(rate > 0 for mode in report["rates"].values() for rate in mode.values())
+    assert report["lesson"]["epochs"] == 20 and report["setup"]["quick"]
+    # a shortened lesson is not held to the course lesson's 4 s target
+    assert all(row["target"] is None for row in report["checks"] if "lesson" in row["name"])

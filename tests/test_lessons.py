@@ -1,0 +1,215 @@
+"""The three lessons of DESIGN.md section 3 reproduce the course's pattern.
+
+Each lesson trains once, through the lockstep trainer (``run_experiment``), and is cached for the
+module. Our initial weights come from our own generator, so the numbers are not the course's to
+the digit: every tolerance below says what the course reports and what nnviz measured when it was
+chosen, and leaves room for a different BLAS, not for a different pattern.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_circles, make_moons
+
+from nnviz import RunConfig, load_data, run_experiment
+from nnviz.lessons import INITIALIZATION, LESSONS, OPTIMIZATION, REGULARIZATION
+
+LN2 = math.log(2)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """key -> the lesson's histories in run order; each lesson is trained at most once."""
+    cache = {}
+
+    def get(key: str):
+        if key not in cache:
+            cache[key] = run_experiment(LESSONS[key].experiment)
+        return cache[key]
+
+    return get
+
+
+def final(history, name: str) -> float:
+    return history.final[name]
+
+
+# --- the lessons as configured ------------------------------------------------------------------
+
+
+@pytest.mark.lesson
+def test_lessons_in_course_order_with_one_label_per_run():
+    assert list(LESSONS) == ["initialization", "regularization", "optimization"]
+    for lesson in LESSONS.values():
+        assert len(lesson.labels) == len(lesson.experiment.runs)
+        assert lesson.title and lesson.explain
+
+
+def _varying(runs: tuple[RunConfig, ...]) -> set[str]:
+    return {f.name for f in fields(RunConfig) if len({getattr(r, f.name) for r in runs}) > 1}
+
+
+def _shared(runs: tuple[RunConfig, ...]) -> dict:
+    return {f.name: getattr(runs[0], f.name) for f in fields(RunConfig)}
+
+
+@pytest.mark.lesson
+def test_each_lesson_varies_only_its_setting():
+    assert _varying(INITIALIZATION.experiment.runs) == {"init"}
+    assert _varying(REGULARIZATION.experiment.runs) == {"lambd", "keep_prob"}
+    assert _varying(OPTIMIZATION.experiment.runs) == {"optimizer"}
+
+
+@pytest.mark.lesson
+def test_initialization_is_the_courses_setup():
+    runs = INITIALIZATION.experiment.runs
+    assert [r.init for r in runs] == ["zeros", "random", "he"]
+    shared = _shared(runs)
+    expected = dict(hidden=(10, 5), activation="relu", optimizer="gd", lr=0.01, batch_size=0)
+    assert {k: shared[k] for k in expected} == expected
+    assert shared["epochs"] == 15_000 and shared["lambd"] == 0 and shared["keep_prob"] == 1
+
+
+@pytest.mark.lesson
+def test_regularization_is_the_courses_setup():
+    runs = REGULARIZATION.experiment.runs
+    assert [(r.lambd, r.keep_prob) for r in runs] == [(0.0, 1.0), (0.7, 1.0), (0.0, 0.86)]
+    shared = _shared(runs)
+    expected = dict(hidden=(20, 3), activation="relu", init="xavier", optimizer="gd", lr=0.3)
+    assert {k: shared[k] for k in expected} == expected
+    assert shared["batch_size"] == 0 and shared["epochs"] == 30_000
+
+
+@pytest.mark.lesson
+def test_optimization_is_the_courses_setup():
+    runs = OPTIMIZATION.experiment.runs
+    assert [r.optimizer for r in runs] == ["gd", "momentum", "adam"]
+    shared = _shared(runs)
+    expected = dict(hidden=(5, 2), activation="relu", init="he", lr=0.0007, batch_size=64)
+    assert {k: shared[k] for k in expected} == expected
+    assert (shared["beta1"], shared["beta2"], shared["epsilon"]) == (0.9, 0.999, 1e-8)
+    assert shared["epochs"] == 10_000
+
+
+def _course_shape(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return X.T, y.reshape(1, -1).astype(float)
+
+
+@pytest.mark.lesson
+def test_initialization_data_is_the_courses_circles():
+    data = load_data(INITIALIZATION.experiment)
+    X, Y = _course_shape(*make_circles(300, noise=0.05, random_state=1))
+    Xt, Yt = _course_shape(*make_circles(100, noise=0.05, random_state=2))
+    np.testing.assert_array_equal(data.X_train, X)
+    np.testing.assert_array_equal(data.Y_train, Y)
+    np.testing.assert_array_equal(data.X_test, Xt)
+    np.testing.assert_array_equal(data.Y_test, Yt)
+
+
+@pytest.mark.lesson
+def test_optimization_data_is_the_courses_moons_without_test_set():
+    data = load_data(OPTIMIZATION.experiment)
+    X, Y = _course_shape(*make_moons(300, noise=0.2, random_state=3))
+    np.testing.assert_array_equal(data.X_train, X)
+    np.testing.assert_array_equal(data.Y_train, Y)
+    assert not data.has_test
+
+
+@pytest.mark.lesson
+def test_regularization_data_is_few_noisy_training_points_and_a_large_test_set():
+    data = load_data(REGULARIZATION.experiment)
+    assert data.X_train.shape == (2, 200) and data.X_test.shape == (2, 800)
+    assert 0.4 < data.Y_train.mean() < 0.6
+
+
+# --- initialization: course zeros 50% / 50% at ln 2; random ≈ 83% / 86%; He ≈ 99% / 96% ----------
+
+
+@pytest.mark.lesson
+def test_zeros_init_never_breaks_symmetry(trained):
+    zeros, _random, _he = trained("initialization")
+    # every unit of a layer gets the same (here: zero) gradient, and the output bias stays 0 on
+    # balanced labels, so the cost is ln 2 at every recorded epoch, to rounding
+    np.testing.assert_allclose(zeros.train_cost, LN2, atol=1e-6)
+    np.testing.assert_allclose(zeros.test_cost, LN2, atol=1e-6)
+    assert final(zeros, "train_accuracy") == 0.5 and final(zeros, "test_accuracy") == 0.5
+    assert zeros.weight_norm == 0.0
+
+
+@pytest.mark.lesson
+def test_large_random_init_starts_huge_and_ends_behind_he(trained):
+    _zeros, random, he = trained("initialization")
+    # measured: J(0) ≈ 1.2e3 (the course's notebook shows inf: it computes log(0) directly)
+    assert random.train_cost[0] > 10 * LN2
+    assert np.isfinite(random.train_cost).all() and random.diverged_at is None
+    # measured 94.3% / 87.0% against He's 98.3% / 94.0% (course: 83% / 86% vs 99% / 96%)
+    assert 0.7 <= final(random, "train_accuracy") <= final(he, "train_accuracy") - 0.02
+    assert 0.7 <= final(random, "test_accuracy") <= final(he, "test_accuracy") - 0.04
+    assert final(random, "test_cost") > 2 * final(he, "test_cost")  # measured 0.54 vs 0.13
+
+
+@pytest.mark.lesson
+def test_he_init_learns_the_circles(trained):
+    _zeros, _random, he = trained("initialization")
+    assert he.train_cost[0] < 1.0  # a sensible start: measured 0.79
+    assert final(he, "train_accuracy") >= 0.95  # measured 98.3% (course 99%)
+    assert final(he, "test_accuracy") >= 0.90  # measured 94.0% (course 96%)
+
+
+# --- regularization: course none 94.8% / 91.5%, L2 93.8% / 93.0%, dropout 92.9% / 95.0% -----------
+# Measured (moons, 200 train / 800 test, noise 0.5, seed 6): none 90.5% / 77.4% (test cost 0.85),
+# L2 84.5% / 81.8% (0.42), dropout 85.5% / 81.2% (0.42). Our data are noisier than the course's,
+# so every gap is larger. Seeds 4 to 10 (run by hand, 5 s each) all show the accuracy pattern;
+# seeds 5 to 10 also the lower test cost of dropout (seed 4's dropout run ends at 1.45 vs 1.26).
+
+
+@pytest.mark.lesson
+def test_without_regularization_the_network_overfits(trained):
+    none, _l2, _dropout = trained("regularization")
+    gap = final(none, "train_accuracy") - final(none, "test_accuracy")
+    assert gap >= 0.05  # measured 13 points (course 3.3)
+
+
+@pytest.mark.lesson
+@pytest.mark.parametrize("k", [1, 2], ids=["l2", "dropout"])
+def test_regularization_trades_train_accuracy_for_test_accuracy(trained, k):
+    none, reg = trained("regularization")[0], trained("regularization")[k]
+    # course: train −1.0 / −1.9 points, test +1.5 / +3.5; measured train −6 / −5, test +4.4 / +3.8
+    assert final(reg, "train_accuracy") < final(none, "train_accuracy")
+    assert final(reg, "test_accuracy") >= final(none, "test_accuracy") + 0.02
+    # and what it learned generalises: the test cost drops (measured 0.85 -> 0.42 for both)
+    assert final(reg, "test_cost") < 0.75 * final(none, "test_cost")
+    gap = final(reg, "train_accuracy") - final(reg, "test_accuracy")
+    assert gap < final(none, "train_accuracy") - final(none, "test_accuracy")
+
+
+@pytest.mark.lesson
+def test_l2_keeps_the_weights_small(trained):
+    none, l2, _dropout = trained("regularization")
+    assert l2.weight_norm < none.weight_norm / 4  # measured Σ‖W‖² 22 vs 703
+
+
+# --- optimization: course gd 79.7%, momentum 79.7%, adam 94% (train; no test set) ---------------
+# Measured: GD 87.3%, momentum 87.3%, Adam 93.7%; final J 0.320, 0.320, 0.133.
+
+
+@pytest.mark.lesson
+def test_adam_beats_gd_and_momentum(trained):
+    gd, momentum, adam = trained("optimization")
+    assert final(adam, "train_accuracy") >= 0.9
+    assert final(adam, "train_accuracy") >= final(gd, "train_accuracy") + 0.04
+    assert final(adam, "train_cost") < 0.6 * min(
+        final(gd, "train_cost"), final(momentum, "train_cost")
+    )
+
+
+@pytest.mark.lesson
+def test_momentum_barely_helps_at_this_learning_rate(trained):
+    gd, momentum, _adam = trained("optimization")
+    assert abs(final(momentum, "train_accuracy") - final(gd, "train_accuracy")) <= 0.02
+    assert final(gd, "train_accuracy") <= 0.9  # still a nearly straight boundary
+    assert gd.test_cost.size == 0  # the course's lesson has no test set
