@@ -2,8 +2,10 @@
 
 Shapes follow the course: X is (2, m), one example per column; W[l] is (n[l], n[l-1]); b[l] is
 (n[l], 1). Several runs are stacked on a leading axis: W[l] is (R, n[l], n[l-1]) and every run's
-parameters live in one row of a contiguous (R, P) buffer ``theta``; ``Layout.views`` hands out the
-per-layer W and b as views into it, so an optimizer updates all layers of all runs in one operation.
+parameters live in one row of a contiguous (R, P) buffer ``theta``; ``Layout.blocks`` hands out each
+layer's [W | b] (b as an extra column of W) as a view into it, so an optimizer updates all layers of
+all runs in one operation. Inputs carry an extra row of ones, so one product [W | b] [A; 1] is
+W A + b, and one product dZ [A; 1]ᵀ gives dW and db together — fewer, larger NumPy calls.
 
     forward:   Z[l] = W[l] A[l-1] + b[l];  A[l] = g(Z[l]) (hidden);  A[L] = σ(Z[L])
     cost:      J = -(1/m) Σ [y log a + (1-y) log(1-a)] + λ/(2m) Σ_l ‖W[l]‖²_F
@@ -25,17 +27,17 @@ from scipy.special import expit  # σ(z) without overflow; scipy comes with scik
 
 
 class Activation(NamedTuple):
-    g: Callable[[np.ndarray], np.ndarray]
+    g: Callable[..., np.ndarray]  # g(Z, out=None), a ufunc
     dg: Callable[[np.ndarray, np.ndarray], np.ndarray]  # g'(Z), given Z and A = g(Z)
     formula: str  # LaTeX, for the formulas panel
 
 
-def _relu(Z: np.ndarray) -> np.ndarray:
-    return np.maximum(Z, 0.0)
+def _relu(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return np.maximum(Z, 0.0, out=out)
 
 
 def _relu_grad(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
-    return Z > 0  # the course's (A > 0); a boolean multiplies as 0/1
+    return np.sign(A)  # 1 where Z > 0, else 0 — the course's (A > 0), as floats (fast to multiply)
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -85,39 +87,44 @@ def initial_params(dims: tuple[int, ...], init: str, rng: np.random.Generator) -
 
 @dataclass(frozen=True)
 class Layout:
-    """Where W[l] and b[l] sit inside one run's flat parameter vector: W1, b1, W2, b2, ..."""
+    """Where each layer sits in one run's flat parameter vector: [W1 | b1], [W2 | b2], ...
+
+    Layer l is an (n[l], n[l-1] + 1) block stored row by row: b[l] is its last column.
+    """
 
     dims: tuple[int, ...]
 
     @cached_property
-    def slices(self) -> list[tuple[slice, slice]]:
+    def slices(self) -> list[slice]:
         out, start = [], 0
         for n_prev, n in zip(self.dims[:-1], self.dims[1:]):
-            w = slice(start, start + n * n_prev)
-            b = slice(w.stop, w.stop + n)
-            out.append((w, b))
-            start = b.stop
+            out.append(slice(start, start + n * (n_prev + 1)))
+            start = out[-1].stop
         return out
 
     @cached_property
     def size(self) -> int:
-        return sum(n * (n_prev + 1) for n_prev, n in zip(self.dims[:-1], self.dims[1:]))
+        return self.slices[-1].stop
 
     @cached_property
     def weight_mask(self) -> np.ndarray:
         """1 on weights, 0 on biases: L2 penalises weights only."""
-        mask = np.zeros(self.size)
-        for w, _b in self.slices:
-            mask[w] = 1.0
-        return mask
+        mask = np.ones((1, self.size))
+        for _W, b in self.views(mask):
+            b[...] = 0.0
+        return mask[0]
+
+    def blocks(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Per-layer [W | b] views of an (R, P) buffer, each (R, n, n_prev + 1)."""
+        R = theta.shape[0]
+        return [
+            theta[:, s].reshape(R, n, n_prev + 1)
+            for s, n_prev, n in zip(self.slices, self.dims[:-1], self.dims[1:])
+        ]
 
     def views(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per-layer (W, b) views of an (R, P) buffer: W (R, n, n_prev), b (R, n, 1)."""
-        R = theta.shape[0]
-        out = []
-        for (w, b), n_prev, n in zip(self.slices, self.dims[:-1], self.dims[1:]):
-            out.append((theta[:, w].reshape(R, n, n_prev), theta[:, b].reshape(R, n, 1)))
-        return out
+        return [(Wb[..., :-1], Wb[..., -1:]) for Wb in self.blocks(theta)]
 
     def to_list(self, theta_row: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """One run's parameters as independent (W, b) arrays in the course's shapes."""
@@ -137,32 +144,41 @@ class Layout:
         return theta
 
 
+def with_ones(A: np.ndarray) -> np.ndarray:
+    """[A; 1]: A with a row of ones appended under it, so that [W | b] [A; 1] = W A + b."""
+    out = np.empty((*A.shape[:-2], A.shape[-2] + 1, A.shape[-1]))
+    out[..., :-1, :] = A
+    out[..., -1, :] = 1.0
+    return out
+
+
 # --- forward, cost, backward ------------------------------------------------------------------
 
 
 def forward(
-    layers: list[tuple[np.ndarray, np.ndarray]],
-    X: np.ndarray,
+    blocks: list[np.ndarray],
+    X1: np.ndarray,
     act: Activation,
     masks: list[np.ndarray] | None = None,
+    buffers: list[np.ndarray] | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Zs and As of every layer (As[0] is X). The last Z is the logit; the last A is σ(Z[L]).
+    """Zs and As of every layer. X1 = [X; 1] (``with_ones``); hidden As carry the row of ones too.
 
-    ``masks`` (inverted dropout) are already divided by keep_prob: A[l] ← A[l] ⊙ D[l] / keep_prob.
+    The last Z is the logit Z[L]; the last A is σ(Z[L]). ``masks`` (inverted dropout) are already
+    divided by keep_prob: A[l] ← A[l] ⊙ D[l] / keep_prob. ``buffers`` are reusable [A; 1] arrays
+    for the hidden layers (the trainer's, to save allocations); fresh ones are made otherwise.
     """
-    Zs, As = [], [X]
-    A = X
-    for l, (W, b) in enumerate(layers[:-1]):
-        Z = W @ A
-        Z += b
-        A = act.g(Z)
+    Zs, As = [], [X1]
+    A = X1
+    for l, Wb in enumerate(blocks[:-1]):
+        Z = Wb @ A  # Z[l] = W[l] A[l-1] + b[l]: b[l] multiplies the row of ones
+        A = buffers[l] if buffers is not None else with_ones(Z)
+        act.g(Z, out=A[:, :-1])  # A[l] = g(Z[l]), above the row of ones
         if masks is not None:
-            A *= masks[l]
+            A[:, :-1] *= masks[l]
         Zs.append(Z)
         As.append(A)
-    W, b = layers[-1]
-    Z = W @ A
-    Z += b
+    Z = blocks[-1] @ A
     Zs.append(Z)
     As.append(expit(Z))
     return Zs, As
@@ -171,10 +187,10 @@ def forward(
 def cross_entropy(Z_L: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """-(1/m) Σ [y log σ(z) + (1-y) log(1-σ(z))] per run, from the logits.
 
-    log(1 + e^z) - y z is the same quantity, evaluated by logaddexp without overflow, so a ×10
-    random initialization gives a large but finite cost.
+    It equals (1/m) Σ [log(1 + e^z) - y z], and log(1 + e^z) = max(z, 0) + log(1 + e^-|z|) never
+    overflows: a ×10 random initialization gives a large but finite cost, and no warning.
     """
-    per_example = np.logaddexp(0.0, Z_L) - Y * Z_L
+    per_example = np.maximum(Z_L, 0.0) - Y * Z_L + np.log1p(np.exp(-np.abs(Z_L)))
     return np.add.reduce(per_example, axis=-1)[..., 0] / Z_L.shape[-1]  # row by row: R-independent
 
 
@@ -184,38 +200,40 @@ def l2_term(theta: np.ndarray, weight_mask: np.ndarray) -> np.ndarray:
 
 
 def backward(
-    layers: list[tuple[np.ndarray, np.ndarray]],
+    blocks: list[np.ndarray],
     Zs: list[np.ndarray],
     As: list[np.ndarray],
     Y: np.ndarray,
     act: Activation,
-    grad_layers: list[tuple[np.ndarray, np.ndarray]],
+    grad_blocks: list[np.ndarray],
     masks: list[np.ndarray] | None = None,
 ) -> None:
-    """Cross-entropy gradients written into ``grad_layers`` (views of the gradient buffer).
+    """Cross-entropy gradients [dW | db] written into ``grad_blocks`` (views of the gradient buf).
 
     The L2 part (λ/m) W is added by the caller on the flat buffer, in one operation.
     """
     dZ = As[-1] - Y
     dZ *= 1.0 / Y.shape[-1]  # dZ[L] / m: the 1/m of every dW and db, folded in once
-    for l in range(len(layers) - 1, -1, -1):
-        dW, db = grad_layers[l]
-        np.matmul(dZ, As[l].mT, out=dW)  # dW[l] = (1/m) dZ[l] A[l-1]ᵀ
-        np.add.reduce(dZ, axis=-1, keepdims=True, out=db)  # db[l] = (1/m) Σ_columns dZ[l]
+    for l in range(len(blocks) - 1, -1, -1):
+        # [dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ: the row of ones sums dZ over the columns
+        np.matmul(dZ, As[l].mT, out=grad_blocks[l])
         if l == 0:
             return
-        dA = layers[l][0].mT @ dZ  # dA[l-1] = W[l]ᵀ dZ[l]
+        W = blocks[l][..., :-1]
+        # dA[l-1] = W[l]ᵀ dZ[l]; with one unit in layer l it is an outer product, which NumPy's
+        # matmul computes slowly, so broadcast it instead
+        dA = W.mT @ dZ if W.shape[-2] > 1 else W.mT * dZ
         if masks is not None:
             dA *= masks[l - 1]  # a dropped unit passes no gradient back
             A = act.g(Zs[l - 1])  # g'(Z) may need A = g(Z) before the mask
         else:
-            A = As[l]
+            A = As[l][:, :-1]
         dA *= act.dg(Zs[l - 1], A)  # dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])
         dZ = dA
 
 
 def predict_proba(params: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, activation: str):
     """σ(Z[L]) for one run's (W, b) list at points X (2, m): shape (m,)."""
-    layers = [(W[None], b[None]) for W, b in params]
-    _Zs, As = forward(layers, X, ACTIVATIONS[activation])
+    blocks = [np.concatenate([W, b], axis=1)[None] for W, b in params]
+    _Zs, As = forward(blocks, with_ones(X), ACTIVATIONS[activation])
     return As[-1][0, 0]

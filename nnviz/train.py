@@ -33,6 +33,7 @@ from nnviz.network import (
     forward,
     initial_params,
     l2_term,
+    with_ones,
 )
 from nnviz.optim import OPTIMIZERS, Hyper
 
@@ -155,17 +156,17 @@ class _Group:
     def _column(self, name: str) -> np.ndarray:
         return np.array([getattr(r, name) for r in self.runs], dtype=float)[:, None]
 
-    def _blocks(self, theta: np.ndarray, grad: np.ndarray) -> list[tuple]:
+    def _updates(self, theta: np.ndarray, grad: np.ndarray) -> list[tuple]:
         """(update rule, θ rows, gradient rows, state, hyperparameters) per optimizer present."""
-        blocks, start = [], 0
+        updates, start = [], 0
         for name, opt in OPTIMIZERS.items():
             n = sum(r.optimizer == name for r in self.runs)
             if n:
                 rows = slice(start, start + n)
                 h = Hyper(*(_compact(self._column(k)[rows]) for k in Hyper.__annotations__))
-                blocks.append((opt.update, theta[rows], grad[rows], opt.init(theta[rows]), h))
+                updates.append((opt.update, theta[rows], grad[rows], opt.init(theta[rows]), h))
                 start += n
-        return blocks
+        return updates
 
     def run(self, initial: list[np.ndarray | None]) -> list[History]:
         start = time.perf_counter()
@@ -186,48 +187,56 @@ class _Group:
         return [out[self.order.index(i)] for i in range(len(self.runs))]
 
     def _loop(self, theta: np.ndarray) -> dict:
-        R, (X, Y) = len(self.runs), (self.data.X_train, self.data.Y_train)
-        m = X.shape[1]
+        R, X1, Y = len(self.runs), with_ones(self.data.X_train), self.data.Y_train
+        m = X1.shape[1]
         grad = np.zeros_like(theta)
-        layers, grad_layers = self.layout.views(theta), self.layout.views(grad)
-        blocks = self._blocks(theta, grad)
+        blocks, grad_blocks = self.layout.blocks(theta), self.layout.blocks(grad)
+        updates = self._updates(theta, grad)
         wmask = self.layout.weight_mask
         lambd = self._column("lambd")
         use_l2 = bool(np.any(lambd > 0))
         keep = self._column("keep_prob")[:, :, None]  # (R, 1, 1)
         use_dropout = bool(np.any(keep < 1))
         shuffle, dropout = stream(self.seed, SHUFFLE_STREAM), stream(self.seed, DROPOUT_STREAM)
+        buffers: dict[int, list[np.ndarray]] = {}  # reusable hidden [A; 1] per batch width
         rec = _Recorder(self, R)
         alive = np.ones(R, dtype=bool)
         rec.record(0, theta, alive)
-        full = self.batch >= m
-        t = 0
+        full, t = self.batch >= m, 0
         for epoch in range(1, self.epochs + 1):
-            Xp, Yp = (X, Y) if full else _permuted(X, Y, shuffle.permutation(m))
+            Xp, Yp = (X1, Y) if full else _permuted(X1, Y, shuffle.permutation(m))
             for k in range(0, m, self.batch):
-                Xb, Yb = (
-                    (Xp, Yp) if full else (Xp[:, k : k + self.batch], Yp[:, k : k + self.batch])
-                )
-                t += 1
-                masks = self._masks(dropout, keep, Xb.shape[1]) if use_dropout else None
+                cols = slice(k, k + self.batch)
+                Xb, Yb = (Xp, Yp) if full else (Xp[:, cols], Yp[:, cols])
+                B, t = Xb.shape[1], t + 1
+                masks = self._masks(dropout, keep, B) if use_dropout else None
+                if B not in buffers:
+                    buffers[B] = [with_ones(np.zeros((R, n, B))) for n in self.layout.dims[1:-1]]
                 # forward -> backward -> L2 gradient -> update, for all R runs at once
-                Zs, As = forward(layers, Xb, self.act, masks)
-                backward(layers, Zs, As, Yb, self.act, grad_layers, masks)
+                Zs, As = forward(blocks, Xb, self.act, masks, buffers[B])
+                backward(blocks, Zs, As, Yb, self.act, grad_blocks, masks)
                 if use_l2:
-                    grad += (lambd / Xb.shape[1]) * (theta * wmask)
-                for update, theta_rows, grad_rows, state, h in blocks:
+                    grad += (lambd / B) * (theta * wmask)
+                for update, theta_rows, grad_rows, state, h in updates:
                     theta_rows -= update(grad_rows, state, t, h)
-            # record, and stop the runs whose parameters are no longer finite
-            newly_bad = alive & ~np.isfinite(theta).all(axis=1)
-            if newly_bad.any():
-                rec.diverge(epoch, newly_bad)
-                alive &= ~newly_bad
-                theta[newly_bad] = 0.0  # keeps NaN out of later arithmetic; never reported
+            # stop the runs whose parameters are no longer finite; record
+            if not math.isfinite(theta.sum()):  # cheap test first: NaN and inf reach the sum
+                self._stop_diverged(epoch, theta, alive, rec)
+                if not alive.any():
+                    break
             if epoch in rec.wanted:
                 rec.record(epoch, theta, alive)
-            if not alive.any():
-                break
+                if not alive.any():
+                    break
         return rec.result()
+
+    @staticmethod
+    def _stop_diverged(epoch: int, theta: np.ndarray, alive: np.ndarray, rec: _Recorder) -> None:
+        newly_bad = alive & ~np.isfinite(theta).all(axis=1)
+        if newly_bad.any():
+            rec.diverge(epoch, newly_bad)
+            alive &= ~newly_bad
+            theta[newly_bad] = 0.0  # keeps NaN out of later arithmetic; never reported
 
     def _masks(self, rng: np.random.Generator, keep: np.ndarray, B: int) -> list[np.ndarray]:
         """Inverted dropout: D/keep_prob per hidden layer, one uniform draw shared by all runs."""
@@ -277,21 +286,23 @@ class _Recorder:
         self.last_epoch = [0] * R
         self.last_theta = np.zeros((R, group.layout.size))
         self.snapshots: list[tuple[int, np.ndarray]] = []
+        d = group.data
+        self.train_set = (with_ones(d.X_train), d.Y_train)
+        self.test_set = (with_ones(d.X_test), d.Y_test) if d.has_test else None
+        lambd = np.array([r.lambd for r in group.runs])
+        self.l2_factor = lambd / (2 * d.X_train.shape[1])  # λ / (2m), whole training set
 
-    def _evaluate(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray):
-        Zs, _As = forward(self.g.layout.views(theta), X, self.g.act)
+    def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray):
+        Zs, _As = forward(self.g.layout.blocks(theta), X1, self.g.act)
         Z = Zs[-1]
         accuracy = np.add.reduce((expit(Z) > 0.5) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
         return cross_entropy(Z, Y), accuracy
 
     def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray) -> None:
-        d = self.g.data
-        m = d.X_train.shape[1]
-        ce, acc = self._evaluate(theta, d.X_train, d.Y_train)
-        lambd = np.array([r.lambd for r in self.g.runs])
-        J = ce + lambd / (2 * m) * l2_term(theta, self.g.layout.weight_mask)
+        ce, acc = self._evaluate(theta, *self.train_set)
+        J = ce + self.l2_factor * l2_term(theta, self.g.layout.weight_mask)
         test_ce, test_acc = (
-            self._evaluate(theta, d.X_test, d.Y_test) if d.has_test else (ce * 0, ce * 0)
+            self._evaluate(theta, *self.test_set) if self.test_set else (ce * 0, ce * 0)
         )
         bad = alive & ~(np.isfinite(J) & np.isfinite(test_ce))
         if bad.any():

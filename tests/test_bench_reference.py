@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 from benchmarks import engine
-from nnviz.network import ACTIVATIONS, Layout, backward, cross_entropy, forward, initial_params
+from nnviz.network import (
+    ACTIVATIONS,
+    Layout,
+    backward,
+    cross_entropy,
+    forward,
+    initial_params,
+    with_ones,
+)
 from nnviz.optim import Hyper, adam_update
 
 DIMS = (2, 4, 3, 1)
@@ -32,8 +40,8 @@ def test_reference_gradients_match_nnviz_backward(problem):
     X, Y, theta = problem
     layout, relu = Layout(DIMS), ACTIVATIONS["relu"]
     grad = np.zeros_like(theta)[None, :]
-    Zs, As = forward(layout.views(theta[None, :]), X, relu)
-    backward(layout.views(theta[None, :]), Zs, As, Y, relu, layout.views(grad))
+    Zs, As = forward(layout.blocks(theta[None, :]), with_ones(X), relu)
+    backward(layout.blocks(theta[None, :]), Zs, As, Y, relu, layout.blocks(grad))
 
     AL, caches = engine.forward_propagation(X, engine.reference_params(theta, DIMS))
     grads = engine.backward_propagation(X, Y, caches)
@@ -46,7 +54,7 @@ def test_reference_gradients_match_nnviz_backward(problem):
 
 def test_reference_cost_matches_nnviz_cross_entropy(problem):
     X, Y, theta = problem
-    Zs, _As = forward(Layout(DIMS).views(theta[None, :]), X, ACTIVATIONS["relu"])
+    Zs, _As = forward(Layout(DIMS).blocks(theta[None, :]), with_ones(X), ACTIVATIONS["relu"])
     AL, _caches = engine.forward_propagation(X, engine.reference_params(theta, DIMS))
     assert engine.compute_cost(AL, Y) == pytest.approx(cross_entropy(Zs[-1], Y)[0], rel=1e-12)
 

@@ -21,6 +21,7 @@ from nnviz.network import (
     initial_params,
     l2_term,
     predict_proba,
+    with_ones,
 )
 
 REFERENCE_G = {
@@ -57,9 +58,9 @@ def nnviz_gradient(theta, layout, X, Y, activation, lambd=0.0, masks=None):
     """The trainer's way: backward into views, then the L2 term (λ/m)W on the flat buffer."""
     act = ACTIVATIONS[activation]
     grad = np.zeros((1, layout.size))
-    layers = layout.views(theta[None, :].copy())
-    Zs, As = forward(layers, X, act, masks)
-    backward(layers, Zs, As, Y, act, layout.views(grad), masks)
+    blocks = layout.blocks(theta[None, :].copy())
+    Zs, As = forward(blocks, with_ones(X), act, masks)
+    backward(blocks, Zs, As, Y, act, layout.blocks(grad), masks)
     m = X.shape[1]
     grad += (lambd / m) * theta * layout.weight_mask
     return grad[0]
@@ -133,9 +134,10 @@ def test_l2_penalises_weights_only():
     lambd, m = 0.7, X.shape[1]
     plain = nnviz_gradient(theta, layout, X, Y, "tanh", 0.0)
     regular = nnviz_gradient(theta, layout, X, Y, "tanh", lambd)
-    for (w, b), (W, _b) in zip(layout.slices, layout.to_list(theta)):
-        assert np.array_equal(regular[b], plain[b])  # biases: no L2 gradient at all
-        np.testing.assert_allclose(regular[w] - plain[w], (lambd / m) * W.ravel(), rtol=1e-12)
+    gaps = layout.to_list(regular - plain)
+    for (dW, db), (W, _b) in zip(gaps, layout.to_list(theta)):
+        assert np.array_equal(db, np.zeros_like(db))  # biases: no L2 gradient at all
+        np.testing.assert_allclose(dW, (lambd / m) * W, rtol=1e-12)
     # and the cost term: λ/(2m) Σ‖W‖², summed by hand over the weights only
     penalty = sum(float(np.sum(W * W)) for W, _b in layout.to_list(theta))
     assert l2_term(theta[None, :], layout.weight_mask)[0] == pytest.approx(penalty, rel=1e-14)
@@ -146,7 +148,7 @@ def test_l2_penalises_weights_only():
 
 def test_cross_entropy_matches_the_reference_cost_for_moderate_logits():
     X, Y, layout, theta = problem(seed=4)
-    Zs, _As = forward(layout.views(theta[None, :]), X, ACTIVATIONS["sigmoid"])
+    Zs, _As = forward(layout.blocks(theta[None, :]), with_ones(X), ACTIVATIONS["sigmoid"])
     assert cross_entropy(Zs[-1], Y)[0] == pytest.approx(
         reference_cost(theta, layout, X, Y, "sigmoid"), rel=1e-13
     )
@@ -169,7 +171,9 @@ def test_cost_is_finite_and_warning_free_for_large_random_init():
     theta = initial_params(layout.dims, "random", np.random.default_rng(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any overflow / divide warning fails the test
-        Zs, As = forward(layout.views(theta[None, :]), data.X_train, ACTIVATIONS["relu"])
+        Zs, As = forward(
+            layout.blocks(theta[None, :]), with_ones(data.X_train), ACTIVATIONS["relu"]
+        )
         cost = cross_entropy(Zs[-1], data.Y_train)[0]
     z = Zs[-1][0, 0]
     assert np.abs(z).max() > 100  # the premise: logits far beyond where log(σ(z)) underflows
@@ -196,24 +200,28 @@ def test_cross_entropy_at_extreme_logits_by_hand():
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_forward_matches_the_course_loop(activation):
     X, _Y, layout, theta = problem(seed=5, m=7)
-    Zs, As = forward(layout.views(theta[None, :]), X, ACTIVATIONS[activation])
+    Zs, As = forward(layout.blocks(theta[None, :]), with_ones(X), ACTIVATIONS[activation])
     ref_Zs, ref_z = reference_forward(layout.to_list(theta), X, activation)
     for Z, ref in zip(Zs, [*ref_Zs, ref_z]):
         np.testing.assert_allclose(Z[0], ref, rtol=1e-13, atol=1e-15)
-    assert [A.shape for A in As] == [(2, 7), (1, 4, 7), (1, 3, 7), (1, 1, 7)]
+    # hidden As are [A; 1]: g(Z) above the row of ones that multiplies the bias column
+    assert [A.shape for A in As] == [(3, 7), (1, 5, 7), (1, 4, 7), (1, 1, 7)]
+    for A, Z in zip(As[1:-1], Zs[:-1]):
+        np.testing.assert_allclose(A[0, :-1], REFERENCE_G[activation](Z[0]), rtol=1e-13)
+        assert (A[0, -1] == 1.0).all()
     np.testing.assert_allclose(As[-1][0], 1 / (1 + np.exp(-ref_z)), rtol=1e-13)
 
 
-def test_layout_order_is_w1_b1_w2_b2_with_course_shapes():
+def test_layout_stores_each_layer_as_w_then_b_column_row_by_row():
     layout = Layout((2, 3, 1))
-    # W1 (3, 2): 6 numbers; b1 (3, 1): 3; W2 (1, 3): 3; b2 (1, 1): 1  -> 13
+    # [W1 | b1] is (3, 3): 9 numbers, row i = W1[i, 0], W1[i, 1], b1[i]; [W2 | b2] is (1, 4) -> 13
     assert layout.size == 13
     (W1, b1), (W2, b2) = layout.to_list(np.arange(13.0))
-    assert W1.tolist() == [[0, 1], [2, 3], [4, 5]]
-    assert b1.tolist() == [[6], [7], [8]]
+    assert W1.tolist() == [[0, 1], [3, 4], [6, 7]]
+    assert b1.tolist() == [[2], [5], [8]]
     assert W2.tolist() == [[9, 10, 11]]
     assert b2.tolist() == [[12]]
-    assert layout.weight_mask.tolist() == [1] * 6 + [0] * 3 + [1] * 3 + [0]
+    assert layout.weight_mask.tolist() == [1, 1, 0] * 3 + [1, 1, 1, 0]
 
 
 def test_layout_views_write_through_and_round_trip():
