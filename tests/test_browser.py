@@ -1,0 +1,258 @@
+"""The app in a real browser: Debian's Chromium, driven by Playwright, against ``streamlit run``.
+
+What AppTest cannot see: that the page's JavaScript draws every chart, that a slider and a button
+really reach the server and come back as a redrawn chart, that Plotly's own Play button animates
+the playground, and what the pages look like (screenshots in artifacts/browser/, to be looked at).
+
+Elements are found by the keys the pages give them (Streamlit puts ``st-key-<key>`` on each keyed
+element's container) and by Streamlit's data-testid names; the number of charts to expect comes from
+the same experiment and config objects the pages are built from. No timing is asserted here:
+benchmarks/app_latency.py measures it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from benchmarks.app_latency import (
+    find_chromium,
+    lab_chart_keys,
+    launch,
+    playground_chart_keys,
+    serve,
+    signature,
+    wait_changed,
+    wait_ready,
+)
+from nnviz import lab
+from nnviz import playground as pg
+from nnviz.figures_playground import FRAME_MS
+from nnviz.lessons import LESSONS
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
+SIZES = {"1280x800": (1280, 800), "1024x768": (1024, 768)}
+LAB_KEYS = lab_chart_keys(lab.DEFAULT)
+PLAYGROUND_KEYS = playground_chart_keys(pg.default_config())
+
+
+# --- fixtures: one server and one browser for the module, a fresh context per page ---------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI: no Chromium executable; .ci/run installs it (apt-get install chromium)"
+            )
+        pytest.skip("no Chromium executable: apt-get install chromium to run the browser test")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(chromium: str) -> Iterator[str]:
+    with serve(timeout=60) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = launch(playwright, chromium)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    """A page plus what it did that the DOM doesn't show."""
+
+    page: Page
+    js_errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)  # requests that left the app's own server
+
+    def assert_clean(self) -> None:
+        """No Python exception, no st.error, no uncaught JavaScript error, no outside request."""
+        for testid in ("stException", "stAlertContentError"):
+            shown = self.page.locator(f'[data-testid="{testid}"]')
+            assert shown.count() == 0, shown.all_inner_texts()
+        assert not self.js_errors
+        assert not self.outside
+
+
+@pytest.fixture
+def open_tab(browser: Browser, server: str) -> Iterator[Callable[..., Tab]]:
+    contexts = []
+
+    def open_(path: str, size: str = "1280x800") -> Tab:
+        width, height = SIZES[size]
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        tab = Tab(context.new_page())
+        tab.page.on("pageerror", lambda error: tab.js_errors.append(error.message))
+        local = (server, "data:", "blob:")
+        tab.page.on(
+            "request",
+            lambda r: None if r.url.startswith(local) else tab.outside.append(r.url),
+        )
+        tab.page.goto(server + path)
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def button(page: Page, key: str):
+    """The button with this key (Streamlit also renders a hidden copy of some, to measure them)."""
+    return page.locator(f".st-key-{key}").get_by_role("button")
+
+
+def charts(page: Page) -> int:
+    return page.locator(".js-plotly-plot").count()
+
+
+def screenshots(page: Page, name: str) -> None:
+    """What fits in the window, and the whole page (Streamlit scrolls inside stMain, so the window
+    is made as tall as the page for the second one)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{name}.png")
+    window = page.viewport_size
+    tall = page.evaluate(
+        """Math.max(...['stMain', 'stSidebarContent'].map(
+            id => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight ?? 0))"""
+    )
+    page.set_viewport_size({"width": window["width"], "height": max(tall, window["height"])})
+    page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.screenshot(path=SHOTS / f"{name}-full.png")
+    page.set_viewport_size(window)
+
+
+def table_text(page: Page) -> str:
+    return page.locator('[data-testid="stTable"]').first.inner_text()
+
+
+# --- the training lab -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_lab_draws_every_chart_without_errors(open_tab, size):
+    tab = open_tab("/", size)
+    wait_ready(tab.page, LAB_KEYS)
+    tab.assert_clean()
+    # a boundary per run, then the cost, accuracy and replay charts
+    assert charts(tab.page) == len(lab.DEFAULT.runs) + 3
+    text = table_text(tab.page)
+    assert all(label in text for label in lab.run_labels(lab.DEFAULT))
+    screenshots(tab.page, f"lab-{size}")
+
+
+def test_lab_lambda_slider_then_train_redraws_that_run_only(open_tab):
+    tab = open_tab("/")
+    page = tab.page
+    wait_ready(page, LAB_KEYS)
+    before = [signature(page, f"boundary_{i}") for i in range(len(lab.DEFAULT.runs))]
+    run0 = lab.DEFAULT.runs[0]
+    new = lab.LAMBDA_CHOICES[lab.LAMBDA_CHOICES.index(run0.lambd) + 1]
+
+    slider = page.locator(".st-key-run0_lambd").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    expect(slider).to_have_attribute("aria-valuetext", lab.fmt(new))
+    button(page, "train_0").click()  # offered once the run's settings differ
+
+    wait_changed(page, "boundary_0", before[0])
+    wait_ready(page, LAB_KEYS)
+    tab.assert_clean()
+    assert signature(page, "boundary_1") == before[1]  # runs train together, each as if alone
+    changed = lab.DEFAULT.with_runs(replace(run0, lambd=new), *lab.DEFAULT.runs[1:])
+    assert lab.run_labels(changed)[0] in table_text(page)
+
+
+def test_lab_log_scale_toggle_redraws_the_cost_axis(open_tab):
+    tab = open_tab("/")
+    page = tab.page
+    wait_ready(page, LAB_KEYS)
+    y_type = "document.querySelector('.st-key-cost .js-plotly-plot').layout.yaxis.type"
+    assert page.evaluate(y_type) != "log"
+    page.locator(".st-key-log_cost label").click()
+    page.wait_for_function(f"() => {y_type} === 'log'")
+    wait_ready(page, LAB_KEYS)
+    tab.assert_clean()
+
+
+def test_lab_lesson_button_trains_the_lessons_runs(open_tab):
+    lesson = LESSONS["initialization"]  # the quickest of the three to train
+    tab = open_tab("/")
+    page = tab.page
+    wait_ready(page, LAB_KEYS)
+    button(page, f"lesson_{lesson.key}").click()
+    wait_ready(page, lab_chart_keys(lesson.experiment))
+    tab.assert_clean()
+    assert charts(page) == len(lesson.experiment.runs) + 3
+    expect(page.locator('[data-testid="stAlertContentInfo"]').first).to_contain_text(lesson.title)
+    text = table_text(page)
+    assert all(label in text for label in lab.run_labels(lesson.experiment))
+
+
+def test_sidebar_link_opens_the_playground(open_tab):
+    tab = open_tab("/")
+    wait_ready(tab.page, LAB_KEYS)
+    nav = tab.page.locator('[data-testid="stSidebarNavLink"]', has_text="Optimizer playground")
+    nav.click()
+    wait_ready(tab.page, PLAYGROUND_KEYS)
+    tab.assert_clean()
+    assert tab.page.url.split("?")[0].endswith("/playground")
+
+
+# --- the optimizer playground ---------------------------------------------------------------------
+
+
+def race_controls(page: Page):
+    race = page.locator(".st-key-pg_race")
+    return (
+        race.locator(".updatemenu-button", has_text="Play"),
+        race.locator(".updatemenu-button", has_text="Pause"),
+        race.locator(".slider-container"),
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_playground_draws_its_charts_and_animation_controls(open_tab, size):
+    tab = open_tab("/playground", size)
+    wait_ready(tab.page, PLAYGROUND_KEYS)
+    tab.assert_clean()
+    assert charts(tab.page) == len(PLAYGROUND_KEYS)
+    play, pause, slider = race_controls(tab.page)
+    expect(play).to_be_visible()
+    expect(pause).to_be_visible()
+    expect(slider).to_have_count(1)
+    screenshots(tab.page, f"playground-{size}")
+
+
+def test_playground_play_runs_the_race_and_pause_stops_it(open_tab):
+    tab = open_tab("/playground")
+    page = tab.page
+    wait_ready(page, PLAYGROUND_KEYS)
+    step = "document.querySelector('.st-key-pg_race .js-plotly-plot').layout.sliders[0].active"
+    assert page.evaluate(step) == 0
+    play, pause, _slider = race_controls(page)
+    play.click()
+    page.wait_for_function(f"() => {step} >= 3")  # the slider follows the frames
+    pause.click()
+    paused = page.evaluate(step)
+    page.wait_for_timeout(4 * FRAME_MS)
+    assert page.evaluate(step) - paused <= 1  # at most the frame in flight when Pause was pressed
+    # Pause interrupts Plotly.animate, whose promise plotly.js then rejects without a reason
+    # ("API call to Plotly.animate rejected") and its own buttons don't catch: not the app's error.
+    tab.js_errors[:] = [e for e in tab.js_errors if e != "undefined"]
+    tab.assert_clean()
