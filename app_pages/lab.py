@@ -365,7 +365,7 @@ def run_grid(exp: Experiment, boundary_figures: list) -> None:
     """Two runs per row: each run's boundary above the controls that made it."""
     n = len(exp.runs)
     for first in range(0, n, RUNS_PER_ROW):
-        cols = st.columns(RUNS_PER_ROW, gap="large")
+        cols = st.columns(RUNS_PER_ROW, gap="medium")
         for i, col in zip(range(first, min(first + RUNS_PER_ROW, n)), cols):
             with col:
                 run_header(i, n)

@@ -26,6 +26,7 @@ MAX_FRAMES = 24  # replay frames; keeps the page's payload small
 REPLAY_COLUMNS = 2  # runs per row in the replay: four in a row are too small to read
 FONT = dict(family='"Source Sans", sans-serif', size=14, color="#1A1A1A")  # Streamlit's font
 MARGIN = dict(l=10, r=10, t=56, b=10)
+BOUNDARY_HEIGHT = 310  # with equal scales: fills a laptop (1280 px) column, some blank at 1024
 BOUNDARY_COLOR = "#1A1A1A"  # the 0.5 contour and the misclassification crosses
 TRAIN_SYMBOL, TEST_SYMBOL, WRONG_SYMBOL = "circle", "diamond", "x-thin"
 
@@ -157,9 +158,18 @@ def _wrong(X: np.ndarray, showlegend: bool) -> go.Scatter:
 
 
 def _axes(fig: go.Figure, bounds: tuple[float, float, float, float]) -> None:
-    """The same frame for every run: Dataset.bounds on every subplot, no zoom drift."""
-    fig.update_xaxes(range=list(bounds[:2]), showgrid=False, zeroline=False, title_text="x₁")
-    fig.update_yaxes(range=list(bounds[2:]), showgrid=False, zeroline=False, title_text="x₂")
+    """The same frame for every run: Dataset.bounds on every subplot, no zoom drift.
+
+    One unit of x₁ is as long on screen as one unit of x₂ (``scaleanchor``), so the moons keep
+    their shape at any width; the plot area shrinks to fit instead (``constrain="domain"``),
+    staying at the top. Few ticks: short labels, more room for the data.
+    """
+    common = dict(showgrid=False, zeroline=False, nticks=5, constrain="domain")
+    fig.update_xaxes(range=list(bounds[:2]), title_text="x₁", **common)
+    fig.update_yaxes(range=list(bounds[2:]), title_text="x₂", constraintoward="top", **common)
+    for y in fig.select_yaxes():  # an axis that matches another is scaled with that one
+        if y.matches is None:
+            y.update(scaleanchor=y.anchor or "x", scaleratio=1)
 
 
 def _coloraxis(showscale: bool) -> dict:
@@ -202,7 +212,7 @@ def boundary_figure(
         title=dict(text=run_title(label, h), font=dict(color=run_color(index), size=16), x=0.02),
         coloraxis=_coloraxis(showscale=False),
         font=FONT,
-        height=340,
+        height=BOUNDARY_HEIGHT,
         margin=MARGIN,
         showlegend=legend,
         legend=dict(orientation="h", y=-0.2),
@@ -401,8 +411,8 @@ def replay_figure(
         rows=rows,
         cols=cols,
         subplot_titles=_replay_titles(histories, labels, epochs[0]),
-        shared_xaxes=True,
-        shared_yaxes=True,
+        shared_xaxes="all",  # one frame for all: equal scaling then holds in every subplot
+        shared_yaxes="all",
         vertical_spacing=0.14,
         horizontal_spacing=0.04,
     )
@@ -433,7 +443,7 @@ def replay_figure(
     fig.update_layout(
         coloraxis=coloraxis,
         font=FONT,
-        height=130 + 350 * rows,
+        height=100 + 300 * rows,  # with equal scales: a little blank at 1024 px and at 1280
         margin=dict(l=10, r=10, t=60, b=110),
         showlegend=False,
         **_replay_controls(epochs),

@@ -300,7 +300,14 @@ def bias_figure(c1: np.ndarray, c2: np.ndarray, beta1: float, beta2: float) -> g
 
 def steps_figure(adam: Path, gd_steps: np.ndarray) -> go.Figure:
     """|Adam's step| α·v̂/(√ŝ + ε) per coordinate along its path, beside |α·g| at the same points."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("step in x", "step in y"))
+    # one y-axis for both panels: the same scale, and no tick labels over the left panel's curves
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("step in x", "step in y"),
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+    )
     t = display_indices(len(adam.step) - 1)
     lr = adam.hyper.lr
     series = (
@@ -325,12 +332,20 @@ def steps_figure(adam: Path, gd_steps: np.ndarray) -> go.Figure:
             )
     for col in (1, 2):
         fig.add_hline(y=lr, line={"color": INK, "width": 1, "dash": "dot"}, row=1, col=col)
+    # at the right end, where the steps have shrunk: clear of the curves and of the y tick labels
     fig.add_annotation(
-        text="α", x=0, xref="x domain", y=np.log10(lr), yref="y", showarrow=False, xanchor="right"
+        text="α",
+        x=1,
+        xref="x2 domain",
+        y=np.log10(lr),
+        yref="y",
+        showarrow=False,
+        xanchor="right",
+        yanchor="bottom",
     )
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_yaxes(title_text="|step|", row=1, col=1)
-    fig.update_xaxes(title_text="step t", type="log")
+    fig.update_xaxes(title_text="step t", type="log", dtick=1)  # 1, 10, 100: no crowded 2 and 5
     _small_layout(fig, None)
     fig.update_annotations(font_size=13)
     return fig

@@ -297,8 +297,19 @@ def status(path: Path) -> str:
     return f"diverged at t = {path.diverged_at}"
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def _fmt(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}g}"
+    """``digits`` significant digits; 2.26e-10 is written 2.26×10⁻¹⁰, and negatives with a true
+    minus sign (−), so a narrow table cell never breaks a number at its "-" into a subtraction."""
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return text.replace("-", "−")
 
 
 def table_rows(cfg: Playground, paths: Mapping[str, Path]) -> list[dict[str, str]]:
@@ -311,9 +322,9 @@ def table_rows(cfg: Playground, paths: Mapping[str, Path]) -> list[dict[str, str
         rows.append(
             {
                 "optimizer": OPTIMIZERS[name].title,
-                "α": f"{path.hyper.lr:g}",
-                "final θ": f"({last[0]:.3g}, {last[1]:.3g})",
-                "final f(θ)": _fmt(float(path.loss[-1]), 4),
+                "α": _fmt(path.hyper.lr, 6),
+                "final θ": f"({_fmt(last[0])}, {_fmt(last[1])})",
+                "final f(θ)": _fmt(float(path.loss[-1])),
                 "distance to minimum": _distance(surface, distance, last),
                 f"first step within {cfg.tol:g}": _fmt(first_within(distance, cfg.tol), 6),
                 "status": status(path),

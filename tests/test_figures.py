@@ -126,6 +126,12 @@ def test_every_run_is_drawn_on_the_same_axes(trained, boundaries):
         assert (surface.x[0], surface.x[-1]) == pytest.approx((x0, x1))
 
 
+def test_boundary_draws_x1_and_x2_on_equal_scales(boundaries):
+    for fig in boundaries:  # a unit of x₂ as long as a unit of x₁: the moons keep their shape
+        assert (fig.layout.yaxis.scaleanchor, fig.layout.yaxis.scaleratio) == ("x", 1)
+        assert fig.layout.xaxis.constrain == fig.layout.yaxis.constrain == "domain"
+
+
 def test_boundary_title_gives_accuracy_in_the_run_color(trained, boundaries):
     _, histories = trained
     title = boundaries[1].layout.title
@@ -282,6 +288,10 @@ def test_replay_puts_at_most_two_runs_in_a_row_on_shared_axes(trained):
     assert fig.layout.yaxis3.domain != fig.layout.yaxis.domain
     assert fig.layout.yaxis2.matches == "y" or fig.layout.yaxis2.showticklabels is False
     assert tuple(fig.layout.yaxis.range) == pytest.approx(data.bounds[2:])
+    # equal scales everywhere: one y-axis anchored to its x-axis, every other axis matching them
+    (y,) = [a for a in fig.select_yaxes() if a.matches is None]
+    assert (y.scaleanchor, y.scaleratio) == (y.anchor, 1)
+    assert {a.matches for a in fig.select_xaxes()} == {None, y.anchor}
 
 
 def test_a_diverged_run_does_not_flatten_the_linear_cost_axis(trained):

@@ -96,6 +96,15 @@ def test_table_rows_name_local_minima_and_the_saddle():
         assert row["first step within 0.01"] == "—"
 
 
+def test_table_numbers_have_no_hyphen_to_break_at():
+    cfg = pg.default_config("bowl")
+    rows = pg.table_rows(cfg, pg.run(cfg))
+    for row in rows:
+        for value in row.values():
+            assert "e-" not in value and "e+" not in value and "-" not in value
+    assert rows[0]["final f(θ)"] == "2.26×10⁻¹⁰"  # gradient descent, still crawling down the ravine
+
+
 def test_frames_and_display_points_are_bounded():
     assert len(pg.frame_steps(10_000)) <= 50 and pg.frame_steps(10_000)[-1] == 10_000
     assert list(pg.frame_steps(3)) == [0, 1, 2, 3]
@@ -148,6 +157,8 @@ def test_adam_figures():
     assert len(steps.data) == 4
     assert steps.data[0].line.color == OPTIMIZER_COLORS["adam"]
     assert steps.data[2].line.color == OPTIMIZER_COLORS["gd"]
+    # one y-axis for both panels: the right one has no tick labels to lay over the left's curves
+    assert steps.layout.yaxis2.matches == "y" and steps.layout.yaxis2.showticklabels is False
 
 
 # --- the page --------------------------------------------------------------------------------
