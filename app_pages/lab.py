@@ -105,9 +105,13 @@ def apply(exp: Experiment | None = None) -> None:
     """Callback: train what the widgets (or ``exp``) say, unless the data can't be loaded."""
     exp = exp or edited()
     try:
-        lab.load_dataset(exp, csv_content())
+        data = lab.load_dataset(exp, csv_content())
     except DataError as e:
         st.session_state.apply_error = str(e)
+        return
+    reason = lab.too_long(exp, data.X_train.shape[1])
+    if reason:
+        st.session_state.apply_error = f"{reason} The results shown are the previous ones."
         return
     set_experiment(exp)
     st.session_state.url_warnings = []
@@ -121,8 +125,7 @@ def apply_and_rerun(exp: Experiment | None = None) -> None:
 
 def restructure(change: Callable[..., Experiment], *args: int) -> None:
     """Callback: add, duplicate or remove a run, keeping the edits made so far."""
-    set_experiment(change(edited(), *args))
-    st.session_state.url_warnings = []
+    apply(change(edited(), *args))
 
 
 def load_lesson(key: str) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from nnviz.config import MAX_HIDDEN_LAYERS, DataConfig, Experiment, RunConfig
-from nnviz.data import DataError, Dataset, digest, from_csv, parse_csv
+from nnviz.data import DataError, Dataset, digest, from_csv, parse_csv, split_counts
 from nnviz.lessons import LESSONS, Lesson
 from nnviz.network import ACTIVATIONS, INITS
 from nnviz.optim import OPTIMIZERS
@@ -247,6 +247,10 @@ def experiment_from_url(params: Mapping[str, Any]) -> tuple[Experiment, list[str
         warnings.append(f"source={exp.data.source!r} names a CSV file; ignored for generated data")
         exp = replace(exp, data=replace(exp.data, source=""))
     exp, more = shared_settings(exp)
+    reason = too_long(exp, split_counts(exp.data.samples, exp.data.test_fraction)[0])
+    if reason:
+        more.append(f"{reason} Using the default experiment.")
+        exp = DEFAULT
     return exp, warnings + more
 
 
@@ -260,6 +264,38 @@ def shared_settings(exp: Experiment) -> tuple[Experiment, list[str]]:
     runs = tuple(replace(r, **shared) for r in exp.runs)
     note = f"runs share {', '.join(differ)} in the lab; using run 1's for all runs"
     return exp.with_runs(*runs), [note]
+
+
+# --- how long training would take ---------------------------------------------------------------
+
+MAX_TRAIN_SECONDS = 20.0  # the lab refuses (with a reason) what would freeze the page longer
+# a conservative model of the trainer's cost per update, measured on the 2-core reference machine:
+# a fixed Python/NumPy overhead, plus work per example, per run, per unit and per weight
+STEP_OVERHEAD, PER_UNIT, PER_WEIGHT = 4e-5, 6e-9, 2e-9
+
+
+def estimated_seconds(exp: Experiment, m_train: int) -> float:
+    """About how long training ``exp`` on ``m_train`` points takes (runs train in lockstep)."""
+    run = exp.runs[0]  # the lab's runs share architecture, batch size and epochs
+    batch = m_train if run.batch_size in (0,) or run.batch_size >= m_train else run.batch_size
+    steps = run.epochs * -(-m_train // batch)
+    dims = run.layer_dims
+    units = sum(dims[1:])
+    weights = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+    per_step = STEP_OVERHEAD + len(exp.runs) * batch * (PER_UNIT * units + PER_WEIGHT * weights)
+    return steps * per_step
+
+
+def too_long(exp: Experiment, m_train: int) -> str | None:
+    """The one-line reason to refuse ``exp`` in the lab, or None if it trains in time."""
+    seconds = estimated_seconds(exp, m_train)
+    if seconds <= MAX_TRAIN_SECONDS:
+        return None
+    return (
+        f"This would take about {seconds:,.0f} s to train; the lab trains up to about "
+        f"{MAX_TRAIN_SECONDS:.0f} s: lower the epochs or the samples, or raise the batch size "
+        "(or use python -m nnviz train)."
+    )
 
 
 # --- data ---------------------------------------------------------------------------------------

@@ -250,6 +250,42 @@ def test_bad_url_parameters_fall_back_with_a_warning(bad):
     assert not lab.shared_changed(lab.experiment_from_widgets(at.session_state, len(exp.runs)), exp)
 
 
+HUGE = {"samples": "5000", "test_fraction": "0.0", "batch_size": "8,8", "epochs": "30000,30000"}
+
+
+def test_a_link_that_would_train_for_hours_falls_back_with_a_warning():
+    # 5000 points in batches of 8 for 30,000 epochs: 18.75 million updates, hours of training
+    at = open_app(HUGE)  # AppTest's timeout fails this test if the page trained it
+    assert_clean(at)
+    assert any("would take about" in w.value for w in at.warning)
+    assert at.session_state.exp == lab.DEFAULT
+
+
+def test_training_that_would_take_too_long_is_refused_and_the_results_kept():
+    at = open_app()
+    before = at.session_state.exp
+    widget(at, "epochs").set_value(30_000)
+    widget(at, "batch_size").set_value(8)
+    widget(at, "samples").set_value(5000).run()
+    at.button(key="train").click().run()
+    assert at.session_state.exp == before  # nothing trained, the previous results stay
+    assert any("would take about" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_the_lessons_and_the_defaults_fit_the_training_budget():
+    # the estimate is a conservative linear cost model; these must never be refused
+    for exp in (lab.DEFAULT, *(lesson.experiment for lesson in LESSONS.values())):
+        m = load_data(exp).X_train.shape[1]
+        assert lab.too_long(exp, m) is None
+    # and it grows with the work: twice the epochs, twice the estimate
+    longer = lab.DEFAULT.with_runs(*(replace(r, epochs=2 * r.epochs) for r in lab.DEFAULT.runs))
+    m = load_data(lab.DEFAULT).X_train.shape[1]
+    assert lab.estimated_seconds(longer, m) == pytest.approx(
+        2 * lab.estimated_seconds(lab.DEFAULT, m)
+    )
+
+
 # --- own data ----------------------------------------------------------------------------------
 
 
