@@ -447,9 +447,10 @@ def update_rule(run: RunConfig, numbers: bool) -> list[str]:
     return [Template(line).substitute(values) for line in UPDATE_RULES[run.optimizer]]
 
 
-COST = (
-    r"J = -\frac{1}{m} \sum_{i=1}^{m} \Big[ y^{(i)} \log a^{[L](i)} + (1 - y^{(i)})"
-    r" \log\big(1 - a^{[L](i)}\big) \Big] + \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2"
+COST = (  # two lines, so it fits a column at 1024 px
+    r"\begin{aligned} J = &-\frac{1}{m} \sum_{i=1}^{m} \Big[ y^{(i)} \log a^{[L](i)}"
+    r" + (1 - y^{(i)}) \log\big(1 - a^{[L](i)}\big) \Big] \\"
+    r" &+ \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2 \end{aligned}"
 )
 GRADIENT = (
     r"dW^{[l]} = \frac{1}{$m} \, dZ^{[l]} A^{[l-1]T} + \frac{$lambd}{$m} \, W^{[l]}, \qquad"

@@ -175,6 +175,8 @@ def test_display_options_never_retrain():
     trained_in = status(at)
     at.toggle(key="log_cost").set_value(True).run()
     assert chart(at, "cost")["layout"]["yaxis"]["type"] == "log"
+    assert not at.latex  # the formulas are typeset only when asked for
+    at.toggle(key="show_formulas").set_value(True).run()
     at.selectbox(key="formula_run").set_value(1).run()
     names = [t.get("name") for t in chart(at, "boundary_0")["data"]]
     assert "test, class 0" in names
