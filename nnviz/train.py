@@ -144,7 +144,7 @@ class _Group:
         self.layout = Layout(first.layer_dims)
         self.epochs = first.epochs
         m = data.X_train.shape[1]
-        self.batch = m if first.batch_size in (0,) or first.batch_size >= m else first.batch_size
+        self.batch = m if first.batch_size == 0 or first.batch_size >= m else first.batch_size
         # rows sorted by optimizer, so each optimizer updates one contiguous block of rows
         names = list(OPTIMIZERS)
         self.order = sorted(range(len(runs)), key=lambda i: names.index(runs[i].optimizer))
@@ -174,8 +174,8 @@ class _Group:
             [
                 initial[i]
                 if initial[i] is not None
-                else initial_params(self.layout.dims, self.runs[k].init, stream(self.seed, 1))
-                for k, i in enumerate(self.order)
+                else initial_params(self.layout.dims, run.init, stream(self.seed, INIT_STREAM))
+                for run, i in zip(self.runs, self.order)
             ]
         ).astype(float)
         # overflow is detected and reported, never warned; and one BLAS thread: our matrices are
@@ -187,39 +187,16 @@ class _Group:
         return [out[self.order.index(i)] for i in range(len(self.runs))]
 
     def _loop(self, theta: np.ndarray) -> dict:
-        R, X1, Y = len(self.runs), with_ones(self.data.X_train), self.data.Y_train
-        m = X1.shape[1]
-        grad = np.zeros_like(theta)
-        blocks, grad_blocks = self.layout.blocks(theta), self.layout.blocks(grad)
-        updates = self._updates(theta, grad)
-        wmask = self.layout.weight_mask
-        lambd = self._column("lambd")
-        use_l2 = bool(np.any(lambd > 0))
-        keep = self._column("keep_prob")[:, :, None]  # (R, 1, 1)
-        use_dropout = bool(np.any(keep < 1))
-        shuffle, dropout = stream(self.seed, SHUFFLE_STREAM), stream(self.seed, DROPOUT_STREAM)
-        buffers: dict[int, list[np.ndarray]] = {}  # reusable hidden [A; 1] per batch width
-        rec = _Recorder(self, R)
-        alive = np.ones(R, dtype=bool)
+        """Epochs of mini-batch steps; after each epoch, stop diverged runs and record."""
+        step = self._stepper(theta)
+        X1, Y = with_ones(self.data.X_train), self.data.Y_train
+        shuffle = stream(self.seed, SHUFFLE_STREAM)
+        rec = _Recorder(self, len(self.runs))
+        alive = np.ones(len(self.runs), dtype=bool)
         rec.record(0, theta, alive)
-        full, t = self.batch >= m, 0
         for epoch in range(1, self.epochs + 1):
-            Xp, Yp = (X1, Y) if full else _permuted(X1, Y, shuffle.permutation(m))
-            for k in range(0, m, self.batch):
-                cols = slice(k, k + self.batch)
-                Xb, Yb = (Xp, Yp) if full else (Xp[:, cols], Yp[:, cols])
-                B, t = Xb.shape[1], t + 1
-                masks = self._masks(dropout, keep, B) if use_dropout else None
-                if B not in buffers:
-                    buffers[B] = [with_ones(np.zeros((R, n, B))) for n in self.layout.dims[1:-1]]
-                # forward -> backward -> L2 gradient -> update, for all R runs at once
-                Zs, As = forward(blocks, Xb, self.act, masks, buffers[B])
-                backward(blocks, Zs, As, Yb, self.act, grad_blocks, masks)
-                if use_l2:
-                    grad += (lambd / B) * (theta * wmask)
-                for update, theta_rows, grad_rows, state, h in updates:
-                    theta_rows -= update(grad_rows, state, t, h)
-            # stop the runs whose parameters are no longer finite; record
+            for Xb, Yb in self._batches(X1, Y, shuffle):
+                step(Xb, Yb)
             if not math.isfinite(theta.sum()):  # cheap test first: NaN and inf reach the sum
                 self._stop_diverged(epoch, theta, alive, rec)
                 if not alive.any():
@@ -229,6 +206,45 @@ class _Group:
                 if not alive.any():
                     break
         return rec.result()
+
+    def _batches(self, X1: np.ndarray, Y: np.ndarray, shuffle: np.random.Generator):
+        """One epoch's mini-batches: a new permutation, cut every B columns."""
+        m = X1.shape[1]
+        if self.batch >= m:
+            yield X1, Y  # full batch: no shuffling
+            return
+        perm = shuffle.permutation(m)
+        Xp, Yp = X1[:, perm], Y[:, perm]
+        for k in range(0, m, self.batch):
+            yield Xp[:, k : k + self.batch], Yp[:, k : k + self.batch]
+
+    def _stepper(self, theta: np.ndarray):
+        """step(Xb, Yb): one update of every run — forward, backward, L2 gradient, update."""
+        R = len(self.runs)
+        grad = np.zeros_like(theta)
+        blocks, grad_blocks = self.layout.blocks(theta), self.layout.blocks(grad)
+        updates = self._updates(theta, grad)
+        wmask, lambd = self.layout.weight_mask, self._column("lambd")
+        use_l2 = bool(np.any(lambd > 0))
+        keep = self._column("keep_prob")[:, :, None]  # (R, 1, 1)
+        dropout = stream(self.seed, DROPOUT_STREAM) if np.any(keep < 1) else None
+        buffers: dict[int, list[np.ndarray]] = {}  # reusable hidden [A; 1] per batch width
+        t = 0
+
+        def step(Xb: np.ndarray, Yb: np.ndarray) -> None:
+            nonlocal t
+            B, t = Xb.shape[1], t + 1
+            if B not in buffers:
+                buffers[B] = [with_ones(np.zeros((R, n, B))) for n in self.layout.dims[1:-1]]
+            masks = self._masks(dropout, keep, B) if dropout is not None else None
+            Zs, As = forward(blocks, Xb, self.act, masks, buffers[B])
+            backward(blocks, Zs, As, Yb, self.act, grad_blocks, masks)
+            if use_l2:
+                grad[...] += (lambd / B) * (theta * wmask)  # (λ/m) W, weights only
+            for update, theta_rows, grad_rows, state, h in updates:
+                theta_rows -= update(grad_rows, state, t, h)
+
+        return step
 
     @staticmethod
     def _stop_diverged(epoch: int, theta: np.ndarray, alive: np.ndarray, rec: _Recorder) -> None:
