@@ -34,6 +34,18 @@ def train(exp: Experiment, _csv: bytes | None) -> tuple[Dataset, list[History]]:
     return data, run_experiment(exp, data)
 
 
+@st.cache_resource
+def training_locks() -> lab.KeyedLocks:
+    """Shared by every session of this server process."""
+    return lab.KeyedLocks()
+
+
+def trained(exp: Experiment, csv: bytes | None) -> tuple[Dataset, list[History]]:
+    """``train``, but an experiment many sessions ask for at once is trained only once."""
+    with training_locks().lock(exp):
+        return train(exp, csv)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def charts(exp: Experiment, _csv: bytes | None) -> dict:
     """Every figure of one experiment, built once and shared read-only across sessions."""
@@ -471,7 +483,7 @@ def main() -> None:
     notices()
     epochs = exp.runs[0].epochs
     with st.spinner(f"Training {len(exp.runs)} runs for {epochs:,} epochs…", show_time=True):
-        data, histories = train(exp, csv_content())
+        data, histories = trained(exp, csv_content())
         views = charts(exp, csv_content())
     status(exp, data, histories)
     show_test = st.toggle(

@@ -427,3 +427,27 @@ def test_pending_changes_are_told_apart():
     deeper = applied.with_runs(*(replace(r, hidden=(4,)) for r in runs))
     assert lab.shared_changed(deeper, applied) and not lab.run_changed(deeper, applied, 0)
     assert lab.shared_changed(replace(applied, seed=6), applied)
+
+
+def test_keyed_locks_let_concurrent_sessions_train_an_experiment_once():
+    import threading
+    import time
+
+    locks, cache, calls = lab.KeyedLocks(keep=2), {}, []
+
+    def session(key: str) -> None:  # what the page does: lock, then the cached training
+        with locks.lock(key):
+            if key not in cache:
+                calls.append(key)
+                time.sleep(0.05)  # training takes a while; the others arrive meanwhile
+                cache[key] = key.upper()
+
+    threads = [threading.Thread(target=session, args=(k,)) for k in ["a"] * 8 + ["b"] * 4]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(calls) == ["a", "b"]  # each experiment trained once, not 8 and 4 times
+    for k in "cdef":  # idle locks are dropped beyond `keep`
+        locks.lock(k)
+    assert len(locks._locks) <= 3
