@@ -120,6 +120,10 @@ class RunConfig:
         """n[0] = 2 inputs, the hidden widths, n[L] = 1 output."""
         return (2, *self.hidden, 1)
 
+    def batch_width(self, m: int) -> int:
+        """The mini-batch size used on m training points: 0, or anything ≥ m, is the full batch."""
+        return m if self.batch_size == 0 or self.batch_size >= m else self.batch_size
+
     @property
     def group_key(self) -> tuple:
         """Runs with equal keys train together in lockstep."""

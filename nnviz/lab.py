@@ -278,7 +278,7 @@ STEP_OVERHEAD, PER_UNIT, PER_WEIGHT = 4e-5, 6e-9, 2e-9
 def estimated_seconds(exp: Experiment, m_train: int) -> float:
     """About how long training ``exp`` on ``m_train`` points takes (runs train in lockstep)."""
     run = exp.runs[0]  # the lab's runs share architecture, batch size and epochs
-    batch = m_train if run.batch_size in (0,) or run.batch_size >= m_train else run.batch_size
+    batch = run.batch_width(m_train)
     steps = run.epochs * -(-m_train // batch)
     dims = run.layer_dims
     units = sum(dims[1:])
@@ -508,14 +508,9 @@ def dropout_formula(run: RunConfig) -> str | None:
     return rf"A^{{[l]}} \leftarrow \frac{{A^{{[l]}} \odot D^{{[l]}}}}{{{tex(run.keep_prob)}}}"
 
 
-def batch_of(run: RunConfig, m: int) -> int:
-    """The mini-batch size the trainer uses: 0 or anything ≥ m means the full batch."""
-    return m if run.batch_size == 0 or run.batch_size >= m else run.batch_size
-
-
 def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
     """(markdown heading, LaTeX lines) of the formulas panel: symbols, then the run's numbers."""
-    batch = batch_of(run, m)
+    batch = run.batch_width(m)
     cost, cost_n, grad, grad_n = cost_formulas(run, m, batch)
     rules = [line for pair in zip(update_rule(run, False), update_rule(run, True)) for line in pair]
     sections = [

@@ -24,7 +24,7 @@ from scipy.special import expit
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from nnviz.config import Experiment, RunConfig
-from nnviz.data import Dataset, from_csv, generate
+from nnviz.data import Dataset, generate
 from nnviz.network import (
     ACTIVATIONS,
     Layout,
@@ -131,7 +131,7 @@ def run_experiment(exp: Experiment, data: Dataset | None = None) -> list[History
     return train(data if data is not None else load_data(exp), exp.runs, exp.seed, exp.log_every)
 
 
-__all__ = ["History", "train", "run_experiment", "load_data", "from_csv", "record_epochs"]
+__all__ = ["History", "train", "run_experiment", "load_data", "record_epochs"]
 
 
 class _Group:
@@ -143,8 +143,7 @@ class _Group:
         self.act = ACTIVATIONS[first.activation]
         self.layout = Layout(first.layer_dims)
         self.epochs = first.epochs
-        m = data.X_train.shape[1]
-        self.batch = m if first.batch_size == 0 or first.batch_size >= m else first.batch_size
+        self.batch = first.batch_width(data.X_train.shape[1])
         # rows sorted by optimizer, so each optimizer updates one contiguous block of rows
         names = list(OPTIMIZERS)
         self.order = sorted(range(len(runs)), key=lambda i: names.index(runs[i].optimizer))
@@ -282,10 +281,6 @@ class _Group:
 def _compact(column: np.ndarray) -> float | np.ndarray:
     """A plain float when every run of the block shares the value: cheaper in the hot loop."""
     return float(column[0, 0]) if np.all(column == column[0, 0]) else column
-
-
-def _permuted(X: np.ndarray, Y: np.ndarray, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return X[:, perm], Y[:, perm]
 
 
 class _Recorder:
