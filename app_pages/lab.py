@@ -13,13 +13,14 @@ from typing import Any
 
 import streamlit as st
 
-from nnviz import figures, lab
-from nnviz.config import DATASETS, Experiment
-from nnviz.data import DataError, Dataset
-from nnviz.lessons import LESSONS
-from nnviz.network import ACTIVATIONS, INITS
-from nnviz.optim import OPTIMIZERS
-from nnviz.train import History, run_experiment
+from nnviz.engine.config import DATASETS, Experiment
+from nnviz.engine.data import DataError, Dataset
+from nnviz.engine.lessons import LESSONS
+from nnviz.engine.network import ACTIVATIONS, INITS
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.engine.train import History, run_experiment
+from nnviz.views import figures
+from nnviz.views import lab_model as lab
 
 RUNS_PER_ROW = 2  # four runs side by side are too narrow to read on a laptop or a projector
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}

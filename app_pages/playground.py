@@ -7,11 +7,11 @@ figures. The config round-trips through the URL, so a link reproduces the race.
 import pandas as pd
 import streamlit as st
 
-from nnviz import playground as pg
-from nnviz.figures_playground import OPTIMIZER_COLORS, bias_figure, race_figure, steps_figure
-from nnviz.optim import OPTIMIZERS
-from nnviz.surfaces import SURFACES
-from nnviz.trajectory import bias_corrections, gd_steps
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.playground import settings as pg
+from nnviz.playground.surfaces import SURFACES
+from nnviz.playground.trajectory import bias_corrections, gd_steps
+from nnviz.views.playground_figures import OPTIMIZER_COLORS, bias_figure, race_figure, steps_figure
 
 SS = st.session_state
 SHARED = (  # key, label, help: the hyperparameters every optimizer that uses them shares
@@ -27,8 +27,8 @@ RULES = r"""
 | RMSprop | s ← β₂ s + (1 − β₂) g² | θ ← θ − α g / (√s + ε) |
 | Adam | v and s as above | θ ← θ − α v̂ / (√ŝ + ε), v̂ = v / (1 − β₁ᵗ), ŝ = s / (1 − β₂ᵗ) |
 
-t counts updates from 1. These are the same functions (`nnviz.optim`) that train the networks in
-the training lab.
+t counts updates from 1. These are the same functions (`nnviz.engine.optim`) that train the
+networks in the training lab.
 """
 
 

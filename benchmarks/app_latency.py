@@ -52,8 +52,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
     from streamlit.testing.v1 import AppTest
 
-    from nnviz.config import Experiment
-    from nnviz.playground import Playground
+    from nnviz.engine.config import Experiment
+    from nnviz.playground.settings import Playground
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -278,7 +278,7 @@ def _open_fresh(browser: Browser, url: str, keys: list[str]) -> float:
 
 
 def lab_browser_times(browser: Browser, url: str, repeats: int) -> dict[str, list[float]]:
-    from nnviz import lab
+    from nnviz.views import lab_model as lab
 
     keys = lab_chart_keys(lab.DEFAULT)
     names = ("first", "fresh", "new", "cached", "slider", "train", "toggle")
@@ -331,7 +331,7 @@ def _lab_toggle(page: Page) -> float:
 
 
 def playground_browser_times(browser: Browser, url: str, repeats: int) -> dict[str, list[float]]:
-    from nnviz import playground as pg
+    from nnviz.playground import settings as pg
 
     keys = playground_chart_keys(pg.default_config())
     times: dict[str, list[float]] = {"fresh": [], "cached": [], "beta1": []}

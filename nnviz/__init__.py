@@ -9,9 +9,9 @@ The Python API the app, the CLI and the tests use:
     histories[1].train_cost[-1], histories[1].params   # final J; [(W1, b1), (W2, b2), ...]
 """
 
-from nnviz.config import DataConfig, Experiment, RunConfig
-from nnviz.data import DataError, Dataset, from_csv, generate
-from nnviz.train import History, load_data, run_experiment, train
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.data import DataError, Dataset, from_csv, generate
+from nnviz.engine.train import History, load_data, run_experiment, train
 
 __all__ = [
     "DataConfig",

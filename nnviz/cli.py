@@ -2,7 +2,7 @@
 
     python -m nnviz train --dataset circles --hidden 10,5 --init he --optimizer gd --lr 0.01 --json
     python -m nnviz train --data points.csv --test-data held_out.csv --save weights.npz
-    python -m nnviz bench ...            # the benchmark tables of benchmarks/engine.py
+    python -m nnviz bench ...            # the engine's speed tables (nnviz/bench/engine.py)
 
 ``train`` reads as its phases: parse -> validate (the config dataclasses do it, and their messages
 are reused with field names turned into option names) -> load data -> train -> save -> print.
@@ -13,7 +13,6 @@ A run that diverges is a result, not an error: exit 0 and ``"diverged": true``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import sys
@@ -24,12 +23,12 @@ from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
-from nnviz.config import DataConfig, Experiment, RunConfig
-from nnviz.data import GENERATORS, MAX_BYTES, DataError, Dataset, digest, from_csv
-from nnviz.network import ACTIVATIONS, INITS, Layout
-from nnviz.optim import OPTIMIZERS
-from nnviz.train import History, load_data, train
-from nnviz.weights import WeightsError, load_npz, save_npz
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.data import GENERATORS, MAX_BYTES, DataError, Dataset, digest, from_csv
+from nnviz.engine.network import ACTIVATIONS, INITS, Layout
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.engine.train import History, load_data, train
+from nnviz.engine.weights import WeightsError, load_npz, save_npz
 
 PROG = "nnviz"
 TRAIN = f"{PROG} train"
@@ -76,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     out = train_parser.add_argument_group("output")
     out.add_argument("--save", metavar="FILE.npz", help="write the final W1, b1, ..., WL, bL")
     out.add_argument("--json", action="store_true", help="print one JSON object instead")
-    commands.add_parser("bench", help="speed tables (benchmarks/engine.py; its options follow)")
+    commands.add_parser("bench", help="speed tables (nnviz/bench/engine.py; its options follow)")
     return parser
 
 
@@ -359,17 +358,9 @@ def _shown(path: str) -> str:
 
 
 def run_bench(argv: list[str]) -> int:
-    """Hand the rest of the command line to benchmarks/engine.py (imported only when asked)."""
-    try:
-        engine = importlib.import_module("benchmarks.engine")
-    except ModuleNotFoundError as e:
-        if e.name not in ("benchmarks", "benchmarks.engine"):
-            raise
-        print(
-            f"{PROG} bench: error: benchmarks/engine.py not found; run from the project root",
-            file=sys.stderr,
-        )
-        return 2
+    """Hand the rest of the command line to the engine benchmark (imported only when asked)."""
+    from nnviz.bench import engine
+
     return int(engine.main(argv) or 0)
 
 

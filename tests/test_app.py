@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nnviz import lab
-from nnviz.config import DataConfig, Experiment, RunConfig
-from nnviz.data import to_csv
-from nnviz.lessons import LESSONS
-from nnviz.train import load_data, run_experiment
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.data import to_csv
+from nnviz.engine.lessons import LESSONS
+from nnviz.engine.train import load_data, run_experiment
+from nnviz.views import lab_model as lab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SHORT = {"epochs": "30,30"}  # the default runs, shortened

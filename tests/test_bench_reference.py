@@ -1,8 +1,8 @@
 """The benchmark's seed-style reference is the course's mathematics, and the benchmark runs.
 
-The reference (benchmarks/engine.py) is written the course's way, dicts and loops; if it computed
-something else, the speed ratios would compare different work. So: its gradients, cost, Adam
-step and mini-batches agree with nnviz's on a tiny problem. No timing is asserted anywhere.
+The reference (nnviz/bench/reference.py) is written the course's way, dicts and loops; if it
+computed something else, the speed ratios would compare different work. So: its gradients, cost,
+Adam step and mini-batches agree with nnviz's on a tiny problem. No timing is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks import engine
-from nnviz.network import (
+from nnviz.bench import engine, reference
+from nnviz.engine.network import (
     ACTIVATIONS,
     Layout,
     backward,
@@ -22,7 +22,7 @@ from nnviz.network import (
     initial_params,
     with_ones,
 )
-from nnviz.optim import Hyper, adam_update
+from nnviz.engine.optim import Hyper, adam_update
 
 DIMS = (2, 4, 3, 1)
 
@@ -43,8 +43,8 @@ def test_reference_gradients_match_nnviz_backward(problem):
     Zs, As = forward(layout.blocks(theta[None, :]), with_ones(X), relu)
     backward(layout.blocks(theta[None, :]), Zs, As, Y, relu, layout.blocks(grad))
 
-    AL, caches = engine.forward_propagation(X, engine.reference_params(theta, DIMS))
-    grads = engine.backward_propagation(X, Y, caches)
+    AL, caches = reference.forward_propagation(X, engine.reference_params(theta, DIMS))
+    grads = reference.backward_propagation(X, Y, caches)
 
     np.testing.assert_allclose(AL, As[-1][0], rtol=1e-13)
     for l, (dW, db) in enumerate(layout.to_list(grad[0]), start=1):
@@ -55,8 +55,8 @@ def test_reference_gradients_match_nnviz_backward(problem):
 def test_reference_cost_matches_nnviz_cross_entropy(problem):
     X, Y, theta = problem
     Zs, _As = forward(Layout(DIMS).blocks(theta[None, :]), with_ones(X), ACTIVATIONS["relu"])
-    AL, _caches = engine.forward_propagation(X, engine.reference_params(theta, DIMS))
-    assert engine.compute_cost(AL, Y) == pytest.approx(cross_entropy(Zs[-1], Y)[0], rel=1e-12)
+    AL, _caches = reference.forward_propagation(X, engine.reference_params(theta, DIMS))
+    assert reference.compute_cost(AL, Y) == pytest.approx(cross_entropy(Zs[-1], Y)[0], rel=1e-12)
 
 
 def test_reference_adam_step_matches_nnviz_adam(problem):
@@ -67,11 +67,11 @@ def test_reference_adam_step_matches_nnviz_adam(problem):
     params = engine.reference_params(theta, DIMS)
     grads = engine.reference_params(g, DIMS)
     grads = {"d" + k: v for k, v in grads.items()}  # {"dW1": ..., "db1": ...}
-    v, s = engine.initialize_adam(params)
+    v, s = reference.initialize_adam(params)
     state = (np.zeros_like(theta), np.zeros_like(theta))
     h = Hyper(lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8)
     for t in (1, 2, 3):  # the bias corrections change with t: β₂ (not β₁) corrects s
-        params, v, s = engine.update_parameters_with_adam(params, grads, v, s, t, 0.01)
+        params, v, s = reference.update_parameters_with_adam(params, grads, v, s, t, 0.01)
         theta = theta - adam_update(g, state, t, h)
     for l, (W, b) in enumerate(layout.to_list(theta), start=1):
         np.testing.assert_allclose(params[f"W{l}"], W, rtol=1e-13)
@@ -81,7 +81,7 @@ def test_reference_adam_step_matches_nnviz_adam(problem):
 def test_course_mini_batches_partition_a_permutation():
     X = np.arange(600.0).reshape(2, 300)
     Y = (np.arange(300.0) % 2).reshape(1, 300)
-    batches = engine.random_mini_batches(X, Y, 64, np.random.default_rng(0))
+    batches = reference.random_mini_batches(X, Y, 64, np.random.default_rng(0))
     assert [b[0].shape[1] for b in batches] == [64, 64, 64, 64, 44]  # the last one smaller
     columns = np.hstack([b[0] for b in batches])
     assert sorted(columns[0]) == list(X[0]) and not np.array_equal(columns, X)

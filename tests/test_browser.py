@@ -30,10 +30,10 @@ from benchmarks.app_latency import (
     wait_changed,
     wait_ready,
 )
-from nnviz import lab
-from nnviz import playground as pg
-from nnviz.figures_playground import FRAME_MS
-from nnviz.lessons import LESSONS
+from nnviz.engine.lessons import LESSONS
+from nnviz.playground import settings as pg
+from nnviz.views import lab_model as lab
+from nnviz.views.playground_figures import FRAME_MS
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""The frozen configuration of nnviz.config: validation messages, round trips, hashing."""
+"""The frozen configuration of nnviz.engine.config: validation messages, round trips, hashing."""
 
 import dataclasses
 import json
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nnviz.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
 
 
 def test_defaults_are_valid_and_are_designs():

@@ -1,10 +1,10 @@
-"""Data sets of nnviz.data: the generators, the course's exact data, and a user's CSV."""
+"""Data sets of nnviz.engine.data: the generators, the course's exact data, and a user's CSV."""
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_circles, make_moons
 
-from nnviz.data import (
+from nnviz.engine.data import (
     GENERATORS,
     MAX_BYTES,
     DataError,

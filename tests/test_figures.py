@@ -1,4 +1,4 @@
-"""nnviz.figures: assertions on fig.data and fig.layout, no browser.
+"""nnviz.views.figures: assertions on fig.data and fig.layout, no browser.
 
 One small experiment trains once for the module: two healthy runs that differ in λ and one that
 diverges (gradient descent with α = 100 and λ = 1000 multiplies its weights by about -1100 a step).
@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnviz import figures
-from nnviz.config import DataConfig, Experiment, RunConfig
-from nnviz.palette import RUN_COLORS
-from nnviz.train import load_data, run_experiment
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.train import load_data, run_experiment
+from nnviz.views import figures
+from nnviz.views.palette import RUN_COLORS
 
 NET = dict(hidden=(8,), epochs=60, batch_size=0)
 LABELS = ("λ 0", "λ 0.7", "blows up")

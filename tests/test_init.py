@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nnviz.network import INITS, Layout, initial_params
+from nnviz.engine.network import INITS, Layout, initial_params
 
 DIMS = (2, 64, 64, 1)  # layer 2 is a 64 x 64 block: 4096 draws with n[l-1] = 64
 EXPECTED_SCALE = {

@@ -16,7 +16,7 @@ import pytest
 from sklearn.datasets import make_circles, make_moons
 
 from nnviz import RunConfig, load_data, run_experiment
-from nnviz.lessons import INITIALIZATION, LESSONS, OPTIMIZATION, REGULARIZATION
+from nnviz.engine.lessons import INITIALIZATION, LESSONS, OPTIMIZATION, REGULARIZATION
 
 LN2 = math.log(2)
 

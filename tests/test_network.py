@@ -1,4 +1,4 @@
-"""Forward, cost and backward of nnviz.network against independent oracles.
+"""Forward, cost and backward of nnviz.engine.network against independent oracles.
 
 The oracle for every gradient is a central finite difference of a cost written here from
 DESIGN.md section 2 in plain NumPy (the course's loop over layers), not nnviz's own forward pass.
@@ -11,8 +11,8 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pytest
 
-from nnviz.data import generate
-from nnviz.network import (
+from nnviz.engine.data import generate
+from nnviz.engine.network import (
     ACTIVATIONS,
     Layout,
     backward,

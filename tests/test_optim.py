@@ -1,4 +1,4 @@
-"""The update rules of nnviz.optim against arithmetic worked by hand (DESIGN.md section 2).
+"""The update rules of nnviz.engine.optim against arithmetic worked by hand (DESIGN.md section 2).
 
 Every expected number below is written out from the table in DESIGN.md, step by step, with the
 course's symbols: g the gradient, v the first moment, s the second, t the update count.
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from nnviz.optim import OPTIMIZERS, Hyper
+from nnviz.engine.optim import OPTIMIZERS, Hyper
 
 ALPHA, BETA1, BETA2, EPS = 0.1, 0.9, 0.999, 1e-8
 H = Hyper(lr=ALPHA, beta1=BETA1, beta2=BETA2, epsilon=EPS)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nnviz import playground as pg
-from nnviz.figures_playground import OPTIMIZER_COLORS, bias_figure, race_figure, steps_figure
-from nnviz.optim import OPTIMIZERS
-from nnviz.surfaces import SURFACES
-from nnviz.trajectory import bias_corrections, gd_steps
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.playground import settings as pg
+from nnviz.playground.surfaces import SURFACES
+from nnviz.playground.trajectory import bias_corrections, gd_steps
+from nnviz.views.playground_figures import OPTIMIZER_COLORS, bias_figure, race_figure, steps_figure
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
 

@@ -19,10 +19,10 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from nnviz.config import RunConfig
-from nnviz.data import generate
-from nnviz.network import Layout, predict_proba
-from nnviz.train import train
+from nnviz.engine.config import RunConfig
+from nnviz.engine.data import generate
+from nnviz.engine.network import Layout, predict_proba
+from nnviz.engine.train import train
 
 HIDDEN = (5, 3)
 EPOCHS = 150

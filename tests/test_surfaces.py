@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from nnviz.optim import OPTIMIZERS
-from nnviz.playground import contour_lines, grid
-from nnviz.surfaces import SURFACES, make_surface
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.playground.settings import contour_lines, grid
+from nnviz.playground.surfaces import SURFACES, make_surface
 
 NAMES = list(SURFACES)
 

@@ -1,4 +1,4 @@
-"""The training loop of nnviz.train: history semantics, mini-batches, lockstep, divergence.
+"""The training loop of nnviz.engine.train: history semantics, mini-batches, lockstep, divergence.
 
 Oracles: a cost computed here from the parameters with plain NumPy, counts worked by hand, the
 same run trained alone, and properties (ln 2 for zeros init, smaller weights for larger λ).
@@ -11,10 +11,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from nnviz.config import DataConfig, Experiment, RunConfig
-from nnviz.data import Dataset, generate
-from nnviz.network import Layout
-from nnviz.train import History, load_data, record_epochs, run_experiment, train
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.data import Dataset, generate
+from nnviz.engine.network import Layout
+from nnviz.engine.train import History, load_data, record_epochs, run_experiment, train
 
 FIELDS = ("epochs", "train_cost", "test_cost", "train_accuracy", "test_accuracy", "theta")
 SMALL = dict(hidden=(6, 4), batch_size=32, epochs=30)

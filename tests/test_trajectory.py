@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
-from nnviz import playground as pg
-from nnviz.optim import OPTIMIZERS, Hyper
-from nnviz.surfaces import SURFACES, make_surface
-from nnviz.trajectory import (
+from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.playground import settings as pg
+from nnviz.playground.surfaces import SURFACES, make_surface
+from nnviz.playground.trajectory import (
     MAX_STEPS,
     bias_corrections,
     distance_to_minima,

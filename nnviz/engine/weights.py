@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from nnviz.network import Layout
+from nnviz.engine.network import Layout
 
 MAX_BYTES = 2_000_000  # uncompressed; the largest network (6 x 64 hidden units) needs ~170 kB
 

@@ -23,9 +23,9 @@ import numpy as np
 from scipy.special import expit
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
-from nnviz.config import Experiment, RunConfig
-from nnviz.data import Dataset, generate
-from nnviz.network import (
+from nnviz.engine.config import Experiment, RunConfig
+from nnviz.engine.data import Dataset, generate
+from nnviz.engine.network import (
     ACTIVATIONS,
     Layout,
     backward,
@@ -35,7 +35,7 @@ from nnviz.network import (
     l2_term,
     with_ones,
 )
-from nnviz.optim import OPTIMIZERS, Hyper
+from nnviz.engine.optim import OPTIMIZERS, Hyper
 
 INIT_STREAM, SHUFFLE_STREAM, DROPOUT_STREAM = 1, 2, 3
 AUTO_RECORDS = 500  # about this many history points when log_every is automatic

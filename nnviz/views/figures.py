@@ -15,10 +15,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nnviz.data import Dataset
-from nnviz.network import predict_proba
-from nnviz.palette import CLASS_COLORS, PROBA_SCALE, RUN_COLORS
-from nnviz.train import History
+from nnviz.engine.data import Dataset
+from nnviz.engine.network import predict_proba
+from nnviz.engine.train import History
+from nnviz.views.palette import CLASS_COLORS, PROBA_SCALE, RUN_COLORS
 
 GRID = 80  # boundary heatmap resolution (80 × 80 predictions per run)
 REPLAY_GRID = 40  # coarser for the replay: every frame carries a grid per run

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnviz.optim import OPTIMIZERS, Hyper
-from nnviz.surfaces import Surface
+from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.playground.surfaces import Surface
 
 BOUND = 1e6  # |x| or |y| beyond this counts as diverged (on the saddle: escaped for good)
 MAX_STEPS = 10_000

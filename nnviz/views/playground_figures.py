@@ -1,6 +1,6 @@
 """Plotly figures of the optimizer playground: data in, go.Figure out. No Streamlit.
 
-One color per optimizer, the same in every chart (Okabe–Ito, from nnviz.palette).
+One color per optimizer, the same in every chart (Okabe–Ito, from nnviz.views.palette).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nnviz.optim import OPTIMIZERS
-from nnviz.palette import RUN_COLORS
-from nnviz.playground import contour_lines, display_indices, frame_steps, gap
-from nnviz.surfaces import Surface
-from nnviz.trajectory import Path
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.playground.settings import contour_lines, display_indices, frame_steps, gap
+from nnviz.playground.surfaces import Surface
+from nnviz.playground.trajectory import Path
+from nnviz.views.palette import RUN_COLORS
 
 OPTIMIZER_COLORS = {name: RUN_COLORS[i] for i, name in enumerate(OPTIMIZERS)}
 INK = "#222222"

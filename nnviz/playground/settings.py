@@ -2,7 +2,7 @@
 
 One frozen ``Playground`` config is the page's single source of truth: the widgets are built from
 it, the cache is keyed by it and the URL is ``urlstate.encode`` of it. ``run`` turns it into
-paths (``nnviz.trajectory.race``); the helpers below turn paths into what the page shows.
+paths (``nnviz.playground.trajectory.race``); the helpers below turn paths into what the page shows.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from nnviz import urlstate
-from nnviz.optim import OPTIMIZERS, Hyper
-from nnviz.surfaces import DEFAULT_KAPPA, SURFACES, Surface, make_surface
-from nnviz.trajectory import (
+from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.playground.surfaces import DEFAULT_KAPPA, SURFACES, Surface, make_surface
+from nnviz.playground.trajectory import (
     MAX_STEPS,
     Path,
     distance_to_minima,
@@ -24,6 +23,7 @@ from nnviz.trajectory import (
     nearest_minimum,
     race,
 )
+from nnviz.views import urlstate
 
 # the widgets use the same limits, so every valid config can be shown by the page
 LIMITS = {

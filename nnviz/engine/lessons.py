@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnviz.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from nnviz.data import GENERATORS
-from nnviz.network import ACTIVATIONS, INITS
-from nnviz.optim import OPTIMIZERS
+from nnviz.engine.data import GENERATORS
+from nnviz.engine.network import ACTIVATIONS, INITS
+from nnviz.engine.optim import OPTIMIZERS
 
 DATASETS = tuple(GENERATORS)
 

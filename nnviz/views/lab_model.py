@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from nnviz.config import MAX_HIDDEN_LAYERS, DataConfig, Experiment, RunConfig
-from nnviz.data import DataError, Dataset, digest, from_csv, parse_csv, split_counts
-from nnviz.lessons import LESSONS, Lesson
-from nnviz.network import ACTIVATIONS, INITS
-from nnviz.optim import OPTIMIZERS
-from nnviz.train import History, load_data
-from nnviz.urlstate import decode, encode
-from nnviz.weights import to_npz_bytes
+from nnviz.engine.config import MAX_HIDDEN_LAYERS, DataConfig, Experiment, RunConfig
+from nnviz.engine.data import DataError, Dataset, digest, from_csv, parse_csv, split_counts
+from nnviz.engine.lessons import LESSONS, Lesson
+from nnviz.engine.network import ACTIVATIONS, INITS
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.engine.train import History, load_data
+from nnviz.engine.weights import to_npz_bytes
+from nnviz.views.urlstate import decode, encode
 
 MAX_RUNS = 4
 URL_ALIASES = {"name": "dataset"}
