@@ -14,7 +14,14 @@ import pytest
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import Dataset, generate
 from nnviz.engine.network import Layout
-from nnviz.engine.train import History, load_data, record_epochs, run_experiment, train
+from nnviz.engine.train import (
+    History,
+    load_data,
+    record_epochs,
+    run_experiment,
+    train,
+    train_live,
+)
 
 FIELDS = ("epochs", "train_cost", "test_cost", "train_accuracy", "test_accuracy", "theta")
 SMALL = dict(hidden=(6, 4), batch_size=32, epochs=30)
@@ -309,3 +316,33 @@ def test_a_diverging_run_stops_quietly_and_leaves_its_group_alone(data):
         assert_same_history(h, alone)
     (solo,) = train(data, [exploding], seed=1, log_every=7)  # a group of one stops early
     assert_same_history(solo, bad)
+
+
+# --- training you can watch ---------------------------------------------------------------------
+
+
+def test_train_live_yields_growing_partial_histories_and_ends_equal_to_train(data):
+    runs = [
+        RunConfig(
+            optimizer="adam", lr=0.01, keep_prob=0.8, hidden=(6, 4), batch_size=32, epochs=300
+        ),
+        RunConfig(optimizer="gd", lr=0.3, lambd=0.4, hidden=(6, 4), batch_size=32, epochs=300),
+        RunConfig(optimizer="gd", lr=0.3, hidden=(3,), batch_size=0, epochs=200),  # a second group
+    ]
+    frames = list(train_live(data, runs, seed=2, log_every=5, every=0.0))  # a frame every epoch
+    assert len(frames) > 100
+    first = frames[0]
+    assert first[2] is None  # the second group has not started
+    assert 0 < len(first[0].epochs) < len(frames[-1][0].epochs)
+    lengths = [len(f[0].epochs) for f in frames]
+    assert lengths == sorted(lengths)
+    for live, alone in zip(frames[-1], train(data, runs, seed=2, log_every=5)):
+        assert_same_history(live, alone)  # chunking changes no number
+
+
+def test_closing_train_live_stops_training(data):
+    runs = [RunConfig(optimizer="adam", hidden=(6, 4), batch_size=32, epochs=100_000)]
+    live = train_live(data, runs, seed=0, every=0.05)
+    partial = next(live)[0]
+    live.close()
+    assert partial.epochs[-1] < 100_000

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,18 +104,41 @@ def train(
     ``initial`` optionally gives a run's starting parameters (a flat vector in Layout order),
     overriding its init scheme. Never raises for a diverging run: it is marked and stopped.
     """
+    *_partial, final = train_live(data, runs, seed, log_every, initial, every=math.inf)
+    return final  # type: ignore[return-value]
+
+
+def train_live(
+    data: Dataset,
+    runs: Sequence[RunConfig],
+    seed: int,
+    log_every: int = 0,
+    initial: Sequence[np.ndarray | None] | None = None,
+    *,
+    every: float = 0.2,
+) -> Iterator[list[History | None]]:
+    """Train like ``train``, yielding every run's history so far about every ``every`` seconds.
+
+    Groups train one after another; a run whose group has not started yet is None. The last list
+    yielded is complete and equals ``train``'s result (the chunking changes no number). Stop early
+    by not asking for more (closing the generator): nothing keeps running in the background.
+    """
     initial = list(initial) if initial is not None else [None] * len(runs)
     groups: dict[tuple, list[int]] = {}
     for i, run in enumerate(runs):
         groups.setdefault(run.group_key, []).append(i)
     results: list[History | None] = [None] * len(runs)
     for members in groups.values():
-        histories = _Group(data, [runs[i] for i in members], seed, log_every).run(
-            [initial[i] for i in members]
-        )
-        for i, h in zip(members, histories):
-            results[i] = h
-    return results  # type: ignore[return-value]
+        group = _Group(data, [runs[i] for i in members], seed, log_every)
+        group.start([initial[i] for i in members])
+        while True:
+            done = group.advance(every)
+            for i, h in zip(members, group.histories()):
+                results[i] = h
+            if done:
+                break
+            yield list(results)
+    yield results
 
 
 def load_data(exp: Experiment) -> Dataset:
@@ -131,7 +154,7 @@ def run_experiment(exp: Experiment, data: Dataset | None = None) -> list[History
     return train(data if data is not None else load_data(exp), exp.runs, exp.seed, exp.log_every)
 
 
-__all__ = ["History", "train", "run_experiment", "load_data", "record_epochs"]
+__all__ = ["History", "train", "train_live", "run_experiment", "load_data", "record_epochs"]
 
 
 class _Group:
@@ -168,8 +191,14 @@ class _Group:
         return updates
 
     def run(self, initial: list[np.ndarray | None]) -> list[History]:
-        start = time.perf_counter()
-        theta = np.stack(
+        self.start(initial)
+        self.advance(math.inf)
+        return self.histories()
+
+    def start(self, initial: list[np.ndarray | None]) -> None:
+        """Initial parameters, optimizer state and the epoch-0 record; no update yet."""
+        self.t0 = time.perf_counter()
+        self.theta = np.stack(
             [
                 initial[i]
                 if initial[i] is not None
@@ -177,34 +206,45 @@ class _Group:
                 for run, i in zip(self.runs, self.order)
             ]
         ).astype(float)
+        with np.errstate(all="ignore"):
+            self.step = self._stepper(self.theta)
+            self.X1, self.Y = with_ones(self.data.X_train), self.data.Y_train
+            self.shuffle = stream(self.seed, SHUFFLE_STREAM)
+            self.rec = _Recorder(self, len(self.runs))
+            self.alive = np.ones(len(self.runs), dtype=bool)
+            self.rec.record(0, self.theta, self.alive)
+        self.epoch, self.done = 0, self.epochs == 0
+
+    def advance(self, seconds: float) -> bool:
+        """Train epochs until done or about ``seconds`` have passed; True when done."""
+        deadline = time.perf_counter() + seconds
         # overflow is detected and reported, never warned; and one BLAS thread: our matrices are
         # tiny, and threads only wait for each other (2x slower on a busy 2-core machine)
         with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
-            rec = self._loop(theta)
-        seconds = time.perf_counter() - start
+            while not self.done:
+                self._epoch()
+                if time.perf_counter() > deadline:
+                    break
+        return self.done
+
+    def _epoch(self) -> None:
+        """One epoch of mini-batch steps; then stop diverged runs and record."""
+        theta, alive, rec = self.theta, self.alive, self.rec
+        self.epoch += 1
+        epoch = self.epoch
+        for Xb, Yb in self._batches(self.X1, self.Y, self.shuffle):
+            self.step(Xb, Yb)
+        if not math.isfinite(theta.sum()):  # cheap test first: NaN and inf reach the sum
+            self._stop_diverged(epoch, theta, alive, rec)
+        if alive.any() and epoch in rec.wanted:
+            rec.record(epoch, theta, alive)
+        self.done = epoch >= self.epochs or not alive.any()
+
+    def histories(self) -> list[History]:
+        """Every run's history so far, in the order the runs were given."""
+        rec, seconds = self.rec.result(), time.perf_counter() - self.t0
         out = [self._history(k, rec, seconds) for k in range(len(self.runs))]
         return [out[self.order.index(i)] for i in range(len(self.runs))]
-
-    def _loop(self, theta: np.ndarray) -> dict:
-        """Epochs of mini-batch steps; after each epoch, stop diverged runs and record."""
-        step = self._stepper(theta)
-        X1, Y = with_ones(self.data.X_train), self.data.Y_train
-        shuffle = stream(self.seed, SHUFFLE_STREAM)
-        rec = _Recorder(self, len(self.runs))
-        alive = np.ones(len(self.runs), dtype=bool)
-        rec.record(0, theta, alive)
-        for epoch in range(1, self.epochs + 1):
-            for Xb, Yb in self._batches(X1, Y, shuffle):
-                step(Xb, Yb)
-            if not math.isfinite(theta.sum()):  # cheap test first: NaN and inf reach the sum
-                self._stop_diverged(epoch, theta, alive, rec)
-                if not alive.any():
-                    break
-            if epoch in rec.wanted:
-                rec.record(epoch, theta, alive)
-                if not alive.any():
-                    break
-        return rec.result()
 
     def _batches(self, X1: np.ndarray, Y: np.ndarray, shuffle: np.random.Generator):
         """One epoch's mini-batches: a new permutation, cut every B columns."""
