@@ -13,14 +13,15 @@ from typing import Any
 
 import streamlit as st
 
-from nnviz.engine.config import DATASETS, Experiment
+from nnviz.engine.config import DATASETS, MAX_SEED, MAX_UNITS, Experiment
 from nnviz.engine.data import DataError, Dataset
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.train import History, run_experiment
-from nnviz.views import figures
+from nnviz.views import exports, figures
 from nnviz.views import lab_model as lab
+from nnviz.views.formulas import INIT_NAMES, formula_sections
 
 RUNS_PER_ROW = 2  # four runs side by side are too narrow to read on a laptop or a projector
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -206,7 +207,7 @@ def data_controls() -> None:
     choice("Noise", "noise", lab.NOISE_CHOICES, disabled=from_file, help=hint)
     choice("Test share", "test_fraction", lab.TEST_CHOICES, lambda v: f"{100 * v:.0f}%")
     seed, button = st.columns(2, vertical_alignment="bottom")
-    seed.number_input("Seed", min_value=0, max_value=2**31 - 2, step=1, key="seed")
+    seed.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")
     button.button(
         "New data",
         key="new_data",
@@ -227,7 +228,7 @@ def network_controls() -> None:
     for k in range(layers):
         key = lab.width_key(k)
         st.session_state.setdefault(key, st.session_state.get(lab.width_key(k - 1), 8))
-        cols[k % 3].number_input(f"Layer {k + 1}", 1, 64, step=1, key=key)
+        cols[k % 3].number_input(f"Layer {k + 1}", 1, MAX_UNITS, step=1, key=key)
     st.selectbox(
         "Activation g (hidden layers)",
         list(ACTIVATIONS),
@@ -263,7 +264,7 @@ def run_controls(i: int) -> None:
         key=key("optimizer"),
         format_func=lambda o: OPTIMIZERS[o].title,
     )
-    st.selectbox("Initialization", list(INITS), key=key("init"), format_func=lab.INIT_NAMES.get)
+    st.selectbox("Initialization", list(INITS), key=key("init"), format_func=INIT_NAMES.get)
     choice("α — learning rate", key("lr"), lab.LR_CHOICES)
     choice("λ — L2 strength", key("lambd"), lab.LAMBDA_CHOICES)
     choice(
@@ -419,11 +420,16 @@ def metrics(exp: Experiment, histories: list[History]) -> None:
 
 def downloads(exp: Experiment, histories: list[History], labels: tuple[str, ...]) -> None:
     files = [
-        ("Curves (CSV)", lab.histories_csv(histories, labels), "nnviz-curves.csv", "text/csv"),
-        ("Config (JSON)", lab.config_json(exp), "nnviz-config.json", "application/json"),
+        ("Curves (CSV)", exports.histories_csv(histories, labels), "nnviz-curves.csv", "text/csv"),
+        ("Config (JSON)", exports.config_json(exp), "nnviz-config.json", "application/json"),
     ]
     files += [
-        (f"Weights, run {i + 1} (.npz)", lab.weights_npz(h), f"{lab.file_stem(i, label)}.npz", "")
+        (
+            f"Weights, run {i + 1} (.npz)",
+            exports.weights_npz(h),
+            f"{exports.file_stem(i, label)}.npz",
+            "",
+        )
         for i, (h, label) in enumerate(zip(histories, labels))
     ]
     keys = ["download_curves", "download_config"]
@@ -460,7 +466,7 @@ def formulas(exp: Experiment, data: Dataset) -> None:
             format_func=lambda k: f"{k + 1}: {labels[k]}",
         )
         run = exp.runs[min(i or 0, len(exp.runs) - 1)]
-        for heading, lines in lab.formula_sections(run, data.X_train.shape[1]):
+        for heading, lines in formula_sections(run, data.X_train.shape[1]):
             st.markdown(heading)
             for line in lines:
                 st.latex(line)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.config import GROUP_FIELDS, DataConfig, Experiment, RunConfig
 from nnviz.engine.data import to_csv
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import load_data, run_experiment
+from nnviz.views import exports, formulas
 from nnviz.views import lab_model as lab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -365,15 +366,15 @@ def test_exports():
     exp = Experiment(DataConfig(samples=60), (RunConfig(epochs=5), RunConfig(epochs=5, lambd=1.0)))
     histories = run_experiment(exp)
     labels = lab.run_labels(exp)
-    rows = list(csv_rows(lab.histories_csv(histories, labels)))
-    assert rows[0] == list(lab.HISTORY_COLUMNS)
+    rows = list(csv_rows(exports.histories_csv(histories, labels)))
+    assert rows[0] == list(exports.HISTORY_COLUMNS)
     assert len(rows) == 1 + sum(len(h.epochs) for h in histories)
     assert rows[1][:3] == ["1", "λ 0", "0"]
-    assert Experiment.from_dict(json.loads(lab.config_json(exp))) == exp
-    with np.load(io.BytesIO(lab.weights_npz(histories[1]))) as npz:
+    assert Experiment.from_dict(json.loads(exports.config_json(exp))) == exp
+    with np.load(io.BytesIO(exports.weights_npz(histories[1]))) as npz:
         assert sorted(npz.files) == ["W1", "W2", "W3", "b1", "b2", "b3"]
         assert npz["W1"].shape == (5, 2) and npz["b3"].shape == (1, 1)
-    assert lab.file_stem(1, "λ 0.7") == "run2-lambda-0.7"
+    assert exports.file_stem(1, "λ 0.7") == "run2-lambda-0.7"
 
 
 def csv_rows(text: str):
@@ -384,17 +385,17 @@ def csv_rows(text: str):
 
 def test_formulas_carry_the_runs_numbers():
     run = RunConfig(optimizer="adam", lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, lambd=0.7)
-    symbolic, numeric = lab.update_rule(run, False), lab.update_rule(run, True)
+    symbolic, numeric = formulas.update_rule(run, False), formulas.update_rule(run, True)
     assert r"\beta_2" in "".join(symbolic) and "0.999" not in "".join(symbolic)
     assert "0.999" in numeric[0] and "0.001" in numeric[2] and "10^{-8}" in numeric[2]
-    _, cost, _, grad = lab.cost_formulas(run, 225, 64)
+    _, cost, _, grad = formulas.cost_formulas(run, 225, 64)
     assert r"\frac{0.7}{2 \cdot 225}" in cost and r"\frac{0.7}{64}" in grad
-    assert lab.tex(2e-5) == r"2 \times 10^{-5}"
+    assert formulas.tex(2e-5) == r"2 \times 10^{-5}"
     assert (
-        lab.init_scales(RunConfig(init="he", hidden=(8,)))
+        formulas.init_scales(RunConfig(init="he", hidden=(8,)))
         == r"W^{[1]}: \times 1,\quad W^{[2]}: \times 0.5"
     )
-    assert lab.dropout_formula(RunConfig(keep_prob=1.0)) is None
+    assert formulas.dropout_formula(RunConfig(keep_prob=1.0)) is None
 
 
 def test_metrics_rows_and_their_text():
@@ -410,11 +411,11 @@ def test_metrics_rows_and_their_text():
 
 
 def test_formula_sections_follow_the_run():
-    plain = lab.formula_sections(RunConfig(optimizer="gd", batch_size=0), m=225)
+    plain = formulas.formula_sections(RunConfig(optimizer="gd", batch_size=0), m=225)
     assert [h.split("**")[1] for h, _ in plain][:2] == ["Cost with L2", "Its gradient"]
     assert "m = 225" in plain[1][0]  # full batch: the mini-batch is the whole training set
     assert len(plain[3][1]) == 2  # θ ← θ − α g, in symbols and in numbers
-    dropout = lab.formula_sections(RunConfig(keep_prob=0.86), m=225)
+    dropout = formulas.formula_sections(RunConfig(keep_prob=0.86), m=225)
     assert "keep_prob = 0.86" in dropout[-1][0] and "0.86" in dropout[-1][1][0]
 
 
@@ -451,3 +452,8 @@ def test_keyed_locks_let_concurrent_sessions_train_an_experiment_once():
     for k in "cdef":  # idle locks are dropped beyond `keep`
         locks.lock(k)
     assert len(locks._locks) <= 3
+
+
+def test_every_run_field_is_either_shared_by_a_lockstep_group_or_set_per_run():
+    assert lab.SHARED == GROUP_FIELDS
+    assert sorted(lab.SHARED + lab.PER_RUN) == sorted(f.name for f in fields(RunConfig))

@@ -143,3 +143,11 @@ def test_per_run_hyperparameter_rows_equal_separate_scalar_calls(name):
             alone[r] -= opt.update(g[r].copy(), alone_state[r], t, Hyper(**row))
     for r in range(len(rows)):
         assert np.array_equal(theta[r], alone[r]), f"row {r} differs from its scalar call"
+
+
+def test_each_rules_display_text_names_exactly_the_hyperparameters_it_uses():
+    symbols = {"lr": r"\alpha", "beta1": r"\beta_1", "beta2": r"\beta_2", "epsilon": r"\varepsilon"}
+    for opt in OPTIMIZERS.values():
+        text = " ".join(opt.formula)
+        assert text.startswith(("v", "s", r"\theta"))
+        assert {name for name, symbol in symbols.items() if symbol in text} == opt.uses, opt.name

@@ -13,7 +13,7 @@ from typing import Any
 
 from nnviz.engine.data import GENERATORS
 from nnviz.engine.network import ACTIVATIONS, INITS
-from nnviz.engine.optim import OPTIMIZERS
+from nnviz.engine.optim import OPTIMIZERS, Hyper
 
 DATASETS = tuple(GENERATORS)
 
@@ -21,6 +21,11 @@ MAX_HIDDEN_LAYERS = 6
 MAX_UNITS = 64
 MAX_SAMPLES = 5000
 MAX_EPOCHS = 200_000
+MAX_SEED = 2**31 - 2
+
+# the RunConfig fields that runs training together in lockstep must share (RunConfig.group_key);
+# the lab shows them once for all runs, and every other RunConfig field per run
+GROUP_FIELDS = ("hidden", "activation", "batch_size", "epochs")
 
 
 def _check(ok: bool, message: str) -> None:
@@ -78,10 +83,10 @@ class RunConfig:
     activation: str = "relu"  # g of the hidden layers; the output is always a sigmoid
     init: str = "he"  # zeros | random (×10) | xavier | he
     optimizer: str = "adam"  # gd | momentum | rmsprop | adam
-    lr: float = 0.01  # α
-    beta1: float = 0.9  # β₁: momentum's (and Adam's first moment's) decay
-    beta2: float = 0.999  # β₂: RMSprop's (and Adam's second moment's) decay
-    epsilon: float = 1e-8  # ε: keeps √s + ε away from zero
+    lr: float = Hyper.lr  # α (α, β₁, β₂ and ε default to the optimizers' own Hyper)
+    beta1: float = Hyper.beta1  # β₁: momentum's (and Adam's first moment's) decay
+    beta2: float = Hyper.beta2  # β₂: RMSprop's (and Adam's second moment's) decay
+    epsilon: float = Hyper.epsilon  # ε: keeps √s + ε away from zero
     lambd: float = 0.0  # λ: L2 strength, cost term λ/(2m)·Σ‖W‖²
     keep_prob: float = 1.0  # inverted dropout on hidden layers; 1 = off
     batch_size: int = 64  # mini-batch size; 0 = full batch
@@ -127,7 +132,7 @@ class RunConfig:
     @property
     def group_key(self) -> tuple:
         """Runs with equal keys train together in lockstep."""
-        return (self.hidden, self.activation, self.batch_size, self.epochs)
+        return tuple(getattr(self, name) for name in GROUP_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ class Experiment:
     def __post_init__(self) -> None:
         object.__setattr__(self, "runs", tuple(self.runs))
         _check(len(self.runs) >= 1, "an experiment needs at least one run")
-        _whole("seed", self.seed, 0, 2**31 - 2)
+        _whole("seed", self.seed, 0, MAX_SEED)
         _whole("log_every", self.log_every, 0, MAX_EPOCHS)
 
     def to_dict(self) -> dict[str, Any]:

@@ -92,12 +92,29 @@ class Optimizer(NamedTuple):
     init: Callable[[np.ndarray], tuple]
     update: Callable[[np.ndarray, tuple, int, Hyper], np.ndarray]
     uses: frozenset[str]  # which of lr, beta1, beta2, epsilon the rule reads
+    formula: tuple[str, ...] = ()  # the update as LaTeX lines, for the formulas panel
 
+
+# the update rules' display text, in the symbols of Hyper: \alpha, \beta_1, \beta_2, \varepsilon
+_MOMENT1 = r"v \leftarrow \beta_1\, v + (1 - \beta_1)\, g"
+_MOMENT2 = r"s \leftarrow \beta_2\, s + (1 - \beta_2)\, g^2"
 
 OPTIMIZERS: dict[str, Optimizer] = {
-    "gd": Optimizer("gd", "Gradient descent", _no_state, gd_update, frozenset({"lr"})),
+    "gd": Optimizer(
+        "gd",
+        "Gradient descent",
+        _no_state,
+        gd_update,
+        frozenset({"lr"}),
+        (r"\theta \leftarrow \theta - \alpha\, g",),
+    ),
     "momentum": Optimizer(
-        "momentum", "Momentum", _one_moment, momentum_update, frozenset({"lr", "beta1"})
+        "momentum",
+        "Momentum",
+        _one_moment,
+        momentum_update,
+        frozenset({"lr", "beta1"}),
+        (_MOMENT1, r"\theta \leftarrow \theta - \alpha\, v"),
     ),
     "rmsprop": Optimizer(
         "rmsprop",
@@ -105,8 +122,18 @@ OPTIMIZERS: dict[str, Optimizer] = {
         _one_moment,
         rmsprop_update,
         frozenset({"lr", "beta2", "epsilon"}),
+        (_MOMENT2, r"\theta \leftarrow \theta - \alpha\, \frac{g}{\sqrt{s} + \varepsilon}"),
     ),
     "adam": Optimizer(
-        "adam", "Adam", _two_moments, adam_update, frozenset({"lr", "beta1", "beta2", "epsilon"})
+        "adam",
+        "Adam",
+        _two_moments,
+        adam_update,
+        frozenset({"lr", "beta1", "beta2", "epsilon"}),
+        (
+            rf"{_MOMENT1}, \qquad {_MOMENT2}",
+            r"\hat v = \frac{v}{1 - \beta_1^{\,t}}, \qquad \hat s = \frac{s}{1 - \beta_2^{\,t}}",
+            r"\theta \leftarrow \theta - \alpha\, \frac{\hat v}{\sqrt{\hat s} + \varepsilon}",
+        ),
     ),
 }

@@ -55,7 +55,7 @@ class Racer:
     """One optimizer in the race and its own learning rate."""
 
     optimizer: str = "adam"
-    lr: float = 0.01  # α
+    lr: float = Hyper.lr  # α
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -82,9 +82,9 @@ class Playground:
     y0: float = SURFACES["bowl"].start[1]
     steps: int = SURFACES["bowl"].steps  # updates per optimizer
     tol: float = DEFAULT_TOL  # distance to a minimum that counts as "reached"
-    beta1: float = 0.9  # β₁
-    beta2: float = 0.999  # β₂
-    epsilon: float = 1e-8  # ε
+    beta1: float = Hyper.beta1  # β₁
+    beta2: float = Hyper.beta2  # β₂
+    epsilon: float = Hyper.epsilon  # ε
     racers: tuple[Racer, ...] = _racers(SURFACES["bowl"])  # no optimizer twice
 
     def __post_init__(self) -> None:

@@ -1,4 +1,6 @@
-"""Everything the training lab page needs that is not a widget: no streamlit here.
+"""The training lab's page model: widgets <-> experiment, labels, the URL, limits, data, results.
+
+No streamlit here. Its formulas panel is nnviz.views.formulas, its downloads nnviz.views.exports.
 
 The page keeps one applied ``Experiment`` (the cache key and the URL) and a flat set of widget
 values (what the user is editing). ``widget_values`` and ``experiment_from_widgets`` convert between
@@ -8,25 +10,26 @@ group) and differ in optimizer, initialization, α, λ, β₁, β₂, ε and kee
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from string import Template
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
 
-from nnviz.engine.config import MAX_HIDDEN_LAYERS, DataConfig, Experiment, RunConfig
-from nnviz.engine.data import DataError, Dataset, digest, from_csv, parse_csv, split_counts
+from nnviz.engine.config import (
+    GROUP_FIELDS,
+    MAX_HIDDEN_LAYERS,
+    DataConfig,
+    Experiment,
+    RunConfig,
+)
+from nnviz.engine.data import DataError, Dataset, digest, from_csv, split_counts
 from nnviz.engine.lessons import LESSONS, Lesson
-from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.train import History, load_data
-from nnviz.engine.weights import to_npz_bytes
+from nnviz.views.formulas import fmt
 from nnviz.views.urlstate import decode, encode
 
 MAX_RUNS = 4
@@ -42,8 +45,8 @@ DEFAULT = Experiment(
     seed=5,
 )
 
-SHARED = ("hidden", "activation", "batch_size", "epochs")  # one value for all runs
-PER_RUN = ("optimizer", "init", "lr", "lambd", "keep_prob", "beta1", "beta2", "epsilon")
+SHARED = GROUP_FIELDS  # one value for all runs: they train in one lockstep group
+PER_RUN = tuple(f.name for f in fields(RunConfig) if f.name not in GROUP_FIELDS)
 SYMBOLS = {
     "lr": "α",
     "lambd": "λ",
@@ -79,21 +82,8 @@ def with_value(choices: Sequence[Any], value: Any) -> tuple:
     return tuple(choices) if value in choices or value is None else tuple(sorted({*choices, value}))
 
 
-def fmt(value: float) -> str:
-    """A number as a person writes it: 0.01, 0.7, 1e-08 → 1e-8."""
-    return f"{value:g}".replace("e-0", "e-").replace("e+0", "e")
-
-
 def fmt_batch(value: int) -> str:
     return "full batch" if value == 0 else str(value)
-
-
-INIT_NAMES = {  # the initialization choices, with their scale in words
-    "zeros": "zeros — W = 0",
-    "random": "random — N(0,1) × 10",
-    "xavier": "Xavier — N(0,1) × √(1/n[l−1])",
-    "he": "He — N(0,1) × √(2/n[l−1])",
-}
 
 
 # --- widgets <-> experiment ---------------------------------------------------------------------
@@ -340,10 +330,6 @@ def load_dataset(exp: Experiment, csv_content: bytes | None = None) -> Dataset:
     return load_data(exp)
 
 
-def csv_point_count(content: bytes) -> int:
-    return parse_csv(content)[0].shape[1]
-
-
 # --- results ------------------------------------------------------------------------------------
 
 
@@ -368,169 +354,6 @@ def metrics_rows(histories: Sequence[History], labels: Sequence[str]) -> list[di
             }
         )
     return rows
-
-
-HISTORY_COLUMNS = (
-    "run",
-    "label",
-    "epoch",
-    "train_cost",
-    "test_cost",
-    "train_accuracy",
-    "test_accuracy",
-)
-
-
-def histories_csv(histories: Sequence[History], labels: Sequence[str]) -> str:
-    """Every recorded epoch of every run; test columns empty without a test set."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HISTORY_COLUMNS)
-    for i, (h, label) in enumerate(zip(histories, labels), start=1):
-        for k, epoch in enumerate(h.epochs):
-            test = (h.test_cost[k], h.test_accuracy[k]) if len(h.test_cost) else ("", "")
-            row = (i, label, int(epoch), h.train_cost[k], test[0], h.train_accuracy[k], test[1])
-            writer.writerow([repr(float(v)) if isinstance(v, np.floating) else v for v in row])
-    return out.getvalue()
-
-
-def config_json(exp: Experiment) -> str:
-    return json.dumps(exp.to_dict(), indent=2)
-
-
-def weights_npz(h: History) -> bytes:
-    """The run's final W1, b1, ..., WL, bL in the course's shapes (the CLI's format)."""
-    return to_npz_bytes(h.params)
-
-
-def file_stem(i: int, label: str) -> str:
-    """run1-lambda-0.7: a safe file name for run i's downloads."""
-    text = label.replace("λ", "lambda").replace("α", "alpha").replace("β₁", "beta1")
-    text = text.replace("β₂", "beta2").replace("ε", "eps")
-    safe = "".join(c if c.isalnum() or c in ".-" else "-" for c in text.lower())
-    return f"run{i + 1}-" + "-".join(p for p in safe.split("-") if p)
-
-
-# --- formulas -----------------------------------------------------------------------------------
-
-
-def tex(value: float) -> str:
-    """A number for LaTeX: 0.01, 0.7, 10^{-8}, 2 \\times 10^{-5}."""
-    if value == 0 or 1e-3 <= abs(value) < 1e4:
-        return f"{value:.4g}"
-    exponent = math.floor(math.log10(abs(value)))
-    mantissa = value / 10**exponent
-    power = f"10^{{{exponent}}}"
-    return power if math.isclose(mantissa, 1) else f"{mantissa:.3g} \\times {power}"
-
-
-# each update rule twice: in symbols, and as a template for the run's numbers
-UPDATE_RULES: dict[str, tuple[str, ...]] = {
-    "gd": (r"\theta \leftarrow \theta - $lr\, g",),
-    "momentum": (
-        r"v \leftarrow $b1\, v + $c1\, g",
-        r"\theta \leftarrow \theta - $lr\, v",
-    ),
-    "rmsprop": (
-        r"s \leftarrow $b2\, s + $c2\, g^2",
-        r"\theta \leftarrow \theta - $lr\, \frac{g}{\sqrt{s} + $eps}",
-    ),
-    "adam": (
-        r"v \leftarrow $b1\, v + $c1\, g, \qquad s \leftarrow $b2\, s + $c2\, g^2",
-        r"\hat v = \frac{v}{1 - $b1^{\,t}}, \qquad \hat s = \frac{s}{1 - $b2^{\,t}}",
-        r"\theta \leftarrow \theta - $lr\, \frac{\hat v}{\sqrt{\hat s} + $eps}",
-    ),
-}
-_SYMBOLIC = dict(
-    lr=r"\alpha",
-    b1=r"\beta_1",
-    b2=r"\beta_2",
-    c1=r"(1 - \beta_1)",
-    c2=r"(1 - \beta_2)",
-    eps=r"\varepsilon",
-)
-
-
-def _numbers(run: RunConfig) -> dict[str, str]:
-    return dict(
-        lr=tex(run.lr),
-        b1=tex(run.beta1),
-        b2=tex(run.beta2),
-        c1=tex(round(1 - run.beta1, 12)),
-        c2=tex(round(1 - run.beta2, 12)),
-        eps=tex(run.epsilon),
-    )
-
-
-def update_rule(run: RunConfig, numbers: bool) -> list[str]:
-    """The run's optimizer update as LaTeX lines, in symbols or with its values."""
-    values = _numbers(run) if numbers else _SYMBOLIC
-    return [Template(line).substitute(values) for line in UPDATE_RULES[run.optimizer]]
-
-
-COST = (  # two lines, so it fits a column at 1024 px
-    r"\begin{aligned} J = &-\frac{1}{m} \sum_{i=1}^{m} \Big[ y^{(i)} \log a^{[L](i)}"
-    r" + (1 - y^{(i)}) \log\big(1 - a^{[L](i)}\big) \Big] \\"
-    r" &+ \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2 \end{aligned}"
-)
-GRADIENT = (
-    r"dW^{[l]} = \frac{1}{$m} \, dZ^{[l]} A^{[l-1]T} + \frac{$lambd}{$m} \, W^{[l]}, \qquad"
-    r" db^{[l]} = \frac{1}{$m} \sum dZ^{[l]}"
-)
-
-
-def cost_formulas(run: RunConfig, m: int, batch: int) -> tuple[str, str, str, str]:
-    """J and dW in symbols, then with λ and m (J: whole training set; dW: one mini-batch)."""
-    return (
-        Template(COST).substitute(lambd=r"\lambda", m="m"),
-        Template(COST).substitute(lambd=tex(run.lambd), m=f"\\cdot {m}"),
-        Template(GRADIENT).substitute(lambd=r"\lambda", m="m"),
-        Template(GRADIENT).substitute(lambd=tex(run.lambd), m=str(batch)),
-    )
-
-
-def init_scales(run: RunConfig) -> str:
-    """The factor that multiplies N(0, 1) in each layer, e.g. W^{[1]}: ×1, W^{[2]}: ×0.316."""
-    dims = run.layer_dims
-    scales = [INITS[run.init].scale(n_prev) for n_prev in dims[:-1]]
-    return r",\quad ".join(
-        f"W^{{[{l}]}}: \\times {tex(float(s))}" for l, s in enumerate(scales, start=1)
-    )
-
-
-def activation_formula(run: RunConfig) -> str:
-    return f"g(z) = {ACTIVATIONS[run.activation].formula}"
-
-
-def dropout_formula(run: RunConfig) -> str | None:
-    if run.keep_prob >= 1:
-        return None
-    return rf"A^{{[l]}} \leftarrow \frac{{A^{{[l]}} \odot D^{{[l]}}}}{{{tex(run.keep_prob)}}}"
-
-
-def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
-    """(markdown heading, LaTeX lines) of the formulas panel: symbols, then the run's numbers."""
-    batch = run.batch_width(m)
-    cost, cost_n, grad, grad_n = cost_formulas(run, m, batch)
-    rules = [line for pair in zip(update_rule(run, False), update_rule(run, True)) for line in pair]
-    sections = [
-        (f"**Cost with L2** — λ = {fmt(run.lambd)}, m = {m} training points", [cost, cost_n]),
-        (
-            f"**Its gradient** — on a mini-batch of m = {batch} (an epoch's last batch may be "
-            "smaller); biases are not penalised",
-            [grad, grad_n],
-        ),
-        (
-            f"**Initialization: {INIT_NAMES[run.init]}** — biases start at 0",
-            [INITS[run.init].formula, init_scales(run)],
-        ),
-        (f"**{OPTIMIZERS[run.optimizer].title}** — g is the gradient, t counts updates", rules),
-        ("**Hidden activation**", [activation_formula(run)]),
-    ]
-    dropout = dropout_formula(run)
-    if dropout:
-        sections.append((f"**Inverted dropout** — keep_prob = {fmt(run.keep_prob)}", [dropout]))
-    return sections
 
 
 def format_metrics(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:

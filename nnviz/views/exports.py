@@ -1,0 +1,59 @@
+"""The lab's downloads: every run's curves as CSV, the experiment as JSON, a run's weights as .npz.
+
+The config JSON is ``Experiment.to_dict`` (the CLI's ``"config"`` record has the same fields), so
+the lab's upload control and ``python -m nnviz train --config FILE.json`` load it back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+from nnviz.engine.config import Experiment
+from nnviz.engine.train import History
+from nnviz.engine.weights import to_npz_bytes
+
+HISTORY_COLUMNS = (
+    "run",
+    "label",
+    "epoch",
+    "train_cost",
+    "test_cost",
+    "train_accuracy",
+    "test_accuracy",
+)
+
+
+def histories_csv(histories: Sequence[History], labels: Sequence[str]) -> str:
+    """Every recorded epoch of every run; test columns empty without a test set."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for i, (h, label) in enumerate(zip(histories, labels), start=1):
+        for k, epoch in enumerate(h.epochs):
+            test = (h.test_cost[k], h.test_accuracy[k]) if len(h.test_cost) else ("", "")
+            row = (i, label, int(epoch), h.train_cost[k], test[0], h.train_accuracy[k], test[1])
+            writer.writerow([repr(float(v)) if isinstance(v, np.floating) else v for v in row])
+    return out.getvalue()
+
+
+def config_json(exp: Experiment) -> str:
+    """The experiment as indented JSON (Experiment.to_dict)."""
+    return json.dumps(exp.to_dict(), indent=2)
+
+
+def weights_npz(h: History) -> bytes:
+    """The run's final W1, b1, ..., WL, bL in the course's shapes (the CLI's format)."""
+    return to_npz_bytes(h.params)
+
+
+def file_stem(i: int, label: str) -> str:
+    """run1-lambda-0.7: a safe file name for run i's downloads."""
+    text = label.replace("λ", "lambda").replace("α", "alpha").replace("β₁", "beta1")
+    text = text.replace("β₂", "beta2").replace("ε", "eps")
+    safe = "".join(c if c.isalnum() or c in ".-" else "-" for c in text.lower())
+    return f"run{i + 1}-" + "-".join(p for p in safe.split("-") if p)

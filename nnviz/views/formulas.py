@@ -1,0 +1,123 @@
+"""The formulas panel: the course's equations in symbols, then with a run's own numbers (LaTeX).
+
+The optimizer update rules come from the registry (``optim.OPTIMIZERS[...].formula``), the
+initializations and activations from theirs; this module only fills in a run's values.
+"""
+
+from __future__ import annotations
+
+import math
+from string import Template
+
+from nnviz.engine.config import RunConfig
+from nnviz.engine.network import ACTIVATIONS, INITS
+from nnviz.engine.optim import OPTIMIZERS
+
+
+def fmt(value: float) -> str:
+    """A number as a person writes it: 0.01, 0.7, 1e-08 → 1e-8."""
+    return f"{value:g}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def tex(value: float) -> str:
+    """A number for LaTeX: 0.01, 0.7, 10^{-8}, 2 \\times 10^{-5}."""
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4g}"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    power = f"10^{{{exponent}}}"
+    return power if math.isclose(mantissa, 1) else f"{mantissa:.3g} \\times {power}"
+
+
+INIT_NAMES = {  # the initialization choices, with their scale in words
+    "zeros": "zeros — W = 0",
+    "random": "random — N(0,1) × 10",
+    "xavier": "Xavier — N(0,1) × √(1/n[l−1])",
+    "he": "He — N(0,1) × √(2/n[l−1])",
+}
+
+
+def _numbers(run: RunConfig) -> tuple[tuple[str, str], ...]:
+    """(symbol, the run's value) pairs; the (1 − β) factors first, so β is replaced inside them."""
+    return (
+        (r"(1 - \beta_1)", tex(round(1 - run.beta1, 12))),
+        (r"(1 - \beta_2)", tex(round(1 - run.beta2, 12))),
+        (r"\beta_1", tex(run.beta1)),
+        (r"\beta_2", tex(run.beta2)),
+        (r"\alpha", tex(run.lr)),
+        (r"\varepsilon", tex(run.epsilon)),
+    )
+
+
+def update_rule(run: RunConfig, numbers: bool) -> list[str]:
+    """The run's optimizer update as LaTeX lines, in symbols or with its values."""
+    lines = list(OPTIMIZERS[run.optimizer].formula)
+    if numbers:
+        for symbol, value in _numbers(run):
+            lines = [line.replace(symbol, value) for line in lines]
+    return lines
+
+
+COST = (  # two lines, so it fits a column at 1024 px
+    r"\begin{aligned} J = &-\frac{1}{m} \sum_{i=1}^{m} \Big[ y^{(i)} \log a^{[L](i)}"
+    r" + (1 - y^{(i)}) \log\big(1 - a^{[L](i)}\big) \Big] \\"
+    r" &+ \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2 \end{aligned}"
+)
+GRADIENT = (
+    r"dW^{[l]} = \frac{1}{$m} \, dZ^{[l]} A^{[l-1]T} + \frac{$lambd}{$m} \, W^{[l]}, \qquad"
+    r" db^{[l]} = \frac{1}{$m} \sum dZ^{[l]}"
+)
+
+
+def cost_formulas(run: RunConfig, m: int, batch: int) -> tuple[str, str, str, str]:
+    """J and dW in symbols, then with λ and m (J: whole training set; dW: one mini-batch)."""
+    return (
+        Template(COST).substitute(lambd=r"\lambda", m="m"),
+        Template(COST).substitute(lambd=tex(run.lambd), m=f"\\cdot {m}"),
+        Template(GRADIENT).substitute(lambd=r"\lambda", m="m"),
+        Template(GRADIENT).substitute(lambd=tex(run.lambd), m=str(batch)),
+    )
+
+
+def init_scales(run: RunConfig) -> str:
+    """The factor that multiplies N(0, 1) in each layer, e.g. W^{[1]}: ×1, W^{[2]}: ×0.316."""
+    dims = run.layer_dims
+    scales = [INITS[run.init].scale(n_prev) for n_prev in dims[:-1]]
+    return r",\quad ".join(
+        f"W^{{[{l}]}}: \\times {tex(float(s))}" for l, s in enumerate(scales, start=1)
+    )
+
+
+def activation_formula(run: RunConfig) -> str:
+    return f"g(z) = {ACTIVATIONS[run.activation].formula}"
+
+
+def dropout_formula(run: RunConfig) -> str | None:
+    if run.keep_prob >= 1:
+        return None
+    return rf"A^{{[l]}} \leftarrow \frac{{A^{{[l]}} \odot D^{{[l]}}}}{{{tex(run.keep_prob)}}}"
+
+
+def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
+    """(markdown heading, LaTeX lines) of the formulas panel: symbols, then the run's numbers."""
+    batch = run.batch_width(m)
+    cost, cost_n, grad, grad_n = cost_formulas(run, m, batch)
+    rules = [line for pair in zip(update_rule(run, False), update_rule(run, True)) for line in pair]
+    sections = [
+        (f"**Cost with L2** — λ = {fmt(run.lambd)}, m = {m} training points", [cost, cost_n]),
+        (
+            f"**Its gradient** — on a mini-batch of m = {batch} (an epoch's last batch may be "
+            "smaller); biases are not penalised",
+            [grad, grad_n],
+        ),
+        (
+            f"**Initialization: {INIT_NAMES[run.init]}** — biases start at 0",
+            [INITS[run.init].formula, init_scales(run)],
+        ),
+        (f"**{OPTIMIZERS[run.optimizer].title}** — g is the gradient, t counts updates", rules),
+        ("**Hidden activation**", [activation_formula(run)]),
+    ]
+    dropout = dropout_formula(run)
+    if dropout:
+        sections.append((f"**Inverted dropout** — keep_prob = {fmt(run.keep_prob)}", [dropout]))
+    return sections
