@@ -17,6 +17,7 @@ EXPECTED_SCALE = {
     "random": lambda n_prev: 10.0,
     "xavier": lambda n_prev: math.sqrt(1.0 / n_prev),
     "he": lambda n_prev: math.sqrt(2.0 / n_prev),
+    "small": lambda n_prev: 0.01,
 }
 
 
@@ -24,8 +25,8 @@ def layers(init: str, seed: int = 0, dims=DIMS):
     return Layout(dims).to_list(initial_params(dims, init, np.random.default_rng(seed)))
 
 
-def test_registry_has_the_four_course_schemes():
-    assert set(INITS) == {"zeros", "random", "xavier", "he"}
+def test_registry_has_the_four_course_schemes_and_too_small():
+    assert set(INITS) == {"zeros", "random", "xavier", "he", "small"}
 
 
 def test_zeros_is_all_zero():
@@ -67,6 +68,11 @@ def test_he_is_xavier_times_sqrt2_from_the_same_draws():
     for (Wh, _), (Wx, _), (Wr, _) in zip(he, xavier, random):
         np.testing.assert_allclose(Wh, Wx * math.sqrt(2), rtol=1e-14)
         np.testing.assert_allclose(Wx * math.sqrt(Wx.shape[1]), Wr / 10, rtol=1e-14)
+
+
+def test_small_is_random_divided_by_1000_from_the_same_draws():
+    for (Ws, _), (Wr, _) in zip(layers("small", 3), layers("random", 3)):
+        np.testing.assert_allclose(Ws * 1000, Wr, rtol=1e-14)
 
 
 def test_same_seed_same_weights_different_seed_different_weights():

@@ -81,7 +81,7 @@ class RunConfig:
 
     hidden: tuple[int, ...] = (5, 2)  # widths of the hidden layers; () = logistic regression
     activation: str = "relu"  # g of the hidden layers; the output is always a sigmoid
-    init: str = "he"  # zeros | random (×10) | xavier | he
+    init: str = "he"  # zeros | random (×10) | xavier | he | small (×0.01)
     optimizer: str = "adam"  # gd | momentum | rmsprop | adam
     lr: float = Hyper.lr  # α (α, β₁, β₂ and ε default to the optimizers' own Hyper)
     beta1: float = Hyper.beta1  # β₁: momentum's (and Adam's first moment's) decay

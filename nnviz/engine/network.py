@@ -65,6 +65,8 @@ INITS: dict[str, Init] = {
         lambda n_prev: np.sqrt(2.0 / n_prev),
         r"W^{[l]} \sim \mathcal{N}(0,1) \times \sqrt{2/n^{[l-1]}}",
     ),
+    # too small: in a deep tanh network each layer shrinks the signal, activations vanish
+    "small": Init(lambda n_prev: 0.01, r"W^{[l]} \sim \mathcal{N}(0,1) \times 0.01"),
 }
 
 

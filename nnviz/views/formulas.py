@@ -34,6 +34,7 @@ INIT_NAMES = {  # the initialization choices, with their scale in words
     "random": "random — N(0,1) × 10",
     "xavier": "Xavier — N(0,1) × √(1/n[l−1])",
     "he": "He — N(0,1) × √(2/n[l−1])",
+    "small": "small — N(0,1) × 0.01",
 }
 
 
