@@ -1,0 +1,173 @@
+"""Inside the network: what each layer does, read off a run's parameter snapshots.
+
+The trainer saves a run's parameters at up to about 60 snapshot epochs (``History.snapshots``,
+(S, P)). Everything here is computed afterwards from those snapshots, treating the S snapshots as
+the run axis of the batched network: one forward and one backward pass give every snapshot's
+activations and gradients at once — the same numbers as recording them while training, without
+slowing training down.
+
+    ‖W[l]‖_F = √(Σ_ij W[l]_ij²)      ‖dW[l]‖_F of  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l]
+
+The gradient is that of J on the whole training set, without dropout (like the cost curve), so a
+vanishing or exploding gradient shows as a layer whose ‖dW[l]‖ is orders of magnitude off the
+others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnviz.engine.data import Dataset
+from nnviz.engine.network import ACTIVATIONS, Layout, backward, forward, with_ones
+from nnviz.engine.train import History
+
+MAP_GRID = 28  # each hidden unit's map over the input plane: MAP_GRID × MAP_GRID points
+SATURATED = 0.99  # a tanh (or sigmoid, after rescaling) unit with |a| above this has g' ≈ 0
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """Per-layer quantities of one run at each of its snapshot epochs (S of them, L layers)."""
+
+    epochs: np.ndarray  # (S,) the snapshot epochs
+    grads: np.ndarray  # (S, P): [dW | db] of J on the whole training set, Layout order
+    W_norm: np.ndarray  # (S, L): ‖W[l]‖_F
+    dW_norm: np.ndarray  # (S, L): ‖dW[l]‖_F
+
+
+@dataclass(frozen=True)
+class Inside:
+    """One run at one snapshot epoch, in the course's shapes."""
+
+    epoch: int
+    activation: str
+    W: list[np.ndarray]  # W[l], (n[l], n[l-1]) for l = 1..L
+    b: list[np.ndarray]  # b[l], (n[l], 1)
+    dW: list[np.ndarray]  # dW[l], (n[l], n[l-1])
+    A: list[np.ndarray]  # hidden A[l] over the training set, (n[l], m) for l = 1..L-1
+    xs: np.ndarray  # (g,) the map grid's x₁
+    ys: np.ndarray  # (g,) the map grid's x₂
+    maps: list[np.ndarray]  # hidden unit outputs over the grid, (n[l], g, g): maps[l][i, j, k] at
+    # unit i, x₂ = ys[j], x₁ = xs[k]
+
+
+def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.ndarray:
+    """[dW | db] of J at the snapshots ``at`` (default: all), (len(at), P), in one batched pass.
+
+    The whole training set, no dropout: dZ[L] = A[L] - Y, then the course's backward pass, plus
+    the L2 part (λ/m) W[l] on the weights only.
+    """
+    theta = h.snapshots if at is None else h.snapshots[list(at)]
+    layout, act = h.layout, ACTIVATIONS[h.config.activation]
+    grad = np.zeros_like(theta)
+    blocks = layout.blocks(theta)
+    X1, Y = with_ones(data.X_train), data.Y_train
+    with np.errstate(all="ignore"):  # a run's last weights before diverging may overflow
+        Zs, As = forward(blocks, X1, act)
+        backward(blocks, Zs, As, Y, act, layout.blocks(grad))
+        grad += (h.config.lambd / Y.shape[1]) * (theta * layout.weight_mask)
+    return grad
+
+
+def frobenius(layout: Layout, theta: np.ndarray) -> np.ndarray:
+    """‖W[l]‖_F of every layer of every row of an (R, P) buffer: (R, L). Biases excluded."""
+    return np.stack([np.sqrt((W * W).sum(axis=(1, 2))) for W, _b in layout.views(theta)], axis=1)
+
+
+def inspect(h: History, data: Dataset) -> Inspection:
+    """Gradients and per-layer norms at every snapshot epoch of ``h``."""
+    grads = gradients(h, data)
+    return Inspection(
+        epochs=h.snapshot_epochs.copy(),
+        grads=grads,
+        W_norm=frobenius(h.layout, h.snapshots),
+        dW_norm=frobenius(h.layout, grads),
+    )
+
+
+def hidden_activations(h: History, X: np.ndarray, at: Sequence[int]) -> list[np.ndarray]:
+    """A[l] of every hidden layer at points X (2, m), for the snapshots ``at``: (len(at), n[l], m).
+
+    Without dropout, as the cost is evaluated. Computed for all snapshots in ``at`` at once.
+    """
+    blocks = h.layout.blocks(h.snapshots[list(at)])
+    with np.errstate(all="ignore"):
+        _Zs, As = forward(blocks, with_ones(X), ACTIVATIONS[h.config.activation])
+    return [A[:, :-1] for A in As[1:-1]]  # drop the row of ones, the input and the output
+
+
+def plane(bounds: tuple[float, float, float, float], n: int) -> tuple[np.ndarray, ...]:
+    """xs (n,), ys (n,) and the grid's points (2, n²), row by row (x₁ varies fastest)."""
+    xs = np.linspace(bounds[0], bounds[1], n)
+    ys = np.linspace(bounds[2], bounds[3], n)
+    XX, YY = np.meshgrid(xs, ys)
+    return xs, ys, np.vstack([XX.ravel(), YY.ravel()])
+
+
+def snapshot_index(h: History, epoch: int) -> int:
+    """The last snapshot at or before ``epoch`` (the first one if ``epoch`` is before it)."""
+    return max(int(np.searchsorted(h.snapshot_epochs, epoch, side="right")) - 1, 0)
+
+
+def inside(h: History, data: Dataset, epoch: int, grid: int = MAP_GRID) -> Inside:
+    """Weights, gradients, activations and unit maps of run ``h`` at its snapshot nearest before
+    ``epoch``. The training set and the map grid go through the network in one forward pass."""
+    k = snapshot_index(h, epoch)
+    xs, ys, points = plane(data.bounds, grid)
+    m = data.X_train.shape[1]
+    A = hidden_activations(h, np.hstack([data.X_train, points]), [k])
+    params = h.layout.to_list(h.snapshots[k])
+    grads = h.layout.to_list(gradients(h, data, [k])[0])
+    return Inside(
+        epoch=int(h.snapshot_epochs[k]),
+        activation=h.config.activation,
+        W=[W for W, _b in params],
+        b=[b for _W, b in params],
+        dW=[dW for dW, _db in grads],
+        A=[a[0, :, :m] for a in A],
+        xs=xs,
+        ys=ys,
+        maps=[a[0, :, m:].reshape(-1, grid, grid) for a in A],
+    )
+
+
+# --- what the deep-initialization lesson measures ---------------------------------------------
+
+
+def spread(A: np.ndarray) -> float:
+    """Standard deviation of a layer's activations over all units and examples."""
+    return float(np.std(A))
+
+
+def saturated_share(A: np.ndarray, activation: str) -> float:
+    """Share of a layer's activations where g'(z) ≈ 0: |a| > 0.99 for tanh; for sigmoid a within
+    0.005 of 0 or 1 (|2a - 1| > 0.99). ReLU never saturates: 0."""
+    if activation == "relu":
+        return 0.0
+    a = A if activation == "tanh" else 2 * A - 1
+    return float(np.mean(np.abs(a) > SATURATED))
+
+
+def unit_spread(A: np.ndarray) -> float:
+    """How different a layer's units are: the largest, over examples, of the spread across units.
+
+    0 when every unit of the layer computes the same function (symmetry never broken)."""
+    return float(np.max(np.ptp(A, axis=0))) if A.size else 0.0
+
+
+def layer_stats(view: Inside) -> list[dict[str, float]]:
+    """Per hidden layer: spread, saturated share, unit spread, ‖W[l]‖_F and ‖dW[l]‖_F."""
+    return [
+        {
+            "layer": l,
+            "spread": spread(A),
+            "saturated": saturated_share(A, view.activation),
+            "unit_spread": unit_spread(A),
+            "W_norm": float(np.linalg.norm(view.W[l - 1])),
+            "dW_norm": float(np.linalg.norm(view.dW[l - 1])),
+        }
+        for l, A in enumerate(view.A, 1)
+    ]
