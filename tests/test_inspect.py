@@ -170,3 +170,10 @@ def test_a_diverged_run_is_inspected_without_warnings_or_nan():
     ins = inspect(h, DATA)  # RuntimeWarnings are errors in this suite
     assert np.isfinite(ins.W_norm).all()
     assert len(ins.epochs) == len(h.snapshot_epochs)
+
+
+def test_gradients_in_chunks_of_one_snapshot_equal_all_at_once(monkeypatch):
+    h = trained()
+    together = gradients(h, DATA)
+    monkeypatch.setattr("nnviz.engine.inspect.MAX_FLOATS", 1)
+    np.testing.assert_allclose(gradients(h, DATA), together, rtol=1e-13, atol=1e-16)

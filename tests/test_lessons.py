@@ -43,7 +43,8 @@ def final(history, name: str) -> float:
 
 @pytest.mark.lesson
 def test_lessons_in_course_order_with_one_label_per_run():
-    assert list(LESSONS) == ["initialization", "regularization", "optimization"]
+    course = ["initialization", "regularization", "optimization"]
+    assert [key for key in LESSONS if key in course] == course
     for lesson in LESSONS.values():
         assert len(lesson.labels) == len(lesson.experiment.runs)
         assert lesson.title and lesson.explain

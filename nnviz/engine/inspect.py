@@ -19,12 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from nnviz.engine.data import Dataset
 from nnviz.engine.network import ACTIVATIONS, Layout, backward, forward, with_ones
 from nnviz.engine.train import History
 
 MAP_GRID = 28  # each hidden unit's map over the input plane: MAP_GRID × MAP_GRID points
+MAX_FLOATS = 4_000_000  # Zs and As of one batched pass: about 32 MB at most
 SATURATED = 0.99  # a tanh (or sigmoid, after rescaling) unit with |a| above this has g' ≈ 0
 
 
@@ -55,21 +57,31 @@ class Inside:
 
 
 def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.ndarray:
-    """[dW | db] of J at the snapshots ``at`` (default: all), (len(at), P), in one batched pass.
+    """[dW | db] of J at the snapshots ``at`` (default: all), (len(at), P), batched.
 
     The whole training set, no dropout: dZ[L] = A[L] - Y, then the course's backward pass, plus
-    the L2 part (λ/m) W[l] on the weights only.
+    the L2 part (λ/m) W[l] on the weights only. Snapshots go through the network together, in
+    chunks small enough to keep the intermediate arrays under about MAX_FLOATS numbers.
     """
     theta = h.snapshots if at is None else h.snapshots[list(at)]
     layout, act = h.layout, ACTIVATIONS[h.config.activation]
-    grad = np.zeros_like(theta)
-    blocks = layout.blocks(theta)
     X1, Y = with_ones(data.X_train), data.Y_train
-    with np.errstate(all="ignore"):  # a run's last weights before diverging may overflow
-        Zs, As = forward(blocks, X1, act)
-        backward(blocks, Zs, As, Y, act, layout.blocks(grad))
-        grad += (h.config.lambd / Y.shape[1]) * (theta * layout.weight_mask)
+    grad = np.zeros_like(theta)
+    step = _chunk(h, Y.shape[1])
+    # a run's last weights before diverging may overflow; one BLAS thread, as in training
+    with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
+        for k in range(0, len(theta), step):
+            rows = slice(k, k + step)
+            blocks = layout.blocks(theta[rows])
+            Zs, As = forward(blocks, X1, act)
+            backward(blocks, Zs, As, Y, act, layout.blocks(grad[rows]))
+    grad += (h.config.lambd / Y.shape[1]) * (theta * layout.weight_mask)
     return grad
+
+
+def _chunk(h: History, m: int) -> int:
+    """How many snapshots to push through the network at once, on m points."""
+    return max(1, MAX_FLOATS // (2 * sum(h.layout.dims[1:]) * m))
 
 
 def frobenius(layout: Layout, theta: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The three course lessons of DESIGN.md section 3, as ready-made experiments.
+"""The lessons of DESIGN.md section 3, as ready-made experiments.
 
 Each lesson is a set of runs that differ in exactly the setting the lesson is about, with a short
 text of what to look for. The app loads them with one click; tests assert that each one teaches
@@ -40,6 +40,33 @@ INITIALIZATION = Lesson(
         "stays at ln 2 ≈ 0.693 and the boundary is flat (50%). **Large random** (×10) starts with "
         "a huge cost, because confident wrong predictions cost a lot, and learns slowly. **He** "
         "(×√(2/n[l−1])) keeps the signal's scale through the ReLU layers and learns fastest."
+    ),
+)
+
+_DEEP_NET = dict(
+    hidden=(16,) * 5, activation="tanh", optimizer="gd", lr=0.3, batch_size=0, epochs=1000
+)
+
+DEEP_INITIALIZATION = Lesson(
+    key="deep_initialization",
+    title="Deep initialization: zeros vs too small vs Xavier vs too large",
+    experiment=Experiment(
+        # the Initialization lesson's circles, through a deeper tanh network (after the
+        # deeplearning.ai AI Notes on initialization): five hidden layers of 16 units
+        data=DataConfig("circles", samples=400, noise=0.05, test_fraction=0.25),
+        runs=tuple(RunConfig(init=i, **_DEEP_NET) for i in ("zeros", "small", "xavier", "random")),
+        seed=1,
+    ),
+    labels=("zeros", "small ×0.01", "Xavier", "large ×10"),
+    explain=(
+        "Five tanh layers of 16 units; open **Inside the network** and look layer by layer. "
+        "**Zeros**: every unit of a layer computes the same thing (here 0), gets the same "
+        "gradient, and stays a copy of the others — the cost never leaves ln 2. **Too small** "
+        "(×0.01): each layer multiplies the signal by about 0.01·√16, so the activations shrink "
+        "towards 0 layer by layer, and so do the gradients — nothing learns. **Xavier** "
+        "(×√(1/n[l−1])) keeps the spread of the activations from layer to layer and learns the "
+        "circles. **Too large** (×10): nearly every unit is saturated at ±1, where tanh is flat, "
+        "so its gradient vanishes too."
     ),
 )
 
@@ -111,5 +138,6 @@ REGULARIZATION = Lesson(
 )
 
 LESSONS: dict[str, Lesson] = {
-    lesson.key: lesson for lesson in (INITIALIZATION, REGULARIZATION, OPTIMIZATION)
+    lesson.key: lesson
+    for lesson in (INITIALIZATION, DEEP_INITIALIZATION, REGULARIZATION, OPTIMIZATION)
 }
