@@ -1,0 +1,158 @@
+"""The classroom benchmark's parts: its Streamlit protocol client against a real `streamlit run`
+of a tiny page, its /proc readings against the OS's own numbers, and its verdicts by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import socket
+import textwrap
+import time
+
+import pytest
+
+from benchmarks import classroom
+from benchmarks.app_latency import serve
+
+TINY_APP = """
+import time
+import streamlit as st
+
+q = st.query_params
+st.markdown(f"who: {q.get('who', '')}")
+if "t" in q:
+    st.caption(f"2 runs trained together in {q['t']} s on 10 points.")
+if "warn" in q:
+    st.warning("careful")
+if "chart" in q:
+    st.plotly_chart({"data": [{"x": [0, 1], "y": [1, 0]}], "layout": {}})
+if "boom" in q:
+    raise ValueError("boom")
+if "slow" in q:
+    time.sleep(float(q["slow"]))
+if "rewrite" in q:
+    st.query_params["who"] = "someone else"
+"""
+
+
+def port_in(ports: range) -> int:
+    """A free loopback port from this benchmark's own range."""
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    pytest.skip(f"no free port in {ports}")
+
+
+@pytest.fixture(scope="module")
+def tiny_url(tmp_path_factory):
+    app = tmp_path_factory.mktemp("tiny") / "tiny.py"
+    app.write_text(textwrap.dedent(TINY_APP))
+    with serve(port=port_in(range(8741, 8750)), app=app) as url:
+        yield url
+
+
+def visit(url: str, query: str, timeout: float = 30.0, min_charts: int = 0) -> classroom.Result:
+    return asyncio.run(classroom.open_session(url, query, timeout, min_charts))
+
+
+def test_a_session_gets_its_page_and_its_training_time(tiny_url):
+    r = visit(tiny_url, "who=7&t=0.1234&chart=1", min_charts=1)
+    assert r.error is None
+    assert r.seconds > 0
+    assert r.charts == 1
+    assert r.trained == ["0.1234"]
+    assert r.warnings == []
+
+
+def test_what_goes_wrong_on_the_page_is_an_error(tiny_url):
+    assert visit(tiny_url, "boom=1").error.startswith("exception on the page")
+    assert visit(tiny_url, "rewrite=1").error == "the link's settings were not applied"
+    assert visit(tiny_url, "who=1", min_charts=1).error == "0 charts, expected at least 1"
+    warned = visit(tiny_url, "warn=1")
+    assert warned.error is None and warned.warnings == ["careful"]
+
+
+def test_a_session_that_takes_too_long_is_an_error_not_a_hang(tiny_url):
+    start = time.monotonic()
+    r = visit(tiny_url, "slow=20", timeout=2.0)
+    assert r.error == "no result within 2 s" and r.seconds is None
+    assert time.monotonic() - start < 15
+
+
+def test_no_server_is_an_error_for_every_session():
+    port = port_in(range(8750, 8760))  # free: nobody listens there
+    results = asyncio.run(classroom.classroom(f"http://127.0.0.1:{port}", ["a=1"] * 3, 5.0))
+    assert [r.error is not None for r in results] == [True] * 3
+    row = classroom.summarize("own experiment", results, cpu=0.0, wall=0.1)
+    assert row["errors"] == 3 and row["p50_s"] is None
+
+
+def test_sessions_started_together_all_finish(tiny_url):
+    results = asyncio.run(classroom.classroom(tiny_url, [f"t=0.{i}1" for i in range(5)], 30.0))
+    row = classroom.summarize("own experiment", results, cpu=0.0, wall=1.0)
+    assert row["errors"] == 0 and row["sessions"] == 5 and row["trainings_seen"] == 5
+    assert row["p50_s"] <= row["p95_s"] <= row["max_s"]
+
+
+def test_the_listening_process_is_found_by_its_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert classroom.listening_pids([port]) == [os.getpid()]
+    assert classroom.listening_pids([port]) == []
+
+
+def test_cpu_and_memory_agree_with_the_os():
+    t = time.process_time()
+    while time.process_time() - t < 0.3:
+        pass
+    assert classroom.cpu_seconds([os.getpid()]) == pytest.approx(time.process_time(), abs=0.05)
+    (rss,) = classroom.rss_mb([os.getpid()])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    assert 10 < rss <= peak + 1
+
+
+def row(scenario, n, p50, p95, errors=0, trainings=1):
+    return {
+        "scenario": scenario,
+        "sessions": n,
+        "p50_s": p50,
+        "p95_s": p95,
+        "errors": errors,
+        "trainings_seen": trainings,
+    }
+
+
+def test_verdicts_compare_a_class_with_one_session_alone():
+    rows = [
+        row("lesson:optimization", 1, 10.0, 10.0),
+        row("lesson:optimization", 10, 15.0, 19.0),  # 1.9× alone
+        row("lesson:optimization", 30, 18.0, 21.0),  # 2.1×
+        row("lesson:optimization", 30, 12.0, 14.0, trainings=2),  # trained twice
+        row("own experiment", 30, 40.0, 45.0, trainings=29),  # one result not seen
+        row("own experiment", 10, 9.0, 10.0, trainings=10),
+    ]
+    lines = classroom.verdicts(rows)
+    assert [line.rsplit(":", 1)[-1].split()[0] for line in lines] == [
+        "PASS",
+        "FAIL",
+        "FAIL",
+        "FAIL",
+        "PASS",
+    ]
+    assert "1.90×" in lines[0] and "2.10×" in lines[1]
+
+
+def test_only_loopback_targets(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        classroom.parse_args(["--url", "http://10.0.0.5:8501"])
+    assert exit_.value.code == 2
+    assert "loopback only" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        classroom.parse_args(["--start-server", "8701", "--sessions", "1,1000"])
