@@ -1,0 +1,144 @@
+"""deploy/: the nginx configuration passes `nginx -t`, and serve.sh with K = 2 serves the lab
+through nginx (health check, static bundle, a whole session over the websocket) and stops
+everything it started. Skipped where nginx is not installed (.ci/run installs it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from benchmarks import classroom
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVE = ROOT / "deploy" / "serve.sh"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+needs_nginx = pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx)"
+)
+
+
+def free_ports(ports: range, n: int) -> int:
+    """The first of ``n`` consecutive free loopback ports in ``ports``."""
+    for first in range(ports.start, ports.stop - n + 1):
+        if all(_free(p) for p in range(first, first + n)):
+            return first
+    pytest.skip(f"no {n} free ports in {ports}")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def run_serve(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**(env or os.environ), "PYTHON": sys.executable}
+    return subprocess.run(
+        ["bash", str(SERVE), *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+@needs_nginx
+def test_the_configuration_passes_nginx_t():
+    nginx_port = free_ports(range(8790, 8800), 1)
+    done = run_serve("--check", "-k", "3", "--listen", f"127.0.0.1:{nginx_port}")
+    assert done.returncode == 0, done.stderr
+    assert "nginx configuration OK (K=3" in done.stdout
+
+
+def test_bad_options_get_one_line_and_exit_2():
+    for args, says in (
+        (["-k", "0"], "-k: a number of processes"),
+        (["--listen", "nowhere"], "--listen: ADDRESS:PORT"),
+        (["--app-port", "80"], "--app-port: a port from 1024"),
+    ):
+        done = run_serve(*args)
+        assert done.returncode == 2
+        assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_without_nginx_it_says_how_to_install_it():
+    done = run_serve("--check", env={**os.environ, "NGINX": "/nonexistent/nginx"})
+    assert done.returncode == 2
+    assert "apt-get install -y nginx" in done.stderr
+
+
+def get(url: str, **headers: str):
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return reply.status, reply.headers, reply.read()
+
+
+def wait_for_health(url: str, server: subprocess.Popen, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        with contextlib.suppress(OSError):
+            if get(f"{url}/_stcore/health")[2] == b"ok":
+                return
+        time.sleep(0.3)
+    server.kill()
+    pytest.fail(f"no health through nginx within {seconds:.0f} s: {server.communicate()}")
+
+
+@needs_nginx
+def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
+    app_port = free_ports(range(8751, 8761), 2)
+    nginx_port = free_ports(range(8790, 8800), 1)
+    url = f"http://127.0.0.1:{nginx_port}"
+    server = subprocess.Popen(
+        ["bash", str(SERVE), "-k", "2", "--listen", f"127.0.0.1:{nginx_port}"]
+        + ["--app-port", str(app_port)],
+        env={**os.environ, "PYTHON": sys.executable},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_health(url, server)
+        status, headers, _ = get(f"{url}/")
+        assert status == 200 and "nnviz_route=" in headers["Set-Cookie"]  # the sticky route
+        route = headers["Set-Cookie"].split(";")[0]
+        assert "nnviz_route" not in str(get(f"{url}/", Cookie=route)[1])  # set once, then kept
+
+        # the bundle comes from nginx (not from Python), compressed, cached for a year
+        index = get(f"{url}/")[2].decode()
+        script = index.split('<script type="module" crossorigin src="./', 1)[1].split('"')[0]
+        status, headers, body = get(f"{url}/{script}", **{"Accept-Encoding": "gzip"})
+        assert headers["Server"].startswith("nginx") and headers["Content-Encoding"] == "gzip"
+        assert "immutable" in headers["Cache-Control"]
+        assert len(gzip.decompress(body)) > 2 * len(body)
+
+        # a student's whole session over the websocket, through the proxy
+        query = classroom.default_query()
+        result = asyncio.run(classroom.open_session(url, query, 120.0, min_charts=2))
+        assert result.error is None and len(result.trained) >= 1
+        pids = classroom.listening_pids([app_port, app_port + 1, nginx_port])
+        assert len(pids) >= 3  # two app processes and nginx (master, and its workers)
+    finally:
+        server.send_signal(signal.SIGTERM)  # to the script alone: it stops what it started
+        try:
+            out, err = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise
+    assert server.returncode == 143, err  # stopped by SIGTERM, through its trap
+    assert "nnviz at http://127.0.0.1:" in out
+    assert classroom.listening_pids([app_port, app_port + 1, nginx_port]) == []
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}"), f"process {pid} is still there"
