@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--save", metavar="FILE.npz", help="write the final W1, b1, ..., WL, bL")
     out.add_argument("--json", action="store_true", help="print one JSON object instead")
     commands.add_parser("bench", help="speed tables (nnviz/bench/engine.py; its options follow)")
+    commands.add_parser("sweep", help="train a grid of runs varying one or two settings (--help)")
     return parser
 
 
@@ -364,15 +365,24 @@ def run_bench(argv: list[str]) -> int:
     return int(engine.main(argv) or 0)
 
 
+def run_sweep(argv: list[str]) -> int:
+    """The sweep subcommand (nnviz/sweep_cli.py): it reuses this module's options and checks."""
+    from nnviz import sweep_cli
+
+    return sweep_cli.main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status: 0 done (even if diverged), 2 bad input."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         return run_bench(argv[1:])
     try:
+        if argv[:1] == ["sweep"]:
+            return run_sweep(argv[1:])
         args = build_parser().parse_args(argv)
         if args.command is None:
-            raise UsageError(PROG, "choose a command: train or bench (see --help)")
+            raise UsageError(PROG, "choose a command: train, sweep or bench (see --help)")
         return run_train(args)
     except UsageError as e:
         print(str(e).replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)  # one line

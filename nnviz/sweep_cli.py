@@ -1,0 +1,214 @@
+"""``python -m nnviz sweep``: vary one or two settings of a run over a grid; every run in lockstep.
+
+    python -m nnviz sweep --vary lr=1e-4:1:9:log --vary beta1=0.5,0.9,0.99 --epochs 500
+    python -m nnviz sweep --vary lambd=0:1:5 --vary optimizer=gd,adam --jobs 2 --csv
+    python -m nnviz sweep --vary lr=1e-3:1:12:log --backend dask --scheduler tcp://10.0.0.5:8786
+
+Every option of ``nnviz train`` sets the base run, parsed and validated by the same code
+(nnviz.cli). ``--vary FIELD=VALUES`` takes a list (a,b,c) or a range (start:stop:count[:lin|log],
+both ends included). Prints a table, or ``--json`` / ``--csv``: one row per run with its settings,
+final costs and accuracies and divergence. Bad input: exit status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from nnviz import cli
+from nnviz.cli import UsageError
+from nnviz.engine.data import Dataset
+from nnviz.engine.sweep import (
+    BACKENDS,
+    MAX_RUNS_CLI,
+    METRICS,
+    Sweep,
+    SweepResult,
+    parse_axis,
+    run_sweep,
+)
+
+SWEEP = f"{cli.PROG} sweep"
+MAX_VARY = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The train subcommand's data, network and training options, plus the sweep's own."""
+    parser = cli._Parser(
+        prog=SWEEP,
+        description="Train a grid of runs that differ in one or two settings; print a table.",
+        allow_abbrev=False,
+    )
+    cli._add_data_options(parser.add_argument_group("data"))
+    cli._add_network_options(parser.add_argument_group("network"))
+    cli._add_training_options(parser.add_argument_group("training"))
+    sweep = parser.add_argument_group("sweep")
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUES",
+        help="a setting and its values: lr=1e-4:1:9:log, beta1=0.5,0.9, optimizer=gd,adam "
+        "(once or twice)",
+    )
+    sweep.add_argument("--jobs", type=int, default=1, metavar="N", help="processes (default: 1)")
+    sweep.add_argument("--backend", choices=BACKENDS, default="loky", help="default: loky")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="the dask scheduler, tcp://host:port")
+    out = parser.add_argument_group("output").add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--csv", action="store_true", help="print CSV, one line per run")
+    return parser
+
+
+@contextmanager
+def _as_sweep() -> Iterator[None]:
+    """nnviz.cli's checks name ``nnviz train``; here they speak for ``nnviz sweep``."""
+    try:
+        yield
+    except UsageError as e:
+        raise UsageError(SWEEP, str(e).partition(": error: ")[2]) from None
+
+
+# --- validate ------------------------------------------------------------------------------------
+
+
+def sweep_from(args: argparse.Namespace, argv: Sequence[str], files: cli.CsvFiles) -> Sweep:
+    """The Sweep the options describe: the base run from the train options, the axes from --vary."""
+    if args.init_from:
+        raise UsageError(SWEEP, "--init-from is not available: the runs start from --init")
+    if not 1 <= len(args.vary) <= MAX_VARY:
+        raise UsageError(SWEEP, f"give one or two --vary FIELD=VALUES, got {len(args.vary)}")
+    try:
+        axes = tuple(parse_axis(text) for text in args.vary)
+    except ValueError as e:
+        raise UsageError(SWEEP, f"--vary: {e}") from None
+    for axis in axes:
+        option = "--" + axis.field.replace("_", "-")
+        if any(a == option or a.startswith(option + "=") for a in argv):
+            raise UsageError(SWEEP, f"{option} is also varied (--vary {axis.field}=...): drop one")
+    with _as_sweep():
+        base = cli.experiment_from(args, files)
+    try:
+        return Sweep(base, axes, max_runs=MAX_RUNS_CLI)
+    except ValueError as e:
+        raise UsageError(SWEEP, f"--vary: {e}") from None
+
+
+def check_scale_out(args: argparse.Namespace) -> None:
+    """--jobs, --backend and --scheduler make sense together (before any training)."""
+    if not 1 <= args.jobs <= 1024:
+        raise UsageError(SWEEP, f"--jobs must be in [1, 1024], got {args.jobs}")
+    if args.scheduler and args.backend != "dask":
+        raise UsageError(SWEEP, "--scheduler needs --backend dask")
+    if args.backend == "dask" and not args.scheduler:
+        raise UsageError(SWEEP, "--backend dask needs --scheduler ADDRESS (tcp://host:port)")
+
+
+# --- train and print -----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str]) -> int:
+    """parse -> validate -> load data -> train the sweep -> print; returns the exit status."""
+    argv = list(argv)
+    args = build_parser().parse_args(argv)
+    check_scale_out(args)
+    with _as_sweep():
+        files = cli.read_csv_files(args)
+    sweep = sweep_from(args, argv, files)
+    with _as_sweep():
+        data = cli.dataset_for(sweep.base, args, files)
+    try:
+        result = run_sweep(
+            sweep, data, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler
+        )
+    except (ValueError, ConnectionError) as e:  # dask missing, scheduler unreachable
+        raise UsageError(SWEEP, str(e)) from None
+    if args.json:
+        print(json.dumps(result_dict(result, args), allow_nan=False))
+    elif args.csv:
+        print(csv_text(result), end="")
+    else:
+        print(table(result, data, args))
+    return 0
+
+
+def _row_values(record: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe: a metric that is not finite (never recorded by train) becomes null."""
+    return {k: cli._number(v) if k in METRICS else v for k, v in record.items()}
+
+
+def result_dict(result: SweepResult, args: argparse.Namespace) -> dict[str, Any]:
+    """The JSON record: the base experiment, the axes, one row per run, how it was trained."""
+    sweep = result.sweep
+    files = {"data_file": args.data, "test_data_file": args.test_data}
+    return {
+        "config": {**sweep.base.to_dict(), **files},
+        "vary": [{"field": a.field, "values": list(a.values)} for a in sweep.axes],
+        "rows": [_row_values(r) for r in result.records()],
+        "runs": len(result.rows),
+        "seconds": result.seconds,
+        "jobs": args.jobs,
+        "backend": args.backend,
+    }
+
+
+def csv_text(result: SweepResult) -> str:
+    """A header, then one line per run; a missing value is an empty cell."""
+    out = io.StringIO()
+    records = result.records()
+    writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+    return out.getvalue()
+
+
+def table(result: SweepResult, data: Dataset, args: argparse.Namespace) -> str:
+    """What was swept around which base run, one aligned line per run, then the time."""
+    sweep, run = result.sweep, result.sweep.template
+    varied = " × ".join(f"{a.field} ({len(a.values)})" for a in sweep.axes)
+    source = " + ".join(cli._shown(p) for p in (args.data, args.test_data) if p)
+    source = source or f"{sweep.base.data.name} (noise {sweep.base.data.noise})"
+    head = [
+        f"data       {source}, seed {sweep.base.seed}: "
+        f"{data.X_train.shape[1]} training, {data.X_test.shape[1]} test points",
+        f"network    {'-'.join(map(str, run.layer_dims))}, {run.activation}, {run.init} init",
+        f"base run   {cli._training_line(run)}",
+        f"varied     {varied} = {len(result.rows)} runs",
+        "",
+    ]
+    names = [a.field for a in sweep.axes]
+    columns = [*names, "train cost", "train acc", "test cost", "test acc", "diverged"]
+    cells = [[*(_cell(row.settings[n]) for n in names), *_metrics(row.record())]
+             for row in result.rows]  # fmt: skip
+    widths = [max(len(c), *(len(line[k]) for line in cells)) for k, c in enumerate(columns)]
+    lines = [columns, *cells]
+    body = ["  ".join(c.rjust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    groups = f"jobs {args.jobs} ({args.backend})"
+    return "\n".join([*head, *body, "", f"time       {result.seconds:.2f} s, {groups}"])
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _metrics(record: dict[str, Any]) -> list[str]:
+    def cost(v: float | None) -> str:
+        return "—" if v is None else f"{v:.4g}"
+
+    def share(v: float | None) -> str:
+        return "—" if v is None else f"{v:.1%}"
+
+    diverged = "" if record["diverged_at"] is None else f"at {record['diverged_at']}"
+    return [
+        cost(record["train_cost"]),
+        share(record["train_accuracy"]),
+        cost(record["test_cost"]),
+        share(record["test_accuracy"]),
+        diverged,
+    ]
