@@ -4,14 +4,21 @@ Widgets -> one frozen ``Playground`` config -> cached race (the engine's own upd
 figures. The config round-trips through the URL, so a link reproduces the race.
 """
 
-import pandas as pd
+from __future__ import annotations
+
 import streamlit as st
 
-from nnviz.engine.optim import OPTIMIZERS
 from nnviz.playground import settings as pg
 from nnviz.playground.surfaces import SURFACES
-from nnviz.playground.trajectory import bias_corrections, gd_steps
-from nnviz.views.playground_figures import OPTIMIZER_COLORS, bias_figure, race_figure, steps_figure
+from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
+from nnviz.views.playground_figures import (
+    OPTIMIZER_COLORS,
+    bias_figure,
+    loss_label,
+    race_figure,
+    steps_figure,
+    tuning_figure,
+)
 
 SS = st.session_state
 SHARED = (  # key, label, help: the hyperparameters every optimizer that uses them shares
@@ -19,41 +26,78 @@ SHARED = (  # key, label, help: the hyperparameters every optimizer that uses th
     ("beta2", "β₂ — RMS decay", "decay of s, the average of g² (RMSprop and Adam)"),
     ("epsilon", "ε", "added to √s so the division stays finite (RMSprop and Adam)"),
 )
-RULES = r"""
+ADAMS = ("adam", "adam_nobias")  # the racers "Inside Adam" looks into
+RULES_TABLE = r"""
 | optimizer | state update | parameter update |
 |---|---|---|
 | gradient descent | — | θ ← θ − α g |
 | momentum | v ← β₁ v + (1 − β₁) g | θ ← θ − α v |
 | RMSprop | s ← β₂ s + (1 − β₂) g² | θ ← θ − α g / (√s + ε) |
 | Adam | v and s as above | θ ← θ − α v̂ / (√ŝ + ε), v̂ = v / (1 − β₁ᵗ), ŝ = s / (1 − β₂ᵗ) |
+| Adam, no bias correction | v and s as above | θ ← θ − α v / (√s + ε) |
 
 t counts updates from 1. These are the same functions (`nnviz.engine.optim`) that train the
-networks in the training lab.
+networks in the training lab; Adam without bias correction is the engine's Adam told t = ∞, where
+1 − βᵗ = 1.
 """
+# Plotly's Pause (and a slider click during Play) interrupts Plotly.animate, which rejects the
+# interrupted call's promise without a reason; plotly.js's own buttons and slider don't catch it,
+# so every Pause logged "Uncaught (in promise) undefined". This catches exactly those: rejections
+# without a reason within a second of pressing a chart's animation controls.
+PAUSE_GUARD = """<script>
+(() => {
+  const w = window.parent || window;
+  if (w.__nnvizPauseGuard) return;
+  w.__nnvizPauseGuard = true;
+  let until = 0;
+  const controls = ".updatemenu-container, .slider-container";
+  const mark = (e) => {
+    if (e.target.closest && e.target.closest(controls)) until = Date.now() + 1000;
+  };
+  w.document.addEventListener("pointerdown", mark, true);
+  w.document.addEventListener("pointerup", mark, true);
+  w.addEventListener("unhandledrejection", (e) => {
+    if (e.reason === undefined && Date.now() < until) e.preventDefault();
+  });
+})();
+</script>"""
 
 
-# --- cached work: keyed by the frozen config ---------------------------------------------------
+# --- cached work: keyed by the frozen config; results and figures are never mutated -------------
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
+def scans(cfg: pg.Playground):
+    return pg.tuned(cfg)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
 def race(cfg: pg.Playground):
-    return pg.run(cfg)
+    return pg.run(cfg, scans(cfg))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def race_chart(cfg: pg.Playground):
     surface = pg.build_surface(cfg)
     return race_figure(surface, pg.grid(surface), race(cfg))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def adam_charts(cfg: pg.Playground):
-    adam = race(cfg)["adam"]
-    c1, c2 = bias_corrections(cfg.beta1, cfg.beta2, max(adam.steps_taken, 1))
+    paths = {name: p for name, p in race(cfg).items() if name in ADAMS}
+    first = next(iter(paths.values()))
+    c1, c2 = bias_corrections(cfg.beta1, cfg.beta2, max(first.steps_taken, 1))
+    adam = paths.get("adam")
+    gd = gd_steps(adam.g, adam.hyper.lr) if adam else None
     return (
         bias_figure(c1, c2, cfg.beta1, cfg.beta2),
-        steps_figure(adam, gd_steps(adam.g, adam.hyper.lr)),
+        steps_figure(paths, gd, first.hyper.lr),
     )
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def tuning_chart(cfg: pg.Playground):
+    return tuning_figure(scans(cfg), loss_label(pg.build_surface(cfg)))
 
 
 # --- config <-> widgets ------------------------------------------------------------------------
@@ -62,40 +106,25 @@ def adam_charts(cfg: pg.Playground):
 def push(cfg: pg.Playground) -> None:
     """Show ``cfg`` in the widgets (before they are drawn)."""
     surface = SURFACES[cfg.surface]
-    values = {
-        "surface": cfg.surface,
-        "kappa": cfg.kappa,
-        "x0": cfg.x0,
-        "y0": cfg.y0,
-        "steps": cfg.steps,
-        "tol": cfg.tol,
-        "beta1": cfg.beta1,
-        "beta2": cfg.beta2,
-        "epsilon": cfg.epsilon,
-    }
-    for name in OPTIMIZERS:
+    values = {"surface": cfg.surface, "tune": cfg.tune}
+    values.update({f: getattr(cfg, f) for f in pg.NUMBER_FIELDS})
+    for name in RULES:
         racer = cfg.racer(name)
         values[f"on_{name}"] = racer is not None
-        values[f"lr_{name}"] = racer.lr if racer else surface.lr[name]
+        values[f"lr_{name}"] = racer.lr if racer else pg.default_lr(surface, name)
     for key, value in values.items():
         SS[f"pg_{key}"] = value
     SS["pg_config"] = cfg
 
 
 def pull() -> pg.Playground | None:
-    """The config the widgets describe; None if no optimizer is selected."""
-    racers = tuple(
-        pg.Racer(name, SS[f"pg_lr_{name}"]) for name in OPTIMIZERS if SS[f"pg_on_{name}"]
-    )
+    """The config the widgets describe; None if no racer is selected."""
+    racers = tuple(pg.Racer(name, SS[f"pg_lr_{name}"]) for name in RULES if SS[f"pg_on_{name}"])
     if not racers:
         return None
-    fields = ("kappa", "x0", "y0", "tol", "beta1", "beta2", "epsilon")
-    return pg.Playground(
-        surface=SS.pg_surface,
-        steps=int(SS.pg_steps),
-        racers=racers,
-        **{f: float(SS[f"pg_{f}"]) for f in fields},
-    )
+    like = pg.Playground()
+    numbers = {f: type(getattr(like, f))(SS[f"pg_{f}"]) for f in pg.NUMBER_FIELDS}
+    return pg.Playground(surface=SS.pg_surface, racers=racers, tune=SS.pg_tune, **numbers)
 
 
 def on_surface_change() -> None:
@@ -106,6 +135,11 @@ def on_surface_change() -> None:
 def on_lesson(key: str) -> None:
     push(pg.LESSONS[key].config)
     SS.pg_lesson = key
+
+
+def on_nudge(key: str, grid: str) -> None:
+    """A − or + press moves to the grid's neighbour; a typed number stays as typed."""
+    SS[key] = pg.nudged(grid, SS[f"{key}_drawn"], SS[key])
 
 
 def load_once() -> list[str]:
@@ -130,11 +164,14 @@ def sync_url(cfg: pg.Playground) -> None:
 # --- panels --------------------------------------------------------------------------------------
 
 
-def number(key: str, label: str, step: float, fmt: str = "%g", help: str | None = None) -> None:
-    low, high = pg.LIMITS[key]
-    st.number_input(
-        label, min_value=low, max_value=high, step=step, format=fmt, key=f"pg_{key}", help=help
-    )
+def number(key: str, label: str, grid: str | None = None, step: float = 0.1, **kwargs) -> None:
+    """A number input within ``pg.LIMITS``; with a ``grid``, − and + walk ``pg.GRIDS[grid]``."""
+    low, high = pg.LIMITS[grid or key.removeprefix("pg_")]
+    if grid:
+        SS[f"{key}_drawn"] = SS[key]
+        step = pg.press_step(grid, SS[key])
+        kwargs.update(on_change=on_nudge, args=(key, grid))
+    st.number_input(label, min_value=low, max_value=high, step=step, format="%g", key=key, **kwargs)
 
 
 def sidebar() -> None:
@@ -147,18 +184,17 @@ def sidebar() -> None:
             on_change=on_surface_change,
         )
         if SURFACES[SS.pg_surface].kappa is not None:
-            number("kappa", "κ — condition number", 10.0, help="curvature ratio of the two axes")
+            number("pg_kappa", "κ — condition number", "kappa", help="curvature ratio of the axes")
         left, right = st.columns(2)
         with left:
-            number("x0", "start x₀", 0.1)
+            number("pg_x0", "start x₀")
         with right:
-            number("y0", "start y₀", 0.1)
+            number("pg_y0", "start y₀")
         st.number_input("steps", *pg.LIMITS["steps"], step=100, key="pg_steps")
-        number("tol", "tolerance (distance to a minimum)", 0.005)
+        number("pg_tol", "tolerance (distance to a minimum)", "tol")
         st.divider()
         for key, label, help in SHARED:
-            step = {"beta1": 0.01, "beta2": 0.001, "epsilon": 1e-8}[key]
-            number(key, label, step, help=help)
+            number(f"pg_{key}", label, key, help=help)
         st.button("↺ Defaults for this surface", on_click=on_surface_change)
 
 
@@ -180,21 +216,23 @@ def lessons() -> None:
 
 
 def racers() -> None:
-    for col, (name, opt) in zip(st.columns(len(OPTIMIZERS)), OPTIMIZERS.items()):
+    st.radio(
+        "Learning rates",
+        list(pg.TUNE),
+        format_func=pg.TUNE.get,
+        key="pg_tune",
+        horizontal=True,
+        help="Tuned: each optimizer races at the α of the 1-2-5 grid from 10⁻⁴ to 10 that scores "
+        "best by the same criterion, so the race compares optimizers, not learning rates.",
+    )
+    tuned = SS.pg_tune != "off"
+    for col, (name, rule) in zip(st.columns(len(RULES)), RULES.items()):
         with col:
             bar = f"border-top: 5px solid {OPTIMIZER_COLORS[name]}; margin-bottom: 4px"
             st.markdown(f'<div style="{bar}"></div>', unsafe_allow_html=True)
-            st.checkbox(opt.title, key=f"pg_on_{name}")
-            low, high = pg.LIMITS["lr"]
-            st.number_input(
-                "α — learning rate",
-                min_value=low,
-                max_value=high,
-                step=0.001,
-                format="%g",
-                key=f"pg_lr_{name}",
-                disabled=not SS[f"pg_on_{name}"],
-            )
+            st.checkbox(rule.title, key=f"pg_on_{name}")
+            off = tuned or not SS[f"pg_on_{name}"]
+            number(f"pg_lr_{name}", "α — learning rate", "lr", disabled=off)
 
 
 def results(cfg: pg.Playground) -> None:
@@ -204,16 +242,23 @@ def results(cfg: pg.Playground) -> None:
         if path.diverged_at is not None:
             x, y = path.theta[-1]
             st.warning(
-                f"**{OPTIMIZERS[name].title} diverged at step {path.diverged_at}**: θ became "
+                f"**{RULES[name].title} diverged at step {path.diverged_at}**: θ became "
                 f"non-finite or left |θ| ≤ 10⁶. Its path stops at its last finite point "
                 f"({x:.3g}, {y:.3g}), marked ×. Try a smaller α."
             )
-    st.table(pd.DataFrame(pg.table_rows(cfg, paths)).set_index("optimizer"))
+    rows = pg.table_rows(cfg, paths)
+    if cfg.tune == "off":
+        st.table(rows, hide_index=True)
+        return
+    left, right = st.columns([3, 2])
+    left.table(rows, hide_index=True)
+    left.caption(pg.tuning_note(cfg, scans(cfg)))
+    right.plotly_chart(tuning_chart(cfg), width="stretch", key="pg_tuning")
 
 
 def adam_panel(cfg: pg.Playground) -> None:
     st.subheader("Inside Adam: what “bias-corrected” means")
-    if cfg.racer("adam") is None:
+    if not any(cfg.racer(name) for name in ADAMS):
         st.info("Add Adam to the race to see its internals.")
         return
     st.markdown(
@@ -221,7 +266,8 @@ def adam_panel(cfg: pg.Playground) -> None:
         "gradient, v is only (1 − β₁ᵗ) of it. Adam divides v by 1 − β₁ᵗ and s by 1 − β₂ᵗ "
         "(**left**, read off the engine's Adam). With the corrections, Adam's first steps are "
         "about α in **every** coordinate (**right**, solid), while gradient descent's α·g at the "
-        "same points (dashed) is as large or as small as the gradient."
+        "same points (dashed) is as large or as small as the gradient; Adam without the "
+        "corrections (when it races) steps α·(1 − β₁ᵗ)/√(1 − β₂ᵗ) at first."
     )
     bias, steps = adam_charts(cfg)
     left, right = st.columns([2, 3])
@@ -231,27 +277,34 @@ def adam_panel(cfg: pg.Playground) -> None:
 
 # --- the page ------------------------------------------------------------------------------------
 
-st.title("Optimizer playground")
-st.caption(
-    "Gradient descent, momentum, RMSprop and Adam race across a 2-D loss surface, stepped by the "
-    "same update rules that train the networks. Press ▶ Play under the chart, or drag the step "
-    "slider."
-)
-url_warnings = load_once()
-if url_warnings:
-    st.warning("Some URL settings were not usable:\n\n" + "\n".join(f"- {w}" for w in url_warnings))
-sidebar()
-lessons()
-surface = SURFACES[SS.pg_surface]
-st.markdown(f"**{surface.title}** — {surface.formula}. {surface.explain}")
-racers()
-config = pull()
-if config is None:
-    st.warning("Pick at least one optimizer to race.")
-    st.stop()
-SS.pg_config = config
-sync_url(config)
-results(config)
-adam_panel(config)
-with st.expander("The four update rules"):
-    st.markdown(RULES)
+
+def main() -> None:
+    st.title("Optimizer playground")
+    st.caption(
+        "Gradient descent, momentum, RMSprop and Adam race across a 2-D loss surface, stepped by "
+        "the same update rules that train the networks. Press ▶ Play under the chart, or drag the "
+        "step slider."
+    )
+    url_warnings = load_once()
+    if url_warnings:
+        lines = "\n".join(f"- {w}" for w in url_warnings)
+        st.warning("Some URL settings were not usable:\n\n" + lines)
+    sidebar()
+    lessons()
+    surface = SURFACES[SS.pg_surface]
+    st.markdown(f"**{surface.title}** — {surface.formula}. {surface.explain}")
+    racers()
+    config = pull()
+    if config is None:
+        st.warning("Pick at least one optimizer to race.")
+        return
+    SS.pg_config = config
+    sync_url(config)
+    results(config)
+    adam_panel(config)
+    with st.expander("The update rules"):
+        st.markdown(RULES_TABLE)
+    st.html(PAUSE_GUARD, unsafe_allow_javascript=True)
+
+
+main()

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.playground import settings as pg
 from nnviz.playground.surfaces import SURFACES
-from nnviz.playground.trajectory import bias_corrections, gd_steps
+from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
 from nnviz.views.playground_figures import OPTIMIZER_COLORS, bias_figure, race_figure, steps_figure
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
@@ -148,17 +148,63 @@ def test_race_figure_marks_divergence_and_uses_a_linear_axis_on_the_saddle():
 
 
 def test_adam_figures():
-    cfg = pg.default_config("bowl")
-    adam = pg.run(cfg)["adam"]
+    cfg = pg.LESSONS["bias"].config
+    paths = pg.run(cfg)
+    adam = paths["adam"]
     c1, c2 = bias_corrections(0.9, 0.999, adam.steps_taken)
     bias = bias_figure(c1, c2, 0.9, 0.999)
     assert len(bias.data) == 2 and bias.layout.yaxis.type == "log"
-    steps = steps_figure(adam, gd_steps(adam.g, adam.hyper.lr))
-    assert len(steps.data) == 4
-    assert steps.data[0].line.color == OPTIMIZER_COLORS["adam"]
-    assert steps.data[2].line.color == OPTIMIZER_COLORS["gd"]
+    steps = steps_figure(paths, gd_steps(adam.g, adam.hyper.lr), adam.hyper.lr)
+    assert len(steps.data) == 6  # corrected Adam, uncorrected Adam, GD's α·g; x and y each
+    colors = [steps.data[k].line.color for k in (0, 2, 4)]
+    assert colors == [OPTIMIZER_COLORS[n] for n in ("adam", "adam_nobias", "gd")]
+    assert len(set(OPTIMIZER_COLORS.values())) == len(OPTIMIZER_COLORS)
+    # the first plotted step of each: α corrected, ≈ 3.16·α uncorrected
+    assert steps.data[0].y[0] == pytest.approx(adam.hyper.lr, rel=1e-6)
+    assert steps.data[2].y[0] == pytest.approx(adam.hyper.lr * 0.1 / 0.001**0.5, rel=1e-6)
     # one y-axis for both panels: the right one has no tick labels to lay over the left's curves
     assert steps.layout.yaxis2.matches == "y" and steps.layout.yaxis2.showticklabels is False
+    alone = steps_figure({"adam_nobias": paths["adam_nobias"]}, None, adam.hyper.lr)
+    assert len(alone.data) == 2
+
+
+# --- widget steps ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key, old, up, down",
+    [
+        ("lr", 0.3, 0.5, 0.2),  # off-grid: to the grid values around it
+        ("lr", 0.001, 0.002, 0.0005),
+        ("lr", 1.8, 2.0, 1.0),
+        ("beta2", 0.999, 0.9995, 0.998),
+        ("beta2", 0.99999, None, 0.99998),  # the top: + has nowhere to go
+        ("beta1", 0.9, 0.95, 0.8),
+        ("beta1", 0.0, 0.5, None),
+        ("epsilon", 1e-8, 1e-7, 1e-9),
+        ("kappa", 50.0, 100.0, 20.0),
+    ],
+)
+def test_minus_and_plus_walk_a_grid_that_suits_the_value(key, old, up, down):
+    step = pg.press_step(key, old)
+    low, high = pg.LIMITS[key]
+    if up is None:
+        assert old + step > high  # the widget disables +
+    else:
+        assert pg.nudged(key, old, old + step) == up
+    if down is None:
+        assert old - step < low
+    else:
+        assert pg.nudged(key, old, old - step) == down
+    assert pg.nudged(key, old, 0.123) == 0.123  # typed: kept as typed
+
+
+def test_beta_grids_average_over_1_2_5_times_ten_steps():
+    assert {0.9, 0.99, 0.999, 0.9999} <= set(pg.GRIDS["beta2"])
+    assert max(pg.GRIDS["beta1"]) == pg.LIMITS["beta1"][1]
+    assert all(
+        low <= v <= high for k, g in pg.GRIDS.items() for v in g for low, high in [pg.LIMITS[k]]
+    )
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -226,11 +272,68 @@ def test_a_change_updates_the_url_and_no_optimizer_is_a_warning():
     at = open_page()
     at.number_input(key="pg_beta1").set_value(0.5).run()
     assert url(at)["beta1"] == "0.5"
-    for name in OPTIMIZERS:
+    for name in RULES:
         at.checkbox(key=f"pg_on_{name}").uncheck()
     at.run()
     assert not at.exception
     assert "at least one optimizer" in at.warning[0].value
+
+
+def test_plus_on_alpha_and_beta2_lands_on_the_next_grid_value():
+    at = open_page()
+    at.number_input(key="pg_lr_adam").increment().run()  # 0.3 → 0.5
+    at.number_input(key="pg_beta2").increment().run()  # 0.999 → 0.9995: + is never stuck
+    at.number_input(key="pg_beta2").increment().run()  # → 0.9998
+    assert not at.exception
+    assert at.number_input(key="pg_lr_adam").value == 0.5
+    assert at.number_input(key="pg_beta2").value == 0.9998
+    assert url(at)["beta2"] == "0.9998" and url(at)["lr"].split(",")[3] == "0.5"
+    at.number_input(key="pg_lr_adam").decrement().run()
+    assert at.number_input(key="pg_lr_adam").value == 0.2
+    at.number_input(key="pg_lr_adam").set_value(0.37).run()  # typed: exactly that
+    assert at.number_input(key="pg_lr_adam").value == 0.37
+
+
+def test_tuned_race_shows_each_chosen_alpha_and_the_loss_against_alpha():
+    at = open_page()
+    at.radio(key="pg_tune").set_value("final").run()
+    assert not at.exception
+    cfg = replace(pg.default_config(), tune="final")
+    assert url(at) == pg.to_query(cfg)
+    assert len(at.get("plotly_chart")) == 4  # race, tuning, bias corrections, Adam's steps
+    assert all(at.number_input(key=f"pg_lr_{n}").disabled for n in OPTIMIZERS)
+    scans = pg.tuned(cfg)
+    shown = [row["α"] for row in at.table[0].value.to_dict("records")]
+    assert shown == [f"{scans[n].best:g}" for n in OPTIMIZERS]
+    assert "lowest final" in at.caption[-1].value
+
+
+def test_bias_lesson_and_the_uncorrected_adam_through_the_url():
+    at = open_page()
+    at.button(key="pg_lesson_bias").click().run()
+    assert not at.exception
+    assert at.checkbox(key="pg_on_adam_nobias").value is True
+    assert url(at)["optimizer"] == "adam,adam_nobias"
+    again = open_page(url(at))
+    assert not again.exception and not again.warning
+    assert table_rows(again) == 2
+    assert len(again.get("plotly_chart")) == 3
+
+
+@pytest.mark.parametrize(
+    "params, word",
+    [
+        ({"tune": "maybe"}, "tune"),
+        ({"optimizer": "gd,adamw", "lr": "0.1,0.1"}, "optimizer"),
+        ({"beta2": "1"}, "beta2"),
+        ({"optimizer": "gd,gd", "lr": "0.1,0.2"}, "racers"),
+    ],
+)
+def test_bad_playground_parameters_warn_never_raise(params, word):
+    at = open_page(params)
+    assert not at.exception
+    assert len(at.warning) == 1 and word in at.warning[0].value
+    assert table_rows(at) >= 1
 
 
 def test_reachable_through_the_app_router():

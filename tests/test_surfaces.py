@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.playground.settings import contour_lines, grid
+from nnviz.playground.contours import contour_lines
+from nnviz.playground.settings import grid
 from nnviz.playground.surfaces import SURFACES, make_surface
 
 NAMES = list(SURFACES)

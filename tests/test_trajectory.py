@@ -1,5 +1,6 @@
 """Optimizer paths on 2-D surfaces: the engine's own rules, and the behaviour each lesson claims."""
 
+import math
 import warnings
 
 import numpy as np
@@ -10,6 +11,7 @@ from nnviz.playground import settings as pg
 from nnviz.playground.surfaces import SURFACES, make_surface
 from nnviz.playground.trajectory import (
     MAX_STEPS,
+    RULES,
     bias_corrections,
     distance_to_minima,
     first_within,
@@ -161,13 +163,57 @@ def test_ravine_lesson_adam_arrives_gd_crawls():
     assert reached(surface, paths["gd"]) is None and reached(surface, paths["momentum"]) is None
 
 
-def test_bias_lesson_first_steps():
-    """Adam's first step is α per coordinate; RMSprop's is α/√(1 − β₂) ≈ 31.6·α."""
+def _constant_gradient_steps(name: str, h: Hyper, steps: int, g: float = 2.0) -> np.ndarray:
+    """|step| / α of racer ``name`` fed the same gradient ``steps`` times."""
+    rule = RULES[name]
+    state = rule.init(np.zeros(1))
+    steps_taken = [rule.update(np.full(1, g), state, t, h)[0] for t in range(1, steps + 1)]
+    return np.array(steps_taken) / h.lr
+
+
+def test_adam_without_bias_correction_steps_by_the_uncorrected_closed_form():
+    """For a constant gradient g, v_t = (1 − β₁ᵗ)·g and s_t = (1 − β₂ᵗ)·g² exactly, so Adam steps
+    α·g/(|g| + ε) and Adam without correction α·(1 − β₁ᵗ)·g/(√(1 − β₂ᵗ)·|g| + ε)."""
+    h = Hyper(lr=0.3, beta1=0.8, beta2=0.99, epsilon=1e-3)
+    t = np.arange(1, 51)
+    uncorrected = (1 - 0.8**t) * 2.0 / (np.sqrt(1 - 0.99**t) * 2.0 + 1e-3)
+    np.testing.assert_allclose(_constant_gradient_steps("adam_nobias", h, 50), uncorrected)
+    corrected = 2.0 / (2.0 + 1e-3)
+    np.testing.assert_allclose(_constant_gradient_steps("adam", h, 50), corrected, rtol=1e-6)
+
+
+def test_bias_lesson_numbers_are_the_uncorrected_step_sizes():
+    """The lesson's 3.2·α (t = 1), 6.5·α (t = 10), 2·α (t = 300) and 0.32·α (β₂ = 0.9)."""
+    text = pg.LESSONS["bias"].explain
+    steps = _constant_gradient_steps("adam_nobias", Hyper(lr=0.3, epsilon=1e-12), 300)
+    for t, claimed in ((1, "3.2·α"), (10, "6.5·α"), (300, "2·α")):
+        assert claimed in text
+        assert f"{steps[t - 1]:.2g}·α" == claimed
+    assert steps[0] == pytest.approx(0.1 / math.sqrt(0.001))
+    first = _constant_gradient_steps("adam_nobias", Hyper(lr=0.3, beta2=0.9, epsilon=1e-12), 1)
+    assert f"{first[0]:.2f}·α" in text and first[0] == pytest.approx(math.sqrt(0.1))
+
+
+def test_bias_lesson_corrected_adam_steps_alpha_and_arrives_first():
     cfg = pg.LESSONS["bias"].config
+    surface = pg.build_surface(cfg)
     paths = pg.run(cfg)
-    np.testing.assert_allclose(np.abs(paths["adam"].step[0]), 0.1, rtol=1e-6)
-    # ε (1e-8) next to √s ≈ 0.006 moves the x step by 2e-6 of itself
-    np.testing.assert_allclose(np.abs(paths["rmsprop"].step[0]), 0.1 / np.sqrt(0.001), rtol=1e-5)
+    adam, raw = paths["adam"], paths["adam_nobias"]
+    alpha = cfg.racer("adam").lr
+    assert raw.hyper == adam.hyper  # the same α, β₁, β₂, ε: only the correction differs
+    # first step: α per coordinate corrected, α·(1 − β₁)/√(1 − β₂) ≈ 3.16·α uncorrected
+    np.testing.assert_allclose(np.abs(adam.step[0]), alpha, rtol=1e-6)
+    np.testing.assert_allclose(np.abs(raw.step[0]), alpha * 0.1 / math.sqrt(0.001), rtol=1e-6)
+    # uncorrected Adam leaps out of the picture; corrected Adam stays in it
+    x0, x1, y0, y1 = surface.view
+    inside = (x0 <= adam.theta[:, 0]) & (adam.theta[:, 0] <= x1)
+    assert inside.all() and ((y0 <= adam.theta[:, 1]) & (adam.theta[:, 1] <= y1)).all()
+    assert np.abs(raw.theta).max() > max(map(abs, surface.view))
+    # both get there; corrected Adam hundreds of steps sooner, and ends closer
+    t_adam, t_raw = reached(surface, adam), reached(surface, raw)
+    assert t_adam is not None and t_raw is not None and t_raw - t_adam >= 200
+    distance = distance_to_minima(surface, np.stack([adam.theta[-1], raw.theta[-1]]))
+    assert distance[0] < distance[1]
 
 
 # --- Adam's internals ----------------------------------------------------------------------

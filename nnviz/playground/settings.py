@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.playground import tuning
 from nnviz.playground.surfaces import DEFAULT_KAPPA, SURFACES, Surface, make_surface
 from nnviz.playground.trajectory import (
     MAX_STEPS,
-    Path,
+    RULES,
+    OptimizerPath,
     distance_to_minima,
     first_within,
     nearest_minimum,
@@ -38,7 +40,10 @@ LIMITS = {
     "epsilon": (1e-12, 1.0),
 }
 DEFAULT_TOL = 0.01  # "reached the minimum" = within this distance of it
-GAP_FLOOR = 1e-16  # f − f* is drawn on a log axis: exact zeros sit on this floor
+TUNE = {  # how each racer's α is chosen
+    "off": "as set for each optimizer",
+    **{k: f"tuned: {v}" for k, v in tuning.CRITERIA.items()},
+}
 
 
 def _check_range(name: str, value: float) -> None:
@@ -50,22 +55,30 @@ def _check_range(name: str, value: float) -> None:
         raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value:g}")
 
 
+def _check_choice(name: str, value: str, choices: Mapping[str, object]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class Racer:
-    """One optimizer in the race and its own learning rate."""
+    """One racer (an optimizer, or Adam without bias correction) and its own learning rate."""
 
-    optimizer: str = "adam"
+    optimizer: str = "adam"  # a key of trajectory.RULES
     lr: float = Hyper.lr  # α
 
     def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            names = ", ".join(OPTIMIZERS)
-            raise ValueError(f"optimizer must be one of {names}, got {self.optimizer!r}")
+        _check_choice("optimizer", self.optimizer, RULES)
         _check_range("lr", self.lr)
 
 
 def _racers(surface: Surface) -> tuple[Racer, ...]:
     return tuple(Racer(name, surface.lr[name]) for name in OPTIMIZERS)
+
+
+def default_lr(surface: Surface, name: str) -> float:
+    """The surface's α for racer ``name`` (a variant takes its optimizer's)."""
+    return surface.lr[RULES[name].optimizer]
 
 
 @dataclass(frozen=True)
@@ -80,18 +93,18 @@ class Playground:
     kappa: float = DEFAULT_KAPPA  # the bowl's condition number (ignored by other surfaces)
     x0: float = SURFACES["bowl"].start[0]  # start θ_0 = (x0, y0)
     y0: float = SURFACES["bowl"].start[1]
-    steps: int = SURFACES["bowl"].steps  # updates per optimizer
+    steps: int = SURFACES["bowl"].steps  # updates per racer
     tol: float = DEFAULT_TOL  # distance to a minimum that counts as "reached"
     beta1: float = Hyper.beta1  # β₁
     beta2: float = Hyper.beta2  # β₂
     epsilon: float = Hyper.epsilon  # ε
-    racers: tuple[Racer, ...] = _racers(SURFACES["bowl"])  # no optimizer twice
+    racers: tuple[Racer, ...] = _racers(SURFACES["bowl"])  # no racer twice
+    tune: str = "off"  # "off": each racer's own α; else each α tuned on tuning.GRID (TUNE)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "racers", tuple(self.racers))
-        if self.surface not in SURFACES:
-            names = ", ".join(SURFACES)
-            raise ValueError(f"surface must be one of {names}, got {self.surface!r}")
+        _check_choice("surface", self.surface, SURFACES)
+        _check_choice("tune", self.tune, TUNE)
         for name in ("kappa", "x0", "y0", "tol", "beta1", "beta2", "epsilon"):
             _check_range(name, getattr(self, name))
         low, high = LIMITS["steps"]
@@ -101,7 +114,7 @@ class Playground:
             raise ValueError(f"steps must be in [{low}, {high}], got {self.steps}")
         names = [r.optimizer for r in self.racers]
         if not names or len(set(names)) != len(names):
-            raise ValueError(f"racers must name 1 to 4 different optimizers, got {names}")
+            raise ValueError(f"racers must name 1 to {len(RULES)} different racers, got {names}")
 
     @property
     def start(self) -> tuple[float, float]:
@@ -111,9 +124,17 @@ class Playground:
         return next((r for r in self.racers if r.optimizer == name), None)
 
     def hyper(self, name: str) -> Hyper:
-        """The engine's hyperparameters for optimizer ``name`` (which must be racing)."""
+        """The engine's hyperparameters for racer ``name`` (which must be racing)."""
         lr = self.racer(name).lr
         return Hyper(lr=lr, beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon)
+
+    def hypers(self) -> dict[str, Hyper]:
+        """Every racer's hyperparameters, in RULES order (the order of colors and rows)."""
+        return {name: self.hyper(name) for name in RULES if self.racer(name)}
+
+
+# the fields the sidebar edits as numbers (the rest: surface, racers, tune have their own widgets)
+NUMBER_FIELDS = tuple(f.name for f in fields(Playground) if f.type in ("float", "int"))
 
 
 def default_config(surface: str = "bowl", kappa: float = DEFAULT_KAPPA) -> Playground:
@@ -126,9 +147,25 @@ def build_surface(cfg: Playground) -> Surface:
     return make_surface(cfg.surface, cfg.kappa)
 
 
-def run(cfg: Playground) -> dict[str, Path]:
-    """Race the config's optimizers, in OPTIMIZERS order."""
-    hypers = {name: cfg.hyper(name) for name in OPTIMIZERS if cfg.racer(name)}
+def tuned(cfg: Playground) -> dict[str, tuning.Tuning] | None:
+    """Each racer's scan over tuning.GRID, when the config asks for tuned α; else None."""
+    if cfg.tune == "off":
+        return None
+    surface = build_surface(cfg)
+    return tuning.tune(surface, cfg.start, cfg.hypers(), cfg.steps, cfg.tol, cfg.tune)
+
+
+def run(
+    cfg: Playground, scans: Mapping[str, tuning.Tuning] | None = None
+) -> dict[str, OptimizerPath]:
+    """Race the config's racers, in RULES order, at their own α or at the tuned one.
+
+    ``scans`` is ``tuned(cfg)`` when the caller already has it (the page caches it).
+    """
+    hypers = cfg.hypers()
+    if cfg.tune != "off":
+        scans = scans if scans is not None else tuned(cfg)
+        hypers = {name: replace(h, lr=scans[name].best) for name, h in hypers.items()}
     return race(build_surface(cfg), cfg.start, hypers, cfg.steps)
 
 
@@ -144,14 +181,65 @@ def from_query(params: Mapping[str, str | list[str]]) -> tuple[Playground, list[
     named = params.get("surface", "")
     named = named[-1] if isinstance(named, list) else named
     default = default_config(named if named in SURFACES else "bowl")
-    return urlstate.decode(Playground, params, default, max_items=len(OPTIMIZERS))
+    return urlstate.decode(Playground, params, default, max_items=len(RULES))
+
+
+# --- widget steps: − and + walk a grid that suits the value --------------------------------
+
+
+def _log_grid(low: float, high: float, mantissas: tuple[int, ...] = (1, 2, 5)) -> tuple:
+    values = (m * 10.0**e for e in range(-13, 4) for m in mantissas)
+    return tuple(float(f"{v:.3g}") for v in values if low * 0.999 <= v <= high * 1.001)
+
+
+def _beta_grid(high: float) -> tuple[float, ...]:
+    """β = 0, then 1 − β on a 1-2-5 log grid: 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, …, 0.999, 0.9999 —
+    averages over about 1/(1 − β) = 2, 5, 10, 20, … steps."""
+    return (0.0, *sorted(float(f"{1 - d:.6g}") for d in _log_grid(1 - high, 0.5)))
+
+
+GRIDS: dict[str, tuple[float, ...]] = {
+    "kappa": _log_grid(*LIMITS["kappa"]),
+    "tol": _log_grid(*LIMITS["tol"]),
+    "lr": _log_grid(*LIMITS["lr"]),
+    "beta1": _beta_grid(LIMITS["beta1"][1]),
+    "beta2": _beta_grid(LIMITS["beta2"][1]),
+    "epsilon": _log_grid(*LIMITS["epsilon"], mantissas=(1,)),
+}
+
+
+def _neighbours(key: str, value: float) -> tuple[float | None, float | None]:
+    """The grid values just below and just above ``value``."""
+    grid = GRIDS[key]
+    below = [v for v in grid if v < value * (1 - 1e-9) - 1e-300]
+    above = [v for v in grid if v > value * (1 + 1e-9) + 1e-300]
+    return (below[-1] if below else None), (above[0] if above else None)
+
+
+def press_step(key: str, value: float) -> float:
+    """The step a number widget is drawn with: a hundredth of the gap to the nearer neighbour,
+    so a − or + press is recognised (``nudged``) and replaced by that neighbour."""
+    gaps = [abs(n - value) for n in _neighbours(key, value) if n is not None]
+    return 0.01 * min(gaps) if gaps else 1e-3 * max(abs(value), 1e-12)
+
+
+def nudged(key: str, old: float, new: float) -> float:
+    """Where a widget lands: the grid's next value above (below) ``old`` if ``new`` is a + (−)
+    press drawn with ``press_step``; a typed value stays as typed."""
+    step = press_step(key, old)
+    below, above = _neighbours(key, old)
+    if above is not None and math.isclose(new, old + step, rel_tol=1e-9, abs_tol=step * 1e-6):
+        return above
+    if below is not None and math.isclose(new, old - step, rel_tol=1e-9, abs_tol=step * 1e-6):
+        return below
+    return new
 
 
 # --- lessons ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Lesson:
+class PlaygroundLesson:
     key: str
     title: str
     config: Playground
@@ -163,10 +251,10 @@ def _lesson_config(surface: str, lr: dict[str, float], **changes) -> Playground:
     return replace(default_config(surface), racers=chosen, **changes)
 
 
-LESSONS: dict[str, Lesson] = {
+LESSONS: dict[str, PlaygroundLesson] = {
     lesson.key: lesson
     for lesson in (
-        Lesson(
+        PlaygroundLesson(
             "overshoot",
             "Momentum overshoots",
             _lesson_config("bowl", {"gd": 1.8, "momentum": 2.0}, beta1=0.99, steps=600),
@@ -174,7 +262,7 @@ LESSONS: dict[str, Lesson] = {
             "momentum sails far past the minimum and circles back for hundreds of steps. "
             "Set β₁ to 0.9 and it settles after a swing or two.",
         ),
-        Lesson(
+        PlaygroundLesson(
             "ravine",
             "Adam in a ravine",
             _lesson_config(
@@ -187,17 +275,23 @@ LESSONS: dict[str, Lesson] = {
             "by its own √ŝ (β₂): every coordinate moves about α per step, straight down the "
             "ravine.",
         ),
-        Lesson(
+        PlaygroundLesson(
             "bias",
             "Bias correction",
-            _lesson_config("bowl", {"rmsprop": 0.1, "adam": 0.1}, beta1=0.0, steps=150),
-            "Adam with **β₁ = 0** is RMSprop plus bias correction; both use α = 0.1. RMSprop's s "
-            "starts at 0, so its first √s is only √(1 − β₂)·|g| ≈ 0.03·|g|: its first step is "
-            "about 30·α, a leap across the ravine. Adam divides s by 1 − β₂ᵗ first, so its first "
-            "step is α, the size asked for. Set β₂ to 0.9999: RMSprop's first leap grows to "
-            "100·α, Adam's stays α (see the panel under the table).",
+            _lesson_config("beale", {"adam": 0.3, "adam_nobias": 0.3}),
+            "Both racers are Adam with **α = 0.3**, β₁ = 0.9, β₂ = 0.999; one skips the bias "
+            "correction. v and s start at 0, so their first averages are too small: after t "
+            "steps of a steady gradient g, v is (1 − β₁ᵗ)·g and s is (1 − β₂ᵗ)·g². Uncorrected, "
+            "Adam's step is α·(1 − β₁ᵗ)/√(1 − β₂ᵗ) instead of α: **3.2·α** at t = 1, 6.5·α at "
+            "t = 10, still 2·α at t = 300, because s forgets its zero start only over about "
+            "1/(1 − β₂) = 1000 steps. So uncorrected Adam leaps off Beale's slope, out of the "
+            "picture, and comes back late. Corrected Adam divides v by 1 − β₁ᵗ and s by 1 − β₂ᵗ, "
+            "steps α from the first update, and reaches the minimum hundreds of steps sooner "
+            "(table; the step sizes are in the panel below). Set β₂ to 0.9: the uncorrected "
+            "first step becomes √(1 − 0.9) ≈ 0.32·α, too small instead of too big. Only the "
+            "corrected step is the α you chose.",
         ),
-        Lesson(
+        PlaygroundLesson(
             "saddle",
             "Escaping a saddle",
             default_config("saddle"),
@@ -205,7 +299,7 @@ LESSONS: dict[str, Lesson] = {
             "gradient descent lingers near the saddle point; RMSprop and Adam divide by √s, "
             "which is just as small, and walk off at full speed.",
         ),
-        Lesson(
+        PlaygroundLesson(
             "hump",
             "Rolling over a hump",
             _lesson_config("wells", {"gd": 0.05, "momentum": 0.05}),
@@ -219,13 +313,6 @@ LESSONS: dict[str, Lesson] = {
 # --- what the page shows ---------------------------------------------------------------------
 
 
-def gap(surface: Surface, loss: np.ndarray) -> np.ndarray:
-    """f(θ) − f*, floored for a log axis; f itself where f is unbounded below (the saddle)."""
-    if surface.f_min is None:
-        return loss
-    return np.maximum(loss - surface.f_min, GAP_FLOOR)
-
-
 def grid(surface: Surface, n: int = 70) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """x, y and the contour heights over the view: log₁₀(f − f* + 10⁻³), or f for the saddle.
 
@@ -236,45 +323,6 @@ def grid(surface: Surface, n: int = 70) -> tuple[np.ndarray, np.ndarray, np.ndar
     f = surface.f(np.stack(np.meshgrid(xs, ys), axis=-1))
     z = f if surface.f_min is None else np.log10(f - surface.f_min + 1e-3)
     return xs, ys, z
-
-
-def contour_lines(
-    xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: int = 18
-) -> tuple[np.ndarray, np.ndarray]:
-    """Iso-lines of z (shape (len(ys), len(xs))) at ``levels`` even heights, by marching squares.
-
-    Returned as x and y of line segments separated by NaN, ready to draw as one line trace
-    (drawn as a scatter trace, the contours survive Plotly's animation, which blanks contour
-    traces). Cells that a level crosses four times pair their edges arbitrarily: a blemish of one
-    cell, only at saddle points of z.
-    """
-    heights = np.linspace(np.nanmin(z), np.nanmax(z), levels + 2)[1:-1]
-    segments = [_cells_crossing(xs, ys, z, c) for c in heights]
-    seg = np.concatenate(segments) if segments else np.empty((0, 2, 2))
-    gaps = np.full((len(seg), 1, 2), np.nan)
-    flat = np.concatenate([seg, gaps], axis=1).reshape(-1, 2)
-    return flat[:, 0], flat[:, 1]
-
-
-def _cells_crossing(xs, ys, z, c) -> np.ndarray:
-    """Segments (k, 2 points, xy) where level c crosses the grid cells."""
-    X, Y = np.meshgrid(xs, ys)
-    corners = [(slice(None, -1), slice(None, -1)), (slice(None, -1), slice(1, None)),
-               (slice(1, None), slice(1, None)), (slice(1, None), slice(None, -1))]  # fmt: skip
-    points = []
-    for a, b in zip(corners, corners[1:] + corners[:1]):  # the 4 edges of every cell
-        za, zb = z[a] - c, z[b] - c
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = np.where(za * zb < 0, za / (za - zb), np.nan)  # where along a→b the level sits
-        points.append(np.stack([X[a] + w * (X[b] - X[a]), Y[a] + w * (Y[b] - Y[a])], axis=-1))
-    p = np.stack(points, axis=-2).reshape(-1, 4, 2)  # (cells, edges, xy)
-    hit = ~np.isnan(p[..., 0])
-    two = hit.sum(axis=1) >= 2
-    order = np.argsort(~hit[two], axis=1, kind="stable")  # crossed edges first
-    first = np.take_along_axis(p[two], order[:, :2, None], axis=1)
-    four = hit[two].all(axis=1)
-    second = p[two][four][:, 2:]
-    return np.concatenate([first, second])
 
 
 def display_indices(n: int, max_points: int = 180) -> np.ndarray:
@@ -291,7 +339,7 @@ def frame_steps(n: int, max_frames: int = 50) -> np.ndarray:
     return np.unique(np.linspace(0, n, min(max_frames, n + 1)).round().astype(int))
 
 
-def status(path: Path) -> str:
+def status(path: OptimizerPath) -> str:
     if path.diverged_at is None:
         return "ok"
     return f"diverged at t = {path.diverged_at}"
@@ -312,7 +360,7 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return text.replace("-", "−")
 
 
-def table_rows(cfg: Playground, paths: Mapping[str, Path]) -> list[dict[str, str]]:
+def table_rows(cfg: Playground, paths: Mapping[str, OptimizerPath]) -> list[dict[str, str]]:
     """One row per optimizer: where it ended and whether (and when) it reached a minimum."""
     surface = build_surface(cfg)
     rows = []
@@ -321,7 +369,7 @@ def table_rows(cfg: Playground, paths: Mapping[str, Path]) -> list[dict[str, str
         last = path.theta[-1]
         rows.append(
             {
-                "optimizer": OPTIMIZERS[name].title,
+                "optimizer": RULES[name].title,
                 "α": _fmt(path.hyper.lr, 6),
                 "final θ": f"({_fmt(last[0])}, {_fmt(last[1])})",
                 "final f(θ)": _fmt(float(path.loss[-1])),
@@ -331,6 +379,22 @@ def table_rows(cfg: Playground, paths: Mapping[str, Path]) -> list[dict[str, str
             }
         )
     return rows
+
+
+def tuning_note(cfg: Playground, scans: Mapping[str, tuning.Tuning]) -> str:
+    """How the tuned α were chosen, for the caption under the table."""
+    grid = tuning.GRID
+    text = (
+        f"Each α chosen from {len(grid)} values, {_fmt(grid[0])} … {_fmt(grid[-1])} (1, 2, 5 per "
+        f"decade), by the {tuning.CRITERIA[cfg.tune]}, every run {cfg.steps} steps."
+    )
+    fell = [RULES[name].title for name, scan in scans.items() if scan.criterion != cfg.tune]
+    if fell:
+        text += (
+            f" {', '.join(fell)}: never within {cfg.tol:g} of a minimum at any α, so chosen by "
+            "the lowest final f − f*."
+        )
+    return text
 
 
 def _distance(surface: Surface, distance: np.ndarray | None, point: np.ndarray) -> str:

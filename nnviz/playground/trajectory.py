@@ -1,9 +1,9 @@
 """Optimizer paths across a 2-D surface, stepped by the engine's own update rules.
 
 Nothing here knows a formula of an optimizer: every step comes from ``OPTIMIZERS[name].update``,
-the function that also trains the networks. All optimizers race in lockstep: one gradient
-evaluation per step serves every path (θ has one row per optimizer), then each rule advances its
-own row and its own state.
+the function that also trains the networks. All racers step in lockstep: one gradient evaluation
+per step serves every path (θ has one row per path), then each rule advances its own rows and its
+own state. A racer may own several rows, one per α, with α an (R, 1) column (the tuning sweep).
 
 A path that becomes non-finite or leaves |θ| ≤ BOUND stops there: it keeps every point before the
 step that left, and records that step as ``diverged_at``. No exception, no RuntimeWarning.
@@ -11,8 +11,10 @@ step that left, and records that step as ``diverged_at``. No exception, no Runti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,76 +23,146 @@ from nnviz.playground.surfaces import Surface
 
 BOUND = 1e6  # |x| or |y| beyond this counts as diverged (on the saddle: escaped for good)
 MAX_STEPS = 10_000
+GAP_FLOOR = 1e-16  # f − f* is drawn on a log axis: exact zeros sit on this floor
+Alpha = Callable[[int], "float | np.ndarray"]  # t -> the α of update t (learning-rate decay)
+
+
+class Rule(NamedTuple):
+    """What steps a racer: one of the engine's update rules, and the t it is told."""
+
+    title: str
+    optimizer: str  # key into OPTIMIZERS
+    # None: t counts updates from 1. ∞: 1 − βᵗ = 1, so Adam's v̂ = v and ŝ = s (no correction)
+    t_fixed: float | None = None
+
+    def init(self, theta: np.ndarray) -> tuple:
+        return OPTIMIZERS[self.optimizer].init(theta)
+
+    def update(self, g: np.ndarray, state: tuple, t: int, h: Hyper) -> np.ndarray:
+        clock = t if self.t_fixed is None else self.t_fixed
+        return OPTIMIZERS[self.optimizer].update(g, state, clock, h)
+
+
+# the racers: the engine's four optimizers, and Adam told t = ∞ to show what bias correction does
+RULES: dict[str, Rule] = {name: Rule(opt.title, name) for name, opt in OPTIMIZERS.items()}
+RULES["adam_nobias"] = Rule("Adam, no bias correction", "adam", t_fixed=math.inf)
 
 
 @dataclass(frozen=True, eq=False)
-class Path:
-    """One optimizer's run: θ_0 … θ_n, with what each update t = 1 … n saw and did."""
+class OptimizerPath:
+    """One racer's run: θ_0 … θ_n, with what each update t = 1 … n saw and did."""
 
-    name: str  # the optimizer
+    name: str  # the racer, a key of RULES
     hyper: Hyper
     theta: np.ndarray  # (n + 1, 2): θ_t; θ_0 is the start
     loss: np.ndarray  # (n + 1,): f(θ_t)
     g: np.ndarray  # (n, 2): row t − 1 is ∇f(θ_{t−1}), the gradient given to update t
     step: np.ndarray  # (n, 2): row t − 1 is what update t returned: θ_t = θ_{t−1} − step
     diverged_at: int | None  # the update that left the finite region, or None
+    lr: np.ndarray | None = None  # (n,): the α of each update, when it decays; None: constant
 
     @property
     def steps_taken(self) -> int:
         return len(self.step)
 
 
-def race(
-    surface: Surface, start: tuple[float, float], hypers: Mapping[str, Hyper], steps: int
-) -> dict[str, Path]:
-    """Run every optimizer named in ``hypers`` for ``steps`` updates from ``start``, together."""
+@dataclass
+class Lane:
+    """One racer in the lockstep loop: its rule, hyperparameters and rows of θ."""
+
+    rule: Rule
+    hyper: Hyper  # floats for one row; lr an (R, 1) column for R rows
+    rows: slice
+    alpha: Alpha | None = None  # α per update, when α decays; None: hyper.lr throughout
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """Every row's trajectory, as stepped by ``simulate``."""
+
+    theta: np.ndarray  # (n + 1, K, 2)
+    loss: np.ndarray  # (n + 1, K)
+    g: np.ndarray  # (n, K, 2)
+    step: np.ndarray  # (n, K, 2)
+    diverged_at: np.ndarray  # (K,): the update that left |θ| ≤ BOUND, 0 if none
+
+
+def simulate(surface: Surface, start: Sequence[float], lanes: Sequence[Lane], steps: int) -> Sweep:
+    """Step every lane's rows ``steps`` times from ``start``, together."""
     if not 0 <= steps <= MAX_STEPS:
         raise ValueError(f"steps must be in [0, {MAX_STEPS}], got {steps}")
-    names = list(hypers)
-    theta = np.empty((steps + 1, len(names), 2))
+    rows = max((lane.rows.stop for lane in lanes), default=0)
+    theta = np.empty((steps + 1, rows, 2))
     theta[0] = start
-    g = np.zeros((steps, len(names), 2))
-    step = np.zeros((steps, len(names), 2))
+    g = np.zeros((steps, rows, 2))
+    step = np.zeros((steps, rows, 2))
     with np.errstate(all="ignore"):
-        diverged = _loop(surface, names, hypers, theta, g, step)
+        diverged = _loop(surface, lanes, theta, g, step)
         loss = surface.f(theta)
-    return {
-        name: _path(name, hypers[name], theta[:, k], loss[:, k], g[:, k], step[:, k], diverged[k])
-        for k, name in enumerate(names)
-    }
+    return Sweep(theta, loss, g, step, diverged)
 
 
-def _loop(surface, names, hypers, theta, g, step) -> list[int | None]:
-    """The lockstep loop: gradient → each update rule → θ ← θ − step → divergence check."""
-    rules = [OPTIMIZERS[name] for name in names]
-    states = [rule.init(theta[0, k]) for k, rule in enumerate(rules)]
-    live = list(range(len(names)))
-    diverged: list[int | None] = [None] * len(names)
+def _loop(surface: Surface, lanes: Sequence[Lane], theta, g, step) -> np.ndarray:
+    """The lockstep loop: gradient → each lane's rule → θ ← θ − step → divergence check.
+
+    A row that diverged keeps being stepped with its lane (its numbers are cut off afterwards);
+    a lane whose rows all diverged stops, and the loop stops when every row has.
+    """
+    states = [lane.rule.init(theta[0, lane.rows]) for lane in lanes]
+    diverged = np.zeros(theta.shape[1], dtype=int)
+    live = list(range(len(lanes)))
     for t in range(1, len(theta)):
         g[t - 1] = surface.grad(theta[t - 1])
         for k in live:
-            step[t - 1, k] = rules[k].update(g[t - 1, k], states[k], t, hypers[names[k]])
+            lane = lanes[k]
+            h = lane.hyper if lane.alpha is None else replace(lane.hyper, lr=lane.alpha(t))
+            step[t - 1, lane.rows] = lane.rule.update(g[t - 1, lane.rows], states[k], t, h)
         theta[t] = theta[t - 1] - step[t - 1]
-        if not np.abs(theta[t, live]).max(initial=0.0) <= BOUND:  # also catches NaN
-            for k in [k for k in live if not np.all(np.abs(theta[t, k]) <= BOUND)]:
-                diverged[k] = t
-                live.remove(k)
-        if not live:
-            break
+        if not np.abs(theta[t]).max(initial=0.0) <= BOUND:  # also catches NaN
+            out = ~np.all(np.abs(theta[t]) <= BOUND, axis=-1) & (diverged == 0)
+            diverged[out] = t
+            live = [k for k in live if not diverged[lanes[k].rows].all()]
+            if not live:
+                break
     return diverged
 
 
-def _path(name, hyper, theta, loss, g, step, diverged_at) -> Path:
-    n = len(step) if diverged_at is None else diverged_at - 1  # updates that stayed finite
-    return Path(name, hyper, theta[: n + 1], loss[: n + 1], g[:n], step[:n], diverged_at)
+def race(
+    surface: Surface,
+    start: tuple[float, float],
+    hypers: Mapping[str, Hyper],
+    steps: int,
+    alphas: Mapping[str, Alpha] | None = None,
+) -> dict[str, OptimizerPath]:
+    """Run every racer named in ``hypers`` (keys of RULES) for ``steps`` updates, together."""
+    alphas = alphas or {}
+    names = list(hypers)
+    lanes = [Lane(RULES[n], hypers[n], slice(k, k + 1), alphas.get(n)) for k, n in enumerate(names)]
+    sweep = simulate(surface, start, lanes, steps)
+    return {name: _path(name, lanes[k], sweep, k) for k, name in enumerate(names)}
+
+
+def _path(name: str, lane: Lane, sweep: Sweep, k: int) -> OptimizerPath:
+    at = int(sweep.diverged_at[k]) or None
+    n = len(sweep.step) if at is None else at - 1  # updates that stayed finite
+    lr = None if lane.alpha is None else np.array([lane.alpha(t) for t in range(1, n + 1)], float)
+    cut = (sweep.theta[: n + 1, k], sweep.loss[: n + 1, k], sweep.g[:n, k], sweep.step[:n, k])
+    return OptimizerPath(name, lane.hyper, *cut, at, lr)
+
+
+def gap(surface: Surface, loss: np.ndarray) -> np.ndarray:
+    """f(θ) − f*, floored for a log axis; f itself where f is unbounded below (the saddle)."""
+    if surface.f_min is None:
+        return loss
+    return np.maximum(loss - surface.f_min, GAP_FLOOR)
 
 
 def distance_to_minima(surface: Surface, theta: np.ndarray) -> np.ndarray | None:
-    """Distance from each θ (rows) to the nearest known minimum; None if there is none."""
+    """Distance from each θ (last axis: x, y) to the nearest known minimum; None if none."""
     if not surface.minima:
         return None
     minima = np.asarray(surface.minima)
-    return np.min(np.linalg.norm(theta[:, None, :] - minima[None], axis=-1), axis=1)
+    return np.min(np.linalg.norm(theta[..., None, :] - minima, axis=-1), axis=-1)
 
 
 def nearest_minimum(surface: Surface, point: np.ndarray) -> int | None:

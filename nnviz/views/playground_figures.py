@@ -12,12 +12,17 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.playground.settings import contour_lines, display_indices, frame_steps, gap
+from nnviz.playground.contours import contour_lines
+from nnviz.playground.settings import display_indices, frame_steps
 from nnviz.playground.surfaces import Surface
-from nnviz.playground.trajectory import Path
+from nnviz.playground.trajectory import RULES, OptimizerPath, gap
+from nnviz.playground.tuning import Tuning
 from nnviz.views.palette import RUN_COLORS
 
+# the four optimizers in the run colors; Adam without bias correction in vermillion, apart from
+# Adam's purple and GD's blue
 OPTIMIZER_COLORS = {name: RUN_COLORS[i] for i, name in enumerate(OPTIMIZERS)}
+OPTIMIZER_COLORS["adam_nobias"] = RUN_COLORS[5]
 INK = "#222222"
 CONTOUR_COLOR = "#B4BCC8"  # quiet gray: the paths carry the color
 FRAME_MS = 120  # one animation frame; at most 50 frames, so a replay lasts about 6 s
@@ -36,19 +41,19 @@ def _contour(grid: tuple[np.ndarray, np.ndarray, np.ndarray]) -> go.Scatter:
     )
 
 
-def _at(path: Path, t: int) -> int:
+def _at(path: OptimizerPath, t: int) -> int:
     """Index of θ_t, or of the last point of a path that stopped (diverged) before t."""
     return min(t, len(path.theta) - 1)
 
 
-def _trail(path: Path, shown: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+def _trail(path: OptimizerPath, shown: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
     """The path drawn up to step t: the displayed points before t, then θ_t itself."""
     k = _at(path, t)
     idx = np.append(shown[shown < k], k)
     return _f32(path.theta[idx, 0]), _f32(path.theta[idx, 1])
 
 
-def _moving(paths: Mapping[str, Path], gaps, shown, t: int) -> list[go.Scatter]:
+def _moving(paths: Mapping[str, OptimizerPath], gaps, shown, t: int) -> list[go.Scatter]:
     """What one animation frame replaces: each optimizer's trail, then all points, then all
     loss markers (the order _moving_traces adds them in)."""
     ks = {name: _at(path, t) for name, path in paths.items()}
@@ -68,7 +73,7 @@ def _static_traces(fig: go.Figure, surface: Surface, paths, gaps, shown) -> None
         whole = {"x": _f32(path.theta[idx, 0]), "y": _f32(path.theta[idx, 1])}
         fig.add_trace(_ghost(whole, color, name), row=1, col=1)
         curve = {"x": idx, "y": _f32(gaps[name][idx])}
-        fig.add_trace(_curve(curve, color, name, OPTIMIZERS[name].title), row=1, col=2)
+        fig.add_trace(_curve(curve, color, name, RULES[name].title), row=1, col=2)
         if path.diverged_at is not None:
             fig.add_trace(_diverged(path, color), row=1, col=1)
     fig.add_trace(_minima(surface), row=1, col=1)
@@ -101,7 +106,7 @@ def _curve(xy: dict, color: str, name: str, title: str) -> go.Scatter:
     )
 
 
-def _diverged(path: Path, color: str) -> go.Scatter:
+def _diverged(path: OptimizerPath, color: str) -> go.Scatter:
     x, y = path.theta[-1]
     text = f"diverged at t = {path.diverged_at}"
     return go.Scatter(
@@ -155,7 +160,7 @@ def _moving_traces(fig: go.Figure, paths, gaps, shown) -> list[int]:
     first = len(fig.data)
     *trails, points, losses = _moving(paths, gaps, shown, 0)
     colors = [OPTIMIZER_COLORS[name] for name in paths]
-    titles = [OPTIMIZERS[name].title for name in paths]
+    titles = [RULES[name].title for name in paths]
     for trail, name, color, title in zip(trails, paths, colors, titles):
         line = {"color": color, "width": 2.5}
         trail.update(mode="lines", line=line, name=title, legendgroup=name, hoverinfo="skip")
@@ -171,7 +176,7 @@ def _moving_traces(fig: go.Figure, paths, gaps, shown) -> list[int]:
 def race_figure(
     surface: Surface,
     grid: tuple[np.ndarray, np.ndarray, np.ndarray],
-    paths: Mapping[str, Path],
+    paths: Mapping[str, OptimizerPath],
     height: int = 580,
 ) -> go.Figure:
     """Contour with every optimizer's path (left) and f − f* against t (right), animated in sync.
@@ -198,7 +203,7 @@ def race_figure(
     return fig
 
 
-def _loss_label(surface: Surface) -> str:
+def loss_label(surface: Surface) -> str:
     return "f(θ)" if surface.f_min is None else "f(θ) − f*"
 
 
@@ -209,7 +214,7 @@ def _race_layout(fig: go.Figure, surface: Surface, ts: np.ndarray, height: int) 
     fig.update_xaxes(title_text="step t", row=1, col=2, range=[0, max(int(ts[-1]), 1)])
     log = surface.f_min is not None
     kind = "log" if log else "linear"
-    fig.update_yaxes(type=kind, title_text=_loss_label(surface), row=1, col=2)
+    fig.update_yaxes(type=kind, title_text=loss_label(surface), row=1, col=2)
     fig.update_yaxes(exponentformat="power", row=1, col=2)
     fig.update_layout(
         height=height,
@@ -298,8 +303,11 @@ def bias_figure(c1: np.ndarray, c2: np.ndarray, beta1: float, beta2: float) -> g
     return fig
 
 
-def steps_figure(adam: Path, gd_steps: np.ndarray) -> go.Figure:
-    """|Adam's step| α·v̂/(√ŝ + ε) per coordinate along its path, beside |α·g| at the same points."""
+def steps_figure(
+    paths: Mapping[str, OptimizerPath], gd_steps: np.ndarray | None, lr: float
+) -> go.Figure:
+    """|step| per coordinate along each Adam's path (corrected, and uncorrected if it races),
+    beside |α·g| at corrected Adam's points (``gd_steps``), with α drawn as a dotted line."""
     # one y-axis for both panels: the same scale, and no tick labels over the left panel's curves
     fig = make_subplots(
         rows=1,
@@ -308,22 +316,21 @@ def steps_figure(adam: Path, gd_steps: np.ndarray) -> go.Figure:
         shared_yaxes=True,
         horizontal_spacing=0.06,
     )
-    t = display_indices(len(adam.step) - 1)
-    lr = adam.hyper.lr
-    series = (
-        (adam.step, OPTIMIZER_COLORS["adam"], "solid", "Adam: α·v̂/(√ŝ + ε)"),
-        (gd_steps, OPTIMIZER_COLORS["gd"], "dash", f"gradient descent's α·g (α = {lr:g})"),
-    )
-    for steps, color, dash, name in series:
+    labels = {"adam": "Adam: α·v̂/(√ŝ + ε)", "adam_nobias": "Adam, no correction: α·v/(√s + ε)"}
+    series = [(p.step, name, "solid", labels[name]) for name, p in paths.items()]
+    if gd_steps is not None:
+        series.append((gd_steps, "gd", "dash", f"gradient descent's α·g (α = {lr:g})"))
+    for steps, name, dash, label in series:
+        t = display_indices(len(steps) - 1)
         for col in (1, 2):
             fig.add_trace(
                 go.Scatter(
                     x=t + 1,
                     y=_f32(np.abs(steps[t, col - 1])),
                     mode="lines",
-                    name=name,
-                    line={"color": color, "dash": dash, "width": 2},
-                    legendgroup=name,
+                    name=label,
+                    line={"color": OPTIMIZER_COLORS[name], "dash": dash, "width": 2},
+                    legendgroup=label,
                     showlegend=col == 1,
                     hovertemplate="t = %{x}<br>%{y:.3g}<extra></extra>",
                 ),
@@ -349,6 +356,54 @@ def steps_figure(adam: Path, gd_steps: np.ndarray) -> go.Figure:
     _small_layout(fig, None)
     fig.update_annotations(font_size=13)
     return fig
+
+
+# --- the fair race ---------------------------------------------------------------------------
+
+
+def tuning_figure(scans: Mapping[str, Tuning], loss_label: str, height: int = 360) -> go.Figure:
+    """Final loss against α (log-log) for every racer; a ring marks the α each one races with,
+    an × at the top edge each α that diverged."""
+    fig = go.Figure()
+    finite = np.concatenate([s.final[~s.diverged] for s in scans.values()])
+    top = float(finite.max()) * 10 if len(finite) else 1.0
+    for name, scan in scans.items():
+        color, title = OPTIMIZER_COLORS[name], RULES[name].title
+        y = np.where(scan.diverged, np.nan, scan.final)
+        fig.add_trace(_scan_line(scan.lrs, y, color, title))
+        bad = scan.lrs[scan.diverged]
+        fig.add_trace(_scan_marks(bad, np.full(len(bad), top), color, "x", f"{title}: diverged"))
+        k = int(np.flatnonzero(scan.lrs == scan.best)[0])
+        best = scan.final[k] if np.isfinite(scan.final[k]) else top
+        fig.add_trace(_scan_marks([scan.best], [best], color, "circle-open", f"{title}: α chosen"))
+    fig.update_xaxes(type="log", title_text="α", exponentformat="power")
+    fig.update_yaxes(type="log", title_text=f"final {loss_label}", exponentformat="power")
+    _small_layout(fig, "Each optimizer's final loss against α")
+    fig.update_layout(height=height, showlegend=False)
+    return fig
+
+
+def _scan_line(lrs: np.ndarray, y: np.ndarray, color: str, title: str) -> go.Scatter:
+    return go.Scatter(
+        x=lrs,
+        y=y,
+        mode="lines+markers",
+        name=title,
+        line={"color": color, "width": 2},
+        marker={"size": 5, "color": color},
+        hovertemplate=f"{title}<br>α = %{{x:g}}<br>%{{y:.3g}}<extra></extra>",
+    )
+
+
+def _scan_marks(x, y, color: str, symbol: str, name: str) -> go.Scatter:
+    return go.Scatter(
+        x=list(x),
+        y=list(y),
+        mode="markers",
+        name=name,
+        marker={"symbol": symbol, "size": 14, "color": color, "line": {"width": 2, "color": color}},
+        hovertemplate=f"{name}<br>α = %{{x:g}}<extra></extra>",
+    )
 
 
 def _small_layout(fig: go.Figure, title: str | None) -> None:
