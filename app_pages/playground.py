@@ -27,19 +27,10 @@ SHARED = (  # key, label, help: the hyperparameters every optimizer that uses th
     ("epsilon", "ε", "added to √s so the division stays finite (RMSprop and Adam)"),
 )
 ADAMS = ("adam", "adam_nobias")  # the racers "Inside Adam" looks into
-RULES_TABLE = r"""
-| optimizer | state update | parameter update |
-|---|---|---|
-| gradient descent | — | θ ← θ − α g |
-| momentum | v ← β₁ v + (1 − β₁) g | θ ← θ − α v |
-| RMSprop | s ← β₂ s + (1 − β₂) g² | θ ← θ − α g / (√s + ε) |
-| Adam | v and s as above | θ ← θ − α v̂ / (√ŝ + ε), v̂ = v / (1 − β₁ᵗ), ŝ = s / (1 − β₂ᵗ) |
-| Adam, no bias correction | v and s as above | θ ← θ − α v / (√s + ε) |
-
-t counts updates from 1. These are the same functions (`nnviz.engine.optim`) that train the
-networks in the training lab; Adam without bias correction is the engine's Adam told t = ∞, where
-1 − βᵗ = 1.
-"""
+RULES_NOTE = (
+    "t counts updates from 1. These are the same functions (`nnviz.engine.optim`) that train the "
+    "networks in the training lab; Adam without bias correction is the engine's Adam told t = ∞."
+)
 # Plotly's Pause (and a slider click during Play) interrupts Plotly.animate, which rejects the
 # interrupted call's promise without a reason; plotly.js's own buttons and slider don't catch it,
 # so every Pause logged "Uncaught (in promise) undefined". This catches exactly those: rejections
@@ -275,6 +266,17 @@ def adam_panel(cfg: pg.Playground) -> None:
     right.plotly_chart(steps, width="stretch", key="pg_steps_chart")
 
 
+def update_rules() -> None:
+    """Typeset only when asked: KaTeX costs the page's first paint time."""
+    if not st.toggle("Show the update rules", key="pg_rules"):
+        return
+    for rule in RULES.values():
+        st.markdown(f"**{rule.title}**")
+        for line in rule.formula:
+            st.latex(line)
+    st.caption(RULES_NOTE)
+
+
 # --- the page ------------------------------------------------------------------------------------
 
 
@@ -302,8 +304,7 @@ def main() -> None:
     sync_url(config)
     results(config)
     adam_panel(config)
-    with st.expander("The update rules"):
-        st.markdown(RULES_TABLE)
+    update_rules()
     st.html(PAUSE_GUARD, unsafe_allow_javascript=True)
 
 

@@ -342,3 +342,12 @@ def test_reachable_through_the_app_router():
     at.switch_page("app_pages/playground.py").run()
     assert not at.exception
     assert at.title[0].value == "Optimizer playground"
+
+
+def test_update_rules_typeset_from_the_registry_only_when_asked():
+    at = open_page()
+    assert len(at.latex) == 0
+    at.toggle(key="pg_rules").set_value(True).run()
+    assert not at.exception
+    shown = [e.value.strip("$\n") for e in at.latex]
+    assert shown == [line for r in RULES.values() for line in r.formula]

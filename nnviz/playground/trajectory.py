@@ -32,6 +32,7 @@ class Rule(NamedTuple):
 
     title: str
     optimizer: str  # key into OPTIMIZERS
+    formula: tuple[str, ...]  # the update as LaTeX lines
     # None: t counts updates from 1. ∞: 1 − βᵗ = 1, so Adam's v̂ = v and ŝ = s (no correction)
     t_fixed: float | None = None
 
@@ -44,8 +45,17 @@ class Rule(NamedTuple):
 
 
 # the racers: the engine's four optimizers, and Adam told t = ∞ to show what bias correction does
-RULES: dict[str, Rule] = {name: Rule(opt.title, name) for name, opt in OPTIMIZERS.items()}
-RULES["adam_nobias"] = Rule("Adam, no bias correction", "adam", t_fixed=math.inf)
+RULES: dict[str, Rule] = {n: Rule(o.title, n, o.formula) for n, o in OPTIMIZERS.items()}
+RULES["adam_nobias"] = Rule(
+    "Adam, no bias correction",
+    "adam",
+    (
+        OPTIMIZERS["adam"].formula[0],
+        r"\theta \leftarrow \theta - \alpha\, \frac{v}{\sqrt{s} + \varepsilon}"
+        r"\qquad (t = \infty:\ 1 - \beta^{\,t} = 1)",
+    ),
+    t_fixed=math.inf,
+)
 
 
 @dataclass(frozen=True, eq=False)
