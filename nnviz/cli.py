@@ -150,6 +150,12 @@ def _add_training_options(group: argparse._ArgumentGroup) -> None:
         help="update rule" + _DEFAULT,
     )
     _add_numbers(group, _NUMBERS["training"])
+    group.add_argument(
+        "--no-shuffle",
+        dest="shuffle",
+        action="store_false",
+        help="mini-batches in the data's order every epoch (default: a new order each epoch)",
+    )
 
 
 # --- validate ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ MAX_SEED = 2**31 - 2
 
 # the RunConfig fields that runs training together in lockstep must share (RunConfig.group_key);
 # the lab shows them once for all runs, and every other RunConfig field per run
-GROUP_FIELDS = ("hidden", "activation", "batch_size", "epochs")
+GROUP_FIELDS = ("hidden", "activation", "batch_size", "shuffle", "epochs")
 
 
 def _check(ok: bool, message: str) -> None:
@@ -90,6 +90,7 @@ class RunConfig:
     lambd: float = 0.0  # λ: L2 strength, cost term λ/(2m)·Σ‖W‖²
     keep_prob: float = 1.0  # inverted dropout on hidden layers; 1 = off
     batch_size: int = 64  # mini-batch size; 0 = full batch
+    shuffle: bool = True  # a new batch order each epoch, as the course; False: the data's order
     epochs: int = 1000  # full passes over the training set
 
     def __post_init__(self) -> None:
@@ -118,6 +119,9 @@ class RunConfig:
         _check(0 <= self.lambd <= 1000, f"lambd must be in [0, 1000], got {self.lambd}")
         _check(0 < self.keep_prob <= 1, f"keep_prob must be in (0, 1], got {self.keep_prob}")
         _whole("batch_size", self.batch_size, 0, 100_000)
+        _check(
+            isinstance(self.shuffle, bool), f"shuffle must be true or false, got {self.shuffle!r}"
+        )
         _whole("epochs", self.epochs, 0, MAX_EPOCHS)
 
     @property

@@ -1,9 +1,18 @@
 """Training: several runs advance together, one batched computation per mini-batch step.
 
-Runs that share data, architecture, batch size and epochs form a group. The group keeps every
-run's parameters as one row of an (R, P) buffer; one forward pass, one backward pass and one update
-per optimizer advance all of them. Each run still has its own initialization, optimizer, α, β₁, β₂,
-ε, λ and keep_prob, and gets exactly the numbers it gets when trained alone (tests check this).
+Runs that share data, architecture, batch size, shuffling and epochs form a group. The group keeps
+every run's parameters as one row of an (R, P) buffer; one forward pass, one backward pass and one
+update per optimizer advance all of them. Each run still has its own initialization, optimizer, α,
+β₁, β₂, ε, λ and keep_prob, and gets exactly the numbers it gets when trained alone (tested).
+
+One epoch, phase by phase (each a function below, each tested on its own):
+
+    for Xb, Yb in epoch_batches(...):        a fresh permutation, cut every B columns
+        masks = dropout_masks(...)           D[l] / keep_prob, new at every step
+        update(group, Xb, Yb, masks)         t += 1; gradient(...) with (λ/m)·W, m = this batch;
+                                             θ ← θ − step of each run's optimizer
+    stop_diverged(group, ...)                a run that left the floats is frozen at θ = 0
+    group.rec.record(...)                    J, accuracies, snapshots at the recorded epochs
 
 Randomness: a run's streams depend only on the experiment seed and their purpose — initial weights
 from ``[seed, 1]``, the batch order from ``[seed, 2]``, the dropout masks from ``[seed, 3]``. So
@@ -16,80 +25,36 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import Dataset, generate
+from nnviz.engine.history import History, Recorder, record_epochs
 from nnviz.engine.network import (
     ACTIVATIONS,
+    Activation,
     Layout,
     backward,
-    cross_entropy,
     forward,
     initial_params,
-    l2_term,
     with_ones,
 )
 from nnviz.engine.optim import OPTIMIZERS, Hyper
 
+__all__ = ["History", "train", "train_live", "run_experiment", "load_data", "record_epochs"]
+
 INIT_STREAM, SHUFFLE_STREAM, DROPOUT_STREAM = 1, 2, 3
-AUTO_RECORDS = 500  # about this many history points when log_every is automatic
-MAX_SNAPSHOTS = 60  # parameter snapshots kept for the replay
 
 
 def stream(seed: int, purpose: int) -> np.random.Generator:
     return np.random.default_rng([seed, purpose])
 
 
-@dataclass
-class History:
-    """What one run did. Lists are aligned with ``epochs``; epoch 0 is before any update."""
-
-    config: RunConfig
-    layout: Layout
-    epochs: np.ndarray
-    train_cost: np.ndarray  # J: cross-entropy + L2 term, whole training set, no dropout
-    test_cost: np.ndarray  # cross-entropy only; empty without a test set
-    train_accuracy: np.ndarray
-    test_accuracy: np.ndarray
-    diverged_at: int | None
-    seconds: float  # wall time of the lockstep group this run trained in
-    theta: np.ndarray  # final parameters (the last finite ones for a diverged run)
-    snapshot_epochs: np.ndarray = field(repr=False)
-    snapshots: np.ndarray = field(repr=False)  # (S, P): parameters at snapshot_epochs
-
-    @property
-    def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Final [(W1, b1), ..., (WL, bL)] in the course's shapes."""
-        return self.layout.to_list(self.theta)
-
-    @property
-    def final(self) -> dict[str, float | None]:
-        def last(a: np.ndarray) -> float | None:
-            return float(a[-1]) if len(a) else None
-
-        return {
-            "train_cost": last(self.train_cost),
-            "test_cost": last(self.test_cost),
-            "train_accuracy": last(self.train_accuracy),
-            "test_accuracy": last(self.test_accuracy),
-        }
-
-    @property
-    def weight_norm(self) -> float:
-        """Σ_l ‖W[l]‖²_F of the final weights."""
-        return float(l2_term(self.theta[None, :], self.layout.weight_mask)[0])
-
-
-def record_epochs(epochs: int, log_every: int) -> np.ndarray:
-    """0, k, 2k, ... and always the last epoch."""
-    k = log_every or max(1, math.ceil(epochs / AUTO_RECORDS))
-    return np.unique(np.append(np.arange(0, epochs + 1, k), epochs))
+# --- the public API ---------------------------------------------------------------------------
 
 
 def train(
@@ -129,11 +94,12 @@ def train_live(
         groups.setdefault(run.group_key, []).append(i)
     results: list[History | None] = [None] * len(runs)
     for members in groups.values():
-        group = _Group(data, [runs[i] for i in members], seed, log_every)
-        group.start([initial[i] for i in members])
+        group = start(
+            data, [runs[i] for i in members], seed, log_every, [initial[i] for i in members]
+        )
         while True:
-            done = group.advance(every)
-            for i, h in zip(members, group.histories()):
+            done = advance(group, every)
+            for i, h in zip(members, histories(group)):
                 results[i] = h
             if done:
                 break
@@ -154,168 +120,78 @@ def run_experiment(exp: Experiment, data: Dataset | None = None) -> list[History
     return train(data if data is not None else load_data(exp), exp.runs, exp.seed, exp.log_every)
 
 
-__all__ = ["History", "train", "train_live", "run_experiment", "load_data", "record_epochs"]
+# --- what a lockstep group holds --------------------------------------------------------------
 
 
-class _Group:
-    """Runs of one architecture, batch size and epoch count, trained as one batched network."""
+@dataclass
+class RuleBlock:
+    """One optimizer's rows of the group: they are contiguous, so θ and g are views, no copies."""
 
-    def __init__(self, data: Dataset, runs: list[RunConfig], seed: int, log_every: int):
-        first = runs[0]
-        self.data, self.seed = data, seed
-        self.act = ACTIVATIONS[first.activation]
-        self.layout = Layout(first.layer_dims)
-        self.epochs = first.epochs
-        self.batch = first.batch_width(data.X_train.shape[1])
-        # rows sorted by optimizer, so each optimizer updates one contiguous block of rows
-        names = list(OPTIMIZERS)
-        self.order = sorted(range(len(runs)), key=lambda i: names.index(runs[i].optimizer))
-        self.runs = [runs[i] for i in self.order]
-        self.records = record_epochs(self.epochs, log_every)
-        stride = math.ceil(len(self.records) / MAX_SNAPSHOTS)
-        self.snap_at = set(self.records[::stride].tolist()) | {int(self.records[-1])}
+    update: Callable[[np.ndarray, tuple, int, Hyper], np.ndarray]
+    rows: slice
+    theta: np.ndarray  # θ[rows]
+    grad: np.ndarray  # g[rows]
+    state: tuple  # the optimizer's moments for these rows (v, s), updated in place
+    hyper: Hyper  # α, β₁, β₂, ε: floats when the rows share them, else (n, 1) columns
 
-    def _column(self, name: str) -> np.ndarray:
-        return np.array([getattr(r, name) for r in self.runs], dtype=float)[:, None]
 
-    def _updates(self, theta: np.ndarray, grad: np.ndarray) -> list[tuple]:
-        """(update rule, θ rows, gradient rows, state, hyperparameters) per optimizer present."""
-        updates, start = [], 0
-        for name, opt in OPTIMIZERS.items():
-            n = sum(r.optimizer == name for r in self.runs)
-            if n:
-                rows = slice(start, start + n)
-                h = Hyper(*(_compact(self._column(k)[rows]) for k in Hyper.__annotations__))
-                updates.append((opt.update, theta[rows], grad[rows], opt.init(theta[rows]), h))
-                start += n
-        return updates
+@dataclass
+class Workspace:
+    """Buffers reused by every step: the gradient and its per-layer views, hidden [A; 1] arrays."""
 
-    def run(self, initial: list[np.ndarray | None]) -> list[History]:
-        self.start(initial)
-        self.advance(math.inf)
-        return self.histories()
+    grad: np.ndarray  # (R, P), laid out like θ
+    blocks: list[np.ndarray]  # [W | b] views of θ, per layer
+    grad_blocks: list[np.ndarray]  # [dW | db] views of grad
+    hidden_dims: tuple[int, ...]
+    buffers: dict[int, list[np.ndarray]] = field(default_factory=dict)  # per batch width
 
-    def start(self, initial: list[np.ndarray | None]) -> None:
-        """Initial parameters, optimizer state and the epoch-0 record; no update yet."""
-        self.t0 = time.perf_counter()
-        self.theta = np.stack(
-            [
-                initial[i]
-                if initial[i] is not None
-                else initial_params(self.layout.dims, run.init, stream(self.seed, INIT_STREAM))
-                for run, i in zip(self.runs, self.order)
-            ]
-        ).astype(float)
-        with np.errstate(all="ignore"):
-            self.step = self._stepper(self.theta)
-            self.X1, self.Y = with_ones(self.data.X_train), self.data.Y_train
-            self.shuffle = stream(self.seed, SHUFFLE_STREAM)
-            self.rec = _Recorder(self, len(self.runs))
-            self.alive = np.ones(len(self.runs), dtype=bool)
-            self.rec.record(0, self.theta, self.alive)
-        self.epoch, self.done = 0, self.epochs == 0
+    def hidden(self, B: int) -> list[np.ndarray]:
+        """The hidden layers' [A; 1] buffers for a batch of B columns."""
+        if B not in self.buffers:
+            R = self.grad.shape[0]
+            self.buffers[B] = [with_ones(np.zeros((R, n, B))) for n in self.hidden_dims]
+        return self.buffers[B]
 
-    def advance(self, seconds: float) -> bool:
-        """Train epochs until done or about ``seconds`` have passed; True when done."""
-        deadline = time.perf_counter() + seconds
-        # overflow is detected and reported, never warned; and one BLAS thread: our matrices are
-        # tiny, and threads only wait for each other (2x slower on a busy 2-core machine)
-        with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
-            while not self.done:
-                self._epoch()
-                if time.perf_counter() > deadline:
-                    break
-        return self.done
 
-    def _epoch(self) -> None:
-        """One epoch of mini-batch steps; then stop diverged runs and record."""
-        theta, alive, rec = self.theta, self.alive, self.rec
-        self.epoch += 1
-        epoch = self.epoch
-        for Xb, Yb in self._batches(self.X1, self.Y, self.shuffle):
-            self.step(Xb, Yb)
-        if not math.isfinite(theta.sum()):  # cheap test first: NaN and inf reach the sum
-            self._stop_diverged(epoch, theta, alive, rec)
-        if alive.any() and epoch in rec.wanted:
-            rec.record(epoch, theta, alive)
-        self.done = epoch >= self.epochs or not alive.any()
+@dataclass
+class Lockstep:
+    """A group of runs trained as one batched network: what stays fixed, and where it has got to.
 
-    def histories(self) -> list[History]:
-        """Every run's history so far, in the order the runs were given."""
-        rec, seconds = self.rec.result(), time.perf_counter() - self.t0
-        out = [self._history(k, rec, seconds) for k in range(len(self.runs))]
-        return [out[self.order.index(i)] for i in range(len(self.runs))]
+    Rows are sorted by optimizer (``order[k]`` is row k's index among the runs as given), so each
+    optimizer updates one contiguous block of rows.
+    """
 
-    def _batches(self, X1: np.ndarray, Y: np.ndarray, shuffle: np.random.Generator):
-        """One epoch's mini-batches: a new permutation, cut every B columns."""
-        m = X1.shape[1]
-        if self.batch >= m:
-            yield X1, Y  # full batch: no shuffling
-            return
-        perm = shuffle.permutation(m)
-        Xp, Yp = X1[:, perm], Y[:, perm]
-        for k in range(0, m, self.batch):
-            yield Xp[:, k : k + self.batch], Yp[:, k : k + self.batch]
+    runs: list[RunConfig]
+    order: list[int]
+    layout: Layout
+    act: Activation
+    X1: np.ndarray  # [X; 1] of the training set
+    Y: np.ndarray
+    batch: int  # B, the mini-batch width (m for the full batch)
+    shuffle: bool
+    epochs: int
+    theta: np.ndarray  # (R, P): row k is run k's [W1 | b1, W2 | b2, ...]
+    lambd: np.ndarray  # (R, 1) λ
+    use_l2: bool  # any λ > 0 (else the L2 term is skipped)
+    keep: np.ndarray  # (R, 1, 1) keep_prob
+    shuffle_rng: np.random.Generator
+    dropout_rng: np.random.Generator | None  # None when no run drops units
+    rules: list[RuleBlock]
+    work: Workspace
+    rec: Recorder
+    alive: np.ndarray  # (R,) bool
+    frozen: np.ndarray | None = None  # (R, 1): 0 on the rows of stopped runs, once there are any
+    t: int = 0  # updates so far: Adam's t
+    epoch: int = 0
+    started: float = field(default_factory=time.perf_counter)
 
-    def _stepper(self, theta: np.ndarray):
-        """step(Xb, Yb): one update of every run — forward, backward, L2 gradient, update."""
-        R = len(self.runs)
-        grad = np.zeros_like(theta)
-        blocks, grad_blocks = self.layout.blocks(theta), self.layout.blocks(grad)
-        updates = self._updates(theta, grad)
-        wmask, lambd = self.layout.weight_mask, self._column("lambd")
-        use_l2 = bool(np.any(lambd > 0))
-        keep = self._column("keep_prob")[:, :, None]  # (R, 1, 1)
-        dropout = stream(self.seed, DROPOUT_STREAM) if np.any(keep < 1) else None
-        buffers: dict[int, list[np.ndarray]] = {}  # reusable hidden [A; 1] per batch width
-        t = 0
+    @property
+    def done(self) -> bool:
+        return self.epoch >= self.epochs or not self.alive.any()
 
-        def step(Xb: np.ndarray, Yb: np.ndarray) -> None:
-            nonlocal t
-            B, t = Xb.shape[1], t + 1
-            if B not in buffers:
-                buffers[B] = [with_ones(np.zeros((R, n, B))) for n in self.layout.dims[1:-1]]
-            masks = self._masks(dropout, keep, B) if dropout is not None else None
-            Zs, As = forward(blocks, Xb, self.act, masks, buffers[B])
-            backward(blocks, Zs, As, Yb, self.act, grad_blocks, masks)
-            if use_l2:
-                grad[...] += (lambd / B) * (theta * wmask)  # (λ/m) W, weights only
-            for update, theta_rows, grad_rows, state, h in updates:
-                theta_rows -= update(grad_rows, state, t, h)
 
-        return step
-
-    @staticmethod
-    def _stop_diverged(epoch: int, theta: np.ndarray, alive: np.ndarray, rec: _Recorder) -> None:
-        newly_bad = alive & ~np.isfinite(theta).all(axis=1)
-        if newly_bad.any():
-            rec.diverge(epoch, newly_bad)
-            alive &= ~newly_bad
-            theta[newly_bad] = 0.0  # keeps NaN out of later arithmetic; never reported
-
-    def _masks(self, rng: np.random.Generator, keep: np.ndarray, B: int) -> list[np.ndarray]:
-        """Inverted dropout: D/keep_prob per hidden layer, one uniform draw shared by all runs."""
-        return [
-            (rng.random((n, B)) < keep) / keep for n in self.layout.dims[1:-1]
-        ]  # runs with keep_prob 1 get exact ones
-
-    def _history(self, k: int, rec: dict, seconds: float) -> History:
-        n = rec["count"][k]
-        snaps = [(e, s[k]) for e, s in rec["snapshots"] if e <= rec["last_epoch"][k]]
-        return History(
-            config=self.runs[k],
-            layout=self.layout,
-            epochs=rec["epochs"][:n].copy(),
-            train_cost=rec["train_cost"][k, :n].copy(),
-            test_cost=rec["test_cost"][k, :n].copy() if self.data.has_test else np.zeros(0),
-            train_accuracy=rec["train_accuracy"][k, :n].copy(),
-            test_accuracy=rec["test_accuracy"][k, :n].copy() if self.data.has_test else np.zeros(0),
-            diverged_at=rec["diverged_at"][k],
-            seconds=seconds,
-            theta=rec["last_theta"][k].copy(),
-            snapshot_epochs=np.array([e for e, _ in snaps], dtype=int),
-            snapshots=np.array([s for _, s in snaps]).reshape(len(snaps), -1),
-        )
+def _column(runs: list[RunConfig], name: str) -> np.ndarray:
+    return np.array([getattr(r, name) for r in runs], dtype=float)[:, None]
 
 
 def _compact(column: np.ndarray) -> float | np.ndarray:
@@ -323,67 +199,182 @@ def _compact(column: np.ndarray) -> float | np.ndarray:
     return float(column[0, 0]) if np.all(column == column[0, 0]) else column
 
 
-class _Recorder:
-    """Evaluates J, test cross-entropy and accuracies of all runs at the recorded epochs."""
+def _rule_blocks(runs: list[RunConfig], theta: np.ndarray, grad: np.ndarray) -> list[RuleBlock]:
+    """One RuleBlock per optimizer present (runs already sorted by optimizer)."""
+    out, start_row = [], 0
+    for name, opt in OPTIMIZERS.items():
+        n = sum(r.optimizer == name for r in runs)
+        if n:
+            rows = slice(start_row, start_row + n)
+            h = Hyper(*(_compact(_column(runs[rows], k)) for k in Hyper.__annotations__))
+            out.append(
+                RuleBlock(opt.update, rows, theta[rows], grad[rows], opt.init(theta[rows]), h)
+            )
+            start_row += n
+    return out
 
-    def __init__(self, group: _Group, R: int):
-        self.g, self.R = group, R
-        self.wanted = set(group.records.tolist())
-        n = len(group.records)
-        self.arrays = {k: np.full((R, n), np.nan) for k in _METRICS}
-        self.count = np.zeros(R, dtype=int)
-        self.epochs: list[int] = []
-        self.diverged_at: list[int | None] = [None] * R
-        self.last_epoch = [0] * R
-        self.last_theta = np.zeros((R, group.layout.size))
-        self.snapshots: list[tuple[int, np.ndarray]] = []
-        d = group.data
-        self.train_set = (with_ones(d.X_train), d.Y_train)
-        self.test_set = (with_ones(d.X_test), d.Y_test) if d.has_test else None
-        lambd = np.array([r.lambd for r in group.runs])
-        self.l2_factor = lambd / (2 * d.X_train.shape[1])  # λ / (2m), whole training set
 
-    def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray):
-        Zs, _As = forward(self.g.layout.blocks(theta), X1, self.g.act)
-        Z = Zs[-1]
-        accuracy = np.add.reduce((expit(Z) > 0.5) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
-        return cross_entropy(Z, Y), accuracy
-
-    def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray) -> None:
-        ce, acc = self._evaluate(theta, *self.train_set)
-        J = ce + self.l2_factor * l2_term(theta, self.g.layout.weight_mask)
-        test_ce, test_acc = (
-            self._evaluate(theta, *self.test_set) if self.test_set else (ce * 0, ce * 0)
+def start(
+    data: Dataset,
+    runs: list[RunConfig],
+    seed: int,
+    log_every: int,
+    initial: list[np.ndarray | None],
+) -> Lockstep:
+    """A group's initial parameters, optimizer state and epoch-0 record; no update yet."""
+    started = time.perf_counter()
+    first = runs[0]
+    names = list(OPTIMIZERS)
+    order = sorted(range(len(runs)), key=lambda i: names.index(runs[i].optimizer))
+    runs = [runs[i] for i in order]
+    layout, act = Layout(first.layer_dims), ACTIVATIONS[first.activation]
+    theta = np.stack(
+        [
+            initial[i]
+            if initial[i] is not None
+            else initial_params(layout.dims, run.init, stream(seed, INIT_STREAM))
+            for run, i in zip(runs, order)
+        ]
+    ).astype(float)
+    grad = np.zeros_like(theta)
+    keep, lambd = _column(runs, "keep_prob")[:, :, None], _column(runs, "lambd")
+    with np.errstate(all="ignore"):
+        group = Lockstep(
+            runs=runs,
+            order=order,
+            layout=layout,
+            act=act,
+            X1=with_ones(data.X_train),
+            Y=data.Y_train,
+            batch=first.batch_width(data.X_train.shape[1]),
+            shuffle=first.shuffle,
+            epochs=first.epochs,
+            theta=theta,
+            lambd=lambd,
+            use_l2=bool(np.any(lambd > 0)),
+            keep=keep,
+            shuffle_rng=stream(seed, SHUFFLE_STREAM),
+            dropout_rng=stream(seed, DROPOUT_STREAM) if np.any(keep < 1) else None,
+            rules=_rule_blocks(runs, theta, grad),
+            work=Workspace(grad, layout.blocks(theta), layout.blocks(grad), layout.dims[1:-1]),
+            rec=Recorder(data, runs, layout, act, record_epochs(first.epochs, log_every)),
+            alive=np.ones(len(runs), dtype=bool),
+            started=started,
         )
-        bad = alive & ~(np.isfinite(J) & np.isfinite(test_ce))
-        if bad.any():
-            self.diverge(epoch, bad)
-            alive &= ~bad
-        col = len(self.epochs)
-        self.epochs.append(epoch)
-        for name, values in zip(_METRICS, (J, test_ce, acc, test_acc)):
-            self.arrays[name][alive, col] = values[alive]
-        self.count[alive] = col + 1
-        self.last_theta[alive] = theta[alive]
-        for r in np.flatnonzero(alive):
-            self.last_epoch[r] = epoch
-        if epoch in self.g.snap_at:
-            self.snapshots.append((epoch, theta.copy()))
-
-    def diverge(self, epoch: int, which: np.ndarray) -> None:
-        for r in np.flatnonzero(which):
-            self.diverged_at[r] = epoch
-
-    def result(self) -> dict:
-        return {
-            **self.arrays,
-            "epochs": np.array(self.epochs, dtype=int),
-            "count": self.count,
-            "diverged_at": self.diverged_at,
-            "last_epoch": self.last_epoch,
-            "last_theta": self.last_theta,
-            "snapshots": self.snapshots,
-        }
+        group.rec.record(0, theta, group.alive)
+    return group
 
 
-_METRICS = ("train_cost", "test_cost", "train_accuracy", "test_accuracy")
+def advance(group: Lockstep, seconds: float) -> bool:
+    """Train epochs until done or about ``seconds`` have passed; True when done."""
+    deadline = time.perf_counter() + seconds
+    # overflow is detected and reported, never warned; and one BLAS thread: our matrices are
+    # tiny, and threads only wait for each other (2x slower on a busy 2-core machine)
+    with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
+        while not group.done:
+            run_epoch(group)
+            if time.perf_counter() > deadline:
+                break
+    return group.done
+
+
+def histories(group: Lockstep) -> list[History]:
+    """Every run's history so far, in the order the runs were given."""
+    seconds = time.perf_counter() - group.started
+    out = [group.rec.history(k, seconds) for k in range(len(group.runs))]
+    return [out[group.order.index(i)] for i in range(len(group.runs))]
+
+
+# --- the phases of an epoch ---------------------------------------------------------------------
+
+
+def epoch_batches(
+    X: np.ndarray, Y: np.ndarray, B: int, rng: np.random.Generator, shuffle: bool = True
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One epoch's mini-batches (X_b, Y_b): ⌈m/B⌉ of them, the last smaller when B ∤ m.
+
+    ``shuffle``: a fresh permutation of the m columns every epoch, drawn from ``rng`` (the
+    course's random_mini_batches); otherwise the data's own order, like
+    MLPClassifier(shuffle=False). B ≥ m is the full batch, in order, and draws nothing.
+    """
+    m = X.shape[-1]
+    if B >= m:
+        yield X, Y
+        return
+    if shuffle:
+        order = rng.permutation(m)
+        X, Y = X.take(order, axis=-1), Y.take(order, axis=-1)  # take: 4x faster than X[:, order]
+    for k in range(0, m, B):
+        yield X[..., k : k + B], Y[..., k : k + B]
+
+
+def dropout_masks(
+    rng: np.random.Generator, keep: np.ndarray, hidden: tuple[int, ...], B: int
+) -> list[np.ndarray]:
+    """Inverted dropout: D[l] / keep_prob per hidden layer, (R, n[l], B), drawn anew on every call.
+
+    D[l] = (u < keep_prob) with u uniform on [0, 1); dividing by keep_prob keeps E[A ⊙ D/keep] = A.
+    One uniform draw is shared by all runs, and a run with keep_prob 1 gets exact ones.
+    """
+    return [(rng.random((n, B)) < keep) / keep for n in hidden]
+
+
+def gradient(
+    group: Lockstep, Xb: np.ndarray, Yb: np.ndarray, masks: list[np.ndarray] | None
+) -> np.ndarray:
+    """g = ∂J/∂θ of every run on this batch, written into the group's gradient buffer.
+
+    Backward gives the cross-entropy part, (1/m) dZ [A; 1]ᵀ; then dW += (λ/m) W with m = the
+    batch's own size (weights only: the mask is 0 on biases).
+    """
+    w = group.work
+    Zs, As = forward(w.blocks, Xb, group.act, masks, w.hidden(Xb.shape[-1]))
+    backward(w.blocks, Zs, As, Yb, group.act, w.grad_blocks, masks)
+    m = Xb.shape[-1]  # this batch's size
+    if group.use_l2:
+        w.grad += (group.lambd / m) * (group.theta * group.layout.weight_mask)
+    if group.frozen is not None:
+        w.grad *= group.frozen  # a stopped run stays at θ = 0
+    return w.grad
+
+
+def update(group: Lockstep, Xb: np.ndarray, Yb: np.ndarray, masks: list[np.ndarray] | None) -> None:
+    """One update of every run: t ← t + 1, the gradient on this batch, θ ← θ − step."""
+    group.t += 1
+    gradient(group, Xb, Yb, masks)
+    for rule in group.rules:
+        rule.theta -= rule.update(rule.grad, rule.state, group.t, rule.hyper)
+
+
+def run_epoch(group: Lockstep) -> None:
+    """One epoch of mini-batch updates; then stop diverged runs and record."""
+    group.epoch += 1
+    epoch, rng, hidden = group.epoch, group.dropout_rng, group.layout.dims[1:-1]
+    for Xb, Yb in epoch_batches(group.X1, group.Y, group.batch, group.shuffle_rng, group.shuffle):
+        masks = dropout_masks(rng, group.keep, hidden, Xb.shape[-1]) if rng is not None else None
+        update(group, Xb, Yb, masks)
+    if not math.isfinite(group.theta.sum()):  # cheap test first: NaN and inf reach the sum
+        bad = group.alive & ~np.isfinite(group.theta).all(axis=1)
+        group.rec.diverge(epoch, bad)
+        stop_diverged(group, bad)
+    if group.alive.any() and epoch in group.rec.wanted:
+        was_alive = group.alive.copy()
+        group.rec.record(epoch, group.theta, group.alive)  # a cost that overflowed stops a run too
+        stop_diverged(group, was_alive & ~group.alive)
+
+
+def stop_diverged(group: Lockstep, which: np.ndarray) -> None:
+    """Stop the runs ``which``: θ and their optimizer moments zeroed, their gradient masked to 0.
+
+    From θ = 0 the gradient is finite, so with the mask the stopped rows stay exactly 0: no NaN is
+    left anywhere it is read again, and the cheap finite-sum test above keeps working. Their
+    reported numbers are the last finite ones (the Recorder keeps them).
+    """
+    if not which.any():
+        return
+    group.alive &= ~which
+    group.theta[which] = 0.0
+    for rule in group.rules:
+        for moment in rule.state:
+            moment[which[rule.rows]] = 0.0
+    group.frozen = group.alive[:, None].astype(float)

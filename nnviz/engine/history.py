@@ -1,0 +1,155 @@
+"""What a run did: the History the views read, and the Recorder that fills it while a group trains.
+
+At each recorded epoch the Recorder evaluates every run of a lockstep group on the whole training
+set (J with its L2 term, no dropout) and on the test set (cross-entropy only), in one batched
+forward pass per set, and keeps a few parameter snapshots for the replay.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import expit
+
+from nnviz.engine.config import RunConfig
+from nnviz.engine.data import Dataset
+from nnviz.engine.network import Activation, Layout, cross_entropy, forward, l2_term, with_ones
+
+__all__ = ["History", "Recorder", "record_epochs", "AUTO_RECORDS", "MAX_SNAPSHOTS"]
+
+AUTO_RECORDS = 500  # about this many history points when log_every is automatic
+MAX_SNAPSHOTS = 60  # parameter snapshots kept for the replay
+
+
+@dataclass
+class History:
+    """What one run did. Lists are aligned with ``epochs``; epoch 0 is before any update."""
+
+    config: RunConfig
+    layout: Layout
+    epochs: np.ndarray
+    train_cost: np.ndarray  # J: cross-entropy + L2 term, whole training set, no dropout
+    test_cost: np.ndarray  # cross-entropy only; empty without a test set
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    diverged_at: int | None
+    seconds: float  # wall time of the lockstep group this run trained in
+    theta: np.ndarray  # final parameters (the last finite ones for a diverged run)
+    snapshot_epochs: np.ndarray = field(repr=False)
+    snapshots: np.ndarray = field(repr=False)  # (S, P): parameters at snapshot_epochs
+
+    @property
+    def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Final [(W1, b1), ..., (WL, bL)] in the course's shapes."""
+        return self.layout.to_list(self.theta)
+
+    @property
+    def final(self) -> dict[str, float | None]:
+        def last(a: np.ndarray) -> float | None:
+            return float(a[-1]) if len(a) else None
+
+        return {
+            "train_cost": last(self.train_cost),
+            "test_cost": last(self.test_cost),
+            "train_accuracy": last(self.train_accuracy),
+            "test_accuracy": last(self.test_accuracy),
+        }
+
+    @property
+    def weight_norm(self) -> float:
+        """Σ_l ‖W[l]‖²_F of the final weights."""
+        return float(l2_term(self.theta[None, :], self.layout.weight_mask)[0])
+
+
+def record_epochs(epochs: int, log_every: int) -> np.ndarray:
+    """0, k, 2k, ... and always the last epoch."""
+    k = log_every or max(1, math.ceil(epochs / AUTO_RECORDS))
+    return np.unique(np.append(np.arange(0, epochs + 1, k), epochs))
+
+
+_METRICS = ("train_cost", "test_cost", "train_accuracy", "test_accuracy")
+
+
+class Recorder:
+    """J, test cross-entropy and accuracies of all R runs of a group at the recorded epochs."""
+
+    def __init__(
+        self,
+        data: Dataset,
+        runs: Sequence[RunConfig],
+        layout: Layout,
+        act: Activation,
+        records: np.ndarray,
+    ):
+        R, n = len(runs), len(records)
+        self.data, self.runs, self.layout, self.act = data, list(runs), layout, act
+        self.wanted = set(records.tolist())
+        stride = math.ceil(n / MAX_SNAPSHOTS)
+        self.snap_at = set(records[::stride].tolist()) | {int(records[-1])}
+        self.metrics = {k: np.full((R, n), np.nan) for k in _METRICS}
+        self.count = np.zeros(R, dtype=int)  # recorded points of each run (a dead run stops)
+        self.epochs: list[int] = []
+        self.diverged_at: list[int | None] = [None] * R
+        self.last_epoch = np.zeros(R, dtype=int)
+        self.last_theta = np.zeros((R, layout.size))
+        self.snapshots: list[tuple[int, np.ndarray]] = []
+        self.train_set = (with_ones(data.X_train), data.Y_train)
+        self.test_set = (with_ones(data.X_test), data.Y_test) if data.has_test else None
+        lambd = np.array([r.lambd for r in runs])
+        self.l2_factor = lambd / (
+            2 * data.X_train.shape[1]
+        )  # the cost's λ/(2m): whole training set
+
+    def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray):
+        Zs, _As = forward(self.layout.blocks(theta), X1, self.act)
+        Z = Zs[-1]
+        accuracy = np.add.reduce((expit(Z) > 0.5) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
+        return cross_entropy(Z, Y), accuracy
+
+    def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray) -> None:
+        """Evaluate the runs still alive; a run whose cost is not finite diverges here."""
+        ce, acc = self._evaluate(theta, *self.train_set)
+        J = ce + self.l2_factor * l2_term(theta, self.layout.weight_mask)
+        test_ce, test_acc = (
+            self._evaluate(theta, *self.test_set) if self.test_set else (ce * 0, ce * 0)
+        )
+        bad = alive & ~(np.isfinite(J) & np.isfinite(test_ce))
+        if bad.any():
+            self.diverge(epoch, bad)
+            alive &= ~bad
+        col = len(self.epochs)
+        self.epochs.append(epoch)
+        for name, values in zip(_METRICS, (J, test_ce, acc, test_acc)):
+            self.metrics[name][alive, col] = values[alive]
+        self.count[alive] = col + 1
+        self.last_theta[alive] = theta[alive]
+        self.last_epoch[alive] = epoch
+        if epoch in self.snap_at:
+            self.snapshots.append((epoch, theta.copy()))
+
+    def diverge(self, epoch: int, which: np.ndarray) -> None:
+        for r in np.flatnonzero(which):
+            self.diverged_at[r] = epoch
+
+    def history(self, k: int, seconds: float) -> History:
+        """Run k's history so far (copies: training may go on)."""
+        n, has_test = self.count[k], self.data.has_test
+        snaps = [(e, s[k]) for e, s in self.snapshots if e <= self.last_epoch[k]]
+        m = self.metrics
+        return History(
+            config=self.runs[k],
+            layout=self.layout,
+            epochs=np.array(self.epochs[:n], dtype=int),
+            train_cost=m["train_cost"][k, :n].copy(),
+            test_cost=m["test_cost"][k, :n].copy() if has_test else np.zeros(0),
+            train_accuracy=m["train_accuracy"][k, :n].copy(),
+            test_accuracy=m["test_accuracy"][k, :n].copy() if has_test else np.zeros(0),
+            diverged_at=self.diverged_at[k],
+            seconds=seconds,
+            theta=self.last_theta[k].copy(),
+            snapshot_epochs=np.array([e for e, _ in snaps], dtype=int),
+            snapshots=np.array([s for _, s in snaps]).reshape(len(snaps), -1),
+        )
