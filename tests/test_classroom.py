@@ -9,6 +9,7 @@ import resource
 import socket
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +68,19 @@ def test_a_session_gets_its_page_and_its_training_time(tiny_url):
     assert r.charts == 1
     assert r.trained == ["0.1234"]
     assert r.warnings == []
+
+
+def test_a_cold_browser_fetches_the_bundle_and_the_chart_chunk(tiny_url):
+    import streamlit
+
+    static = Path(streamlit.__file__).parent / "static"
+    (plotly,) = (static / "static" / "js").glob("PlotlyChart.*.js")
+    main = (static / "index.html").read_text().split('type="module" crossorigin src="./')[1]
+    index = static / main.split('"')[0]
+    r = asyncio.run(classroom.open_session(tiny_url, "who=1", 30.0, cold=True))
+    assert r.error is None
+    # no compression from Streamlit itself: at least these two files, as they are on disk
+    assert r.static_bytes >= plotly.stat().st_size + index.stat().st_size
 
 
 def test_what_goes_wrong_on_the_page_is_an_error(tiny_url):
@@ -147,6 +161,8 @@ def test_verdicts_compare_a_class_with_one_session_alone():
         "PASS",
     ]
     assert "1.90×" in lines[0] and "2.10×" in lines[1]
+    two = classroom.verdicts(rows[:4], processes=2)  # each process trains the lesson once
+    assert [line.rsplit(":", 1)[-1].split()[0] for line in two] == ["PASS", "FAIL", "PASS"]
 
 
 def test_only_loopback_targets(capsys):
