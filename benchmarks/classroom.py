@@ -1,11 +1,10 @@
 """A class at once: N sessions open the lab together, over Streamlit's own websocket protocol.
 
-Each session does what a browser does when a student opens a link: GET the page (which sets the
-proxy's sticky-session cookie, if there is a proxy), open ``/_stcore/stream`` with that cookie, and
-send a ``rerun_script`` BackMsg with the link's query string. Its time to result runs from the GET
-to the server's ``script_finished`` message for that run (whatever the page sends before it: live
-redraws, spinners). Every session checks what it got: no exception or error on the page, the lab's
-charts, and no rewrite of its link to other settings.
+Each session does what a browser does when a student opens a link (benchmarks/students.py): GET
+the page, open ``/_stcore/stream``, send a ``rerun_script`` BackMsg with the link's query string.
+Its time to result runs from the GET to the server's ``script_finished`` message for that run
+(whatever the page sends before it: live redraws, spinners). Every session checks what it got: no
+exception or error on the page, the lab's charts, and no rewrite of its link to other settings.
 
 Scenarios, each for N = 1, 10, 30 sessions started at once (``--spread`` staggers them):
   lesson  every session opens the same lesson link; the caches are cleared before each N, so the
@@ -26,223 +25,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
 import os
 import random
-import re
 import sys
 import time
-import urllib.request
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 
+from benchmarks.procfs import cpu_seconds, listening_pids, rss_mb
+from benchmarks.students import Result, classroom, clear_caches, open_session
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
-MAX_MESSAGE = 64 * 2**20  # the lab's largest message (the replay figure) is a few MB
-ASSET = re.compile(r'(?:src|href)="\./(static/[^"]+)"')  # in the page: scripts, styles, font
-CHUNK = re.compile(r"\./(PlotlyChart\.[\w-]+\.js)")  # in the scripts: the chart's lazy chunk
-TRAINED = re.compile(r"trained[^.]*? in (\d+\.\d+) s")  # the lab's status caption
-
-
-@dataclass
-class Result:
-    """One session: its time to result, and what it saw."""
-
-    seconds: float | None = None
-    error: str | None = None
-    charts: int = 0
-    warnings: list[str] = field(default_factory=list)
-    trained: list[str] = field(default_factory=list)  # training times shown on its page
-    static_bytes: int = 0  # the frontend bundle it fetched (--cold), as sent
-
-
-# --- one session, in Streamlit's protocol --------------------------------------------------------
-
-
-def stream_url(base: str) -> str:
-    parts = urlsplit(base)
-    scheme = "wss" if parts.scheme == "https" else "ws"
-    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/_stcore/stream"
-
-
-def fetch_page(base: str, query: str, timeout: float, cold: bool, result: Result) -> str:
-    """GET the page as a browser would, and with ``cold`` the frontend bundle as a browser with
-    an empty cache does (the page's scripts, styles and font, then the Plotly chart's chunk);
-    returns the cookies as a Cookie header."""
-    with urllib.request.urlopen(f"{base.rstrip('/')}/?{query}", timeout=timeout) as reply:
-        page = reply.read().decode(errors="replace")
-        cookies = reply.headers.get_all("Set-Cookie") or []
-    cookie = "; ".join(c.split(";", 1)[0] for c in cookies)
-    files = ASSET.findall(page) if cold else []
-    for path in files:  # the list grows by the chunks the scripts name
-        request = urllib.request.Request(
-            f"{base.rstrip('/')}/{path}", headers={"Accept-Encoding": "gzip", "Cookie": cookie}
-        )
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
-            body = reply.read()
-            result.static_bytes += len(body)
-            if reply.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-        folder = path.rsplit("/", 1)[0]
-        chunks = {f"{folder}/{c}" for c in CHUNK.findall(body.decode(errors="replace"))}
-        files += sorted(chunks - set(files))
-    return cookie
-
-
-def rerun_message(query: str) -> bytes:
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
-    msg = BackMsg()
-    msg.rerun_script.query_string = query
-    msg.rerun_script.page_script_hash = ""
-    return msg.SerializeToString()
-
-
-def look_at(delta: Any, result: Result) -> None:
-    """Note what a page element means for the session: an error, a warning, a chart, a text."""
-    if not delta.HasField("new_element"):
-        return
-    element = delta.new_element
-    kind = element.WhichOneof("type")
-    if kind == "exception":
-        e = element.exception
-        result.error = result.error or f"exception on the page: {e.type} {e.message[:200]}"
-    elif kind == "alert" and element.alert.format == 1:  # ERROR
-        result.error = result.error or f"error on the page: {element.alert.body[:200]}"
-    elif kind == "alert" and element.alert.format == 2:  # WARNING
-        result.warnings.append(element.alert.body[:200])
-    elif kind == "plotly_chart":
-        result.charts += 1
-    elif kind == "markdown":
-        result.trained += TRAINED.findall(element.markdown.body)
-
-
-async def _talk(base: str, query: str, timeout: float, cold: bool, result: Result) -> None:
-    """GET the page, open the stream, ask for the run, read until the script has finished."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from websockets.asyncio.client import connect
-
-    cookie = await asyncio.to_thread(fetch_page, base, query, timeout, cold, result)
-    async with connect(
-        stream_url(base),
-        subprotocols=["streamlit"],
-        additional_headers={"Cookie": cookie} if cookie else {},
-        max_size=MAX_MESSAGE,
-        ping_interval=None,  # a browser does not ping either; a busy server answers late
-    ) as ws:
-        await ws.send(rerun_message(query))
-        async for frame in ws:
-            msg = ForwardMsg.FromString(frame)
-            kind = msg.WhichOneof("type")
-            if kind == "delta":
-                look_at(msg.delta, result)
-            elif kind == "page_info_changed" and msg.page_info_changed.query_string != query:
-                result.error = result.error or "the link's settings were not applied"
-            elif kind == "script_finished" and msg.script_finished == 1:
-                result.error = result.error or "the script did not compile"
-                return
-            elif kind == "script_finished" and msg.script_finished == 0:
-                return  # FINISHED_SUCCESSFULLY; early-for-rerun and fragment runs go on
-        result.error = result.error or "the server closed the connection"
-
-
-async def open_session(
-    base: str, query: str, timeout: float, min_charts: int = 0, cold: bool = False
-) -> Result:
-    """Open ``base/?query`` as one student; never raises (a failure is the result's error)."""
-    result, start = Result(), time.perf_counter()
-    try:
-        await asyncio.wait_for(_talk(base, query, timeout, cold, result), timeout)
-        result.seconds = time.perf_counter() - start
-    except asyncio.TimeoutError:
-        result.error = f"no result within {timeout:.0f} s"
-    except Exception as e:  # a student's failure, whatever it is, is counted, not raised
-        result.error = f"{type(e).__name__}: {e}"
-    if result.error is None and result.charts < min_charts:
-        result.error = f"{result.charts} charts, expected at least {min_charts}"
-    return result
-
-
-async def clear_caches(base: str, timeout: float = 10.0) -> None:
-    """The app menu's "Clear cache": every cached training and figure of that server process."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from websockets.asyncio.client import connect
-
-    msg = BackMsg()
-    msg.clear_cache = True
-
-    async def clear() -> None:
-        async with connect(stream_url(base), subprotocols=["streamlit"]) as ws:
-            await ws.send(msg.SerializeToString())
-            await asyncio.sleep(0.3)  # handled in order on the server's loop; give it that moment
-
-    await asyncio.wait_for(clear(), timeout)
-
-
-async def classroom(
-    base: str,
-    queries: list[str],
-    timeout: float,
-    spread: float = 0.0,
-    min_charts: int = 0,
-    cold: bool = False,
-) -> list[Result]:
-    """One session per query, all started together (or evenly over ``spread`` seconds)."""
-
-    async def student(i: int, query: str) -> Result:
-        await asyncio.sleep(spread * i / len(queries))
-        return await open_session(base, query, timeout, min_charts, cold)
-
-    return list(await asyncio.gather(*(student(i, q) for i, q in enumerate(queries))))
-
-
-# --- the server's processes, from /proc ----------------------------------------------------------
-
-
-def listening_pids(ports: list[int]) -> list[int]:
-    """The processes with a listening TCP socket on one of ``ports`` (needs permission to read
-    their /proc/PID/fd: the same user, or root)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        if not os.path.exists(table):
-            continue
-        for line in Path(table).read_text().splitlines()[1:]:
-            cols = line.split()
-            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) in ports:  # 0A: LISTEN
-                inodes.add(f"socket:[{cols[9]}]")
-    pids = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in fds):
-                pids.add(int(pid))
-        except OSError:  # gone, or not ours to read
-            continue
-    return sorted(pids)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far."""
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pids: list[int]) -> list[float]:
-    """Each process's resident memory (VmRSS), in MB."""
-    sizes = []
-    for pid in pids:
-        status = Path(f"/proc/{pid}/status").read_text()
-        kb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
-        sizes.append(kb / 1024)
-    return sizes
 
 
 # --- the scenarios -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import classroom
+from benchmarks import classroom, procfs, students
 from benchmarks.app_latency import serve
 
 TINY_APP = """
@@ -57,8 +57,8 @@ def tiny_url(tmp_path_factory):
         yield url
 
 
-def visit(url: str, query: str, timeout: float = 30.0, min_charts: int = 0) -> classroom.Result:
-    return asyncio.run(classroom.open_session(url, query, timeout, min_charts))
+def visit(url: str, query: str, timeout: float = 30.0, min_charts: int = 0) -> students.Result:
+    return asyncio.run(students.open_session(url, query, timeout, min_charts))
 
 
 def test_a_session_gets_its_page_and_its_training_time(tiny_url):
@@ -77,7 +77,7 @@ def test_a_cold_browser_fetches_the_bundle_and_the_chart_chunk(tiny_url):
     (plotly,) = (static / "static" / "js").glob("PlotlyChart.*.js")
     main = (static / "index.html").read_text().split('type="module" crossorigin src="./')[1]
     index = static / main.split('"')[0]
-    r = asyncio.run(classroom.open_session(tiny_url, "who=1", 30.0, cold=True))
+    r = asyncio.run(students.open_session(tiny_url, "who=1", 30.0, cold=True))
     assert r.error is None
     # no compression from Streamlit itself: at least these two files, as they are on disk
     assert r.static_bytes >= plotly.stat().st_size + index.stat().st_size
@@ -100,14 +100,14 @@ def test_a_session_that_takes_too_long_is_an_error_not_a_hang(tiny_url):
 
 def test_no_server_is_an_error_for_every_session():
     port = port_in(range(8750, 8760))  # free: nobody listens there
-    results = asyncio.run(classroom.classroom(f"http://127.0.0.1:{port}", ["a=1"] * 3, 5.0))
+    results = asyncio.run(students.classroom(f"http://127.0.0.1:{port}", ["a=1"] * 3, 5.0))
     assert [r.error is not None for r in results] == [True] * 3
     row = classroom.summarize("own experiment", results, cpu=0.0, wall=0.1)
     assert row["errors"] == 3 and row["p50_s"] is None
 
 
 def test_sessions_started_together_all_finish(tiny_url):
-    results = asyncio.run(classroom.classroom(tiny_url, [f"t=0.{i}1" for i in range(5)], 30.0))
+    results = asyncio.run(students.classroom(tiny_url, [f"t=0.{i}1" for i in range(5)], 30.0))
     row = classroom.summarize("own experiment", results, cpu=0.0, wall=1.0)
     assert row["errors"] == 0 and row["sessions"] == 5 and row["trainings_seen"] == 5
     assert row["p50_s"] <= row["p95_s"] <= row["max_s"]
@@ -118,16 +118,16 @@ def test_the_listening_process_is_found_by_its_port():
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        assert classroom.listening_pids([port]) == [os.getpid()]
-    assert classroom.listening_pids([port]) == []
+        assert procfs.listening_pids([port]) == [os.getpid()]
+    assert procfs.listening_pids([port]) == []
 
 
 def test_cpu_and_memory_agree_with_the_os():
     t = time.process_time()
     while time.process_time() - t < 0.3:
         pass
-    assert classroom.cpu_seconds([os.getpid()]) == pytest.approx(time.process_time(), abs=0.05)
-    (rss,) = classroom.rss_mb([os.getpid()])
+    assert procfs.cpu_seconds([os.getpid()]) == pytest.approx(time.process_time(), abs=0.05)
+    (rss,) = procfs.rss_mb([os.getpid()])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     assert 10 < rss <= peak + 1
 

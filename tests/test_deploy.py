@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import classroom
+from benchmarks import classroom, procfs, students
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVE = ROOT / "deploy" / "serve.sh"
@@ -126,9 +126,9 @@ def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
 
         # a student's whole session over the websocket, through the proxy
         query = classroom.default_query()
-        result = asyncio.run(classroom.open_session(url, query, 120.0, min_charts=2))
+        result = asyncio.run(students.open_session(url, query, 120.0, min_charts=2))
         assert result.error is None and len(result.trained) >= 1
-        pids = classroom.listening_pids([app_port, app_port + 1, nginx_port])
+        pids = procfs.listening_pids([app_port, app_port + 1, nginx_port])
         assert len(pids) >= 3  # two app processes and nginx (master, and its workers)
     finally:
         server.send_signal(signal.SIGTERM)  # to the script alone: it stops what it started
@@ -139,6 +139,6 @@ def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
             raise
     assert server.returncode == 143, err  # stopped by SIGTERM, through its trap
     assert "nnviz at http://127.0.0.1:" in out
-    assert classroom.listening_pids([app_port, app_port + 1, nginx_port]) == []
+    assert procfs.listening_pids([app_port, app_port + 1, nginx_port]) == []
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}"), f"process {pid} is still there"
