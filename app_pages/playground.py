@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nnviz.engine.schedules import SCHEDULES
 from nnviz.playground import settings as pg
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
@@ -97,7 +98,7 @@ def tuning_chart(cfg: pg.Playground):
 def push(cfg: pg.Playground) -> None:
     """Show ``cfg`` in the widgets (before they are drawn)."""
     surface = SURFACES[cfg.surface]
-    values = {"surface": cfg.surface, "tune": cfg.tune}
+    values = {"surface": cfg.surface, "tune": cfg.tune, "decay": cfg.decay}
     values.update({f: getattr(cfg, f) for f in pg.NUMBER_FIELDS})
     for name in RULES:
         racer = cfg.racer(name)
@@ -115,7 +116,8 @@ def pull() -> pg.Playground | None:
         return None
     like = pg.Playground()
     numbers = {f: type(getattr(like, f))(SS[f"pg_{f}"]) for f in pg.NUMBER_FIELDS}
-    return pg.Playground(surface=SS.pg_surface, racers=racers, tune=SS.pg_tune, **numbers)
+    choices = {"surface": SS.pg_surface, "tune": SS.pg_tune, "decay": SS.pg_decay}
+    return pg.Playground(racers=racers, **choices, **numbers)
 
 
 def on_surface_change() -> None:
@@ -186,7 +188,28 @@ def sidebar() -> None:
         st.divider()
         for key, label, help in SHARED:
             number(f"pg_{key}", label, key, help=help)
+        st.divider()
+        decay_controls()
         st.button("↺ Defaults for this surface", on_click=on_surface_change)
+
+
+def decay_controls() -> None:
+    """Learning-rate decay, shared by every racer, each from its own α₀ (drawn even when unused:
+    Streamlit forgets the value of a widget that is not drawn)."""
+    st.selectbox(
+        "Learning-rate decay",
+        list(SCHEDULES),
+        format_func=lambda n: SCHEDULES[n].title,
+        key="pg_decay",
+    )
+    schedule = SCHEDULES[SS.pg_decay]
+    number("pg_decay_rate", "decay_rate", "decay_rate", disabled="decay_rate" not in schedule.uses)
+    unused = "decay_interval" not in schedule.uses
+    number("pg_decay_interval", "time_interval (updates)", step=10, disabled=unused)
+    st.caption(
+        f"{schedule.text}, each racer from its own α₀. Here one update is one epoch, and α is "
+        "updated after each, as in the course's notebook."
+    )
 
 
 def lessons() -> None:

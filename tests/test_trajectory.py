@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -230,3 +231,38 @@ def test_bias_corrections_read_off_the_engine_match_the_closed_form():
 def test_gd_steps_are_lr_times_g():
     g = np.array([[1.0, -2.0], [0.5, 4.0]])
     np.testing.assert_array_equal(gd_steps(g, 0.3), 0.3 * g)
+
+
+# --- learning-rate decay -------------------------------------------------------------------
+
+
+def test_decay_steps_down_alpha_after_each_update_as_the_course_does():
+    """One update is one epoch; α is updated after each, so updates 1 and 2 use α₀, update
+    t ≥ 2 uses f(t − 2). The course's check: α₀ 0.5, rate 0.3, interval 100 → 0.3846 at 100."""
+    base = replace(pg.default_config("bowl"), racers=(pg.Racer("gd", 0.5),), steps=205)
+    inverse = pg.run(replace(base, decay="inverse", decay_rate=0.3))["gd"]
+    np.testing.assert_allclose(inverse.lr[:4], [0.5, 0.5, 0.5 / 1.3, 0.5 / 1.6])
+    cfg = replace(base, decay="scheduled", decay_rate=0.3, decay_interval=100)
+    scheduled = pg.run(cfg)["gd"]
+    assert set(scheduled.lr[:101]) == {0.5}
+    assert scheduled.lr[101] == pytest.approx(0.3846, abs=5e-5)
+    # and the steps taken are α_t · g_t: the decayed α reached the update rule
+    np.testing.assert_allclose(scheduled.step, scheduled.lr[:, None] * scheduled.g, rtol=1e-15)
+    assert pg.run(base)["gd"].lr is None  # constant: no α column to carry
+
+
+def test_decay_is_tuned_with_alpha0():
+    cfg = replace(
+        pg.default_config("bowl"),
+        racers=(pg.Racer("momentum", 1.0),),
+        decay="inverse",
+        decay_rate=0.05,
+        tune="final",
+        steps=150,
+    )
+    scan = pg.tuned(cfg)["momentum"]
+    alone = pg.run(replace(cfg, tune="off", racers=(pg.Racer("momentum", scan.best),)))
+    path = pg.run(cfg, {"momentum": scan})["momentum"]
+    np.testing.assert_array_equal(path.theta, alone["momentum"].theta)
+    k = list(scan.lrs).index(scan.best)
+    assert scan.final[k] == pytest.approx(float(path.loss[-1]), rel=1e-9)

@@ -8,12 +8,13 @@ paths (``nnviz.playground.trajectory.race``); the helpers below turn paths into 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.engine.schedules import SCHEDULES, lr_after
 from nnviz.playground import tuning
 from nnviz.playground.surfaces import DEFAULT_KAPPA, SURFACES, Surface, make_surface
 from nnviz.playground.trajectory import (
@@ -38,6 +39,8 @@ LIMITS = {
     "beta1": (0.0, 0.9999),
     "beta2": (0.0, 0.99999),
     "epsilon": (1e-12, 1.0),
+    "decay_rate": (0.0, 100.0),
+    "decay_interval": (1, MAX_STEPS),
 }
 DEFAULT_TOL = 0.01  # "reached the minimum" = within this distance of it
 TUNE = {  # how each racer's α is chosen
@@ -100,18 +103,23 @@ class Playground:
     epsilon: float = Hyper.epsilon  # ε
     racers: tuple[Racer, ...] = _racers(SURFACES["bowl"])  # no racer twice
     tune: str = "off"  # "off": each racer's own α; else each α tuned on tuning.GRID (TUNE)
+    # learning-rate decay from each racer's α₀ (engine.schedules); one update counts as one epoch
+    decay: str = "constant"
+    decay_rate: float = 1.0
+    decay_interval: int = 100  # scheduled decay: α steps down every this many updates
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "racers", tuple(self.racers))
         _check_choice("surface", self.surface, SURFACES)
         _check_choice("tune", self.tune, TUNE)
-        for name in ("kappa", "x0", "y0", "tol", "beta1", "beta2", "epsilon"):
+        _check_choice("decay", self.decay, SCHEDULES)
+        for name in ("kappa", "x0", "y0", "tol", "beta1", "beta2", "epsilon", "decay_rate"):
             _check_range(name, getattr(self, name))
-        low, high = LIMITS["steps"]
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int):
-            raise ValueError(f"steps must be a whole number, got {self.steps!r}")
-        if not low <= self.steps <= high:
-            raise ValueError(f"steps must be in [{low}, {high}], got {self.steps}")
+        for name in ("steps", "decay_interval"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
+            _check_range(name, value)
         names = [r.optimizer for r in self.racers]
         if not names or len(set(names)) != len(names):
             raise ValueError(f"racers must name 1 to {len(RULES)} different racers, got {names}")
@@ -132,8 +140,26 @@ class Playground:
         """Every racer's hyperparameters, in RULES order (the order of colors and rows)."""
         return {name: self.hyper(name) for name in RULES if self.racer(name)}
 
+    def decaying(self) -> Callable[[float | np.ndarray], Callable[[int], np.ndarray]] | None:
+        """α₀ (a float, or a column of them) -> the α of update t; None without decay.
 
-# the fields the sidebar edits as numbers (the rest: surface, racers, tune have their own widgets)
+        One update is one epoch of the course's schedule, and α is updated after each one: update
+        t trains with the α in effect after t − 1 updates (``schedules.lr_after``).
+        """
+        if self.decay == "constant":
+            return None
+        decay, rate, interval = self.decay, self.decay_rate, self.decay_interval
+
+        def schedule(lr0: float | np.ndarray) -> Callable[[int], np.ndarray]:
+            column = np.asarray(lr0, dtype=float).reshape(-1, 1)
+            rates, intervals = np.full_like(column, rate), np.full_like(column, interval)
+            names = [decay] * len(column)
+            return lambda t: lr_after(names, column, rates, intervals, t - 1)
+
+        return schedule
+
+
+# the fields the sidebar edits as numbers (surface, racers, tune and decay have their own widgets)
 NUMBER_FIELDS = tuple(f.name for f in fields(Playground) if f.type in ("float", "int"))
 
 
@@ -152,7 +178,8 @@ def tuned(cfg: Playground) -> dict[str, tuning.Tuning] | None:
     if cfg.tune == "off":
         return None
     surface = build_surface(cfg)
-    return tuning.tune(surface, cfg.start, cfg.hypers(), cfg.steps, cfg.tol, cfg.tune)
+    hypers = cfg.hypers()
+    return tuning.tune(surface, cfg.start, hypers, cfg.steps, cfg.tol, cfg.tune, cfg.decaying())
 
 
 def run(
@@ -166,7 +193,9 @@ def run(
     if cfg.tune != "off":
         scans = scans if scans is not None else tuned(cfg)
         hypers = {name: replace(h, lr=scans[name].best) for name, h in hypers.items()}
-    return race(build_surface(cfg), cfg.start, hypers, cfg.steps)
+    decay = cfg.decaying()
+    alphas = {name: decay(h.lr) for name, h in hypers.items()} if decay else None
+    return race(build_surface(cfg), cfg.start, hypers, cfg.steps, alphas)
 
 
 # --- URL -------------------------------------------------------------------------------------
@@ -205,6 +234,7 @@ GRIDS: dict[str, tuple[float, ...]] = {
     "beta1": _beta_grid(LIMITS["beta1"][1]),
     "beta2": _beta_grid(LIMITS["beta2"][1]),
     "epsilon": _log_grid(*LIMITS["epsilon"], mantissas=(1,)),
+    "decay_rate": (0.0, *_log_grid(1e-4, LIMITS["decay_rate"][1])),
 }
 
 
@@ -370,7 +400,7 @@ def table_rows(cfg: Playground, paths: Mapping[str, OptimizerPath]) -> list[dict
         rows.append(
             {
                 "optimizer": RULES[name].title,
-                "α": _fmt(path.hyper.lr, 6),
+                "α": _alpha(path),
                 "final θ": f"({_fmt(last[0])}, {_fmt(last[1])})",
                 "final f(θ)": _fmt(float(path.loss[-1])),
                 "distance to minimum": _distance(surface, distance, last),
@@ -395,6 +425,12 @@ def tuning_note(cfg: Playground, scans: Mapping[str, tuning.Tuning]) -> str:
             "the lowest final f − f*."
         )
     return text
+
+
+def _alpha(path: OptimizerPath) -> str:
+    """α, or α₀ → the last update's α when it decays."""
+    text = _fmt(path.hyper.lr, 6)
+    return text if path.lr is None or not len(path.lr) else f"{text} → {_fmt(path.lr[-1], 3)}"
 
 
 def _distance(surface: Surface, distance: np.ndarray | None, point: np.ndarray) -> str:

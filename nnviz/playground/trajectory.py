@@ -155,7 +155,8 @@ def race(
 def _path(name: str, lane: Lane, sweep: Sweep, k: int) -> OptimizerPath:
     at = int(sweep.diverged_at[k]) or None
     n = len(sweep.step) if at is None else at - 1  # updates that stayed finite
-    lr = None if lane.alpha is None else np.array([lane.alpha(t) for t in range(1, n + 1)], float)
+    lr = None if lane.alpha is None else np.array([lane.alpha(t) for t in range(1, n + 1)])
+    lr = None if lr is None else lr.reshape(n)
     cut = (sweep.theta[: n + 1, k], sweep.loss[: n + 1, k], sweep.g[:n, k], sweep.step[:n, k])
     return OptimizerPath(name, lane.hyper, *cut, at, lr)
 
