@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import inside
 from nnviz.engine.config import DATASETS, MAX_SEED, MAX_UNITS, Experiment
 from nnviz.engine.data import DataError, Dataset
 from nnviz.engine.lessons import LESSONS
@@ -500,6 +501,7 @@ def main() -> None:
     curves(views)
     metrics(exp, histories)
     replay(views)
+    inside.panel(exp, data, histories, lab.run_labels(exp))
     formulas(exp, data)
     params = lab.url_params(exp)
     if st.query_params.to_dict() != params:

@@ -1,0 +1,198 @@
+"""Inside the network: a panel of the lab, for one run at one epoch.
+
+``panel(exp, data, histories, labels, epoch)`` is the lab's one call. The epoch comes from the
+lab's replay scrubber when it passes one; otherwise a slider over the snapshot epochs is shown
+here. Widgets, layout and cache calls only: the numbers come from nnviz.engine.inspect, the charts
+from nnviz.views.network_figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from nnviz.engine.config import Experiment
+from nnviz.engine.data import Dataset
+from nnviz.engine.inspect import Inside, Inspection, inside, inspect, layer_stats
+from nnviz.engine.lessons import DEEP_INITIALIZATION
+from nnviz.engine.train import History
+from nnviz.views import network_figures as nf
+
+PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+LINKS = {"W": "W", "dW": "dW"}
+
+
+# --- cached work: keyed by the experiment, the run and how far it has trained -----------------
+
+
+def _key(exp: Experiment, run: int, h: History) -> tuple:
+    """Live training hands over growing histories: the last snapshot tells them apart."""
+    return (exp, run, len(h.snapshot_epochs), int(h.snapshot_epochs[-1]))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _inspection(key: tuple, _h: History, _data: Dataset) -> Inspection:
+    return inspect(_h, _data)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _view(key: tuple, epoch: int, _h: History, _data: Dataset) -> Inside:
+    return inside(_h, _data, epoch)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _figures(key: tuple, epoch: int, links: str, _view: Inside, _ins: Inspection) -> dict:
+    return {
+        "network": nf.network_figure(_view, links),
+        "maps": nf.unit_maps_figure(_view) if _view.maps else None,
+        "norms": nf.norms_figure(_ins, _view.epoch),
+    }
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _activations(keys: tuple, epoch: int, labels: tuple, _views: list[Inside]):
+    return nf.activations_figure(_views, labels)
+
+
+# --- widgets ------------------------------------------------------------------------------------
+
+
+def unit_options(view: Inside) -> list[tuple[int, int]]:
+    return [(l, i) for l, A in enumerate(view.A, 1) for i in range(1, len(A) + 1)]
+
+
+def _on_node_click() -> None:
+    """A click on a hidden unit of the diagram shows its map large."""
+    event = st.session_state.get("inside_network")
+    points = event.selection.points if event else []
+    if points and points[0].get("customdata", [-1])[0] > 0:
+        st.session_state.inside_unit = tuple(int(v) for v in points[0]["customdata"])
+
+
+def controls(labels: Sequence[str], histories: Sequence[History], epoch: int | None):
+    """Run, W or dW, and (without the lab's scrubber) the epoch: returns (run, links, epoch)."""
+    left, middle, right = st.columns([3, 2, 4], vertical_alignment="bottom")
+    run = left.selectbox(
+        "Run", range(len(labels)), key="inside_run", format_func=lambda k: f"{k + 1}: {labels[k]}"
+    )
+    run = min(run or 0, len(labels) - 1)
+    links = middle.segmented_control(
+        "Links: weights or gradients",
+        list(LINKS),
+        key="inside_links",
+        default="W",
+        format_func=LINKS.get,
+    )
+    if epoch is None:
+        epochs = [int(e) for e in histories[run].snapshot_epochs]
+        if st.session_state.get("inside_epoch") not in epochs:
+            st.session_state.inside_epoch = epochs[-1]
+        epoch = right.select_slider(
+            "Epoch (snapshots saved while training)", epochs, key="inside_epoch"
+        )
+    return run, links or "W", int(epoch)
+
+
+def _show_by_default(exp: Experiment) -> None:
+    """The deep-initialization lesson is about this panel: open it when the lesson is loaded."""
+    if exp == DEEP_INITIALIZATION.experiment and st.session_state.get("inside_opened") != exp:
+        st.session_state.inside_show = True
+        st.session_state.inside_opened = exp
+
+
+# --- the panel ----------------------------------------------------------------------------------
+
+
+def panel(
+    exp: Experiment,
+    data: Dataset,
+    histories: Sequence[History],
+    labels: Sequence[str],
+    epoch: int | None = None,
+) -> None:
+    """The lab's "Inside the network" section; ``epoch`` from the lab's scrubber if it has one."""
+    st.subheader("Inside the network")
+    _show_by_default(exp)
+    if not st.toggle("Show each layer: links, unit maps, activations, norms", key="inside_show"):
+        return
+    _body(exp, data, list(histories), list(labels), epoch)
+
+
+@st.fragment
+def _body(exp, data, histories, labels, epoch) -> None:
+    run, links, epoch = controls(labels, histories, epoch)
+    h = histories[run]
+    key = _key(exp, run, h)
+    view = _view(key, epoch, h, data)
+    ins = _inspection(key, h, data)
+    figs = _figures(key, view.epoch, links, view, ins)
+    st.caption(_caption(h, view, epoch))
+    diagram, large = st.columns([3, 2], gap="medium")
+    diagram.plotly_chart(
+        figs["network"],
+        key="inside_network",
+        config=PLOT_CONFIG,
+        on_select=_on_node_click,
+        selection_mode="points",
+    )
+    with large:
+        unit_map(view, data)
+    if figs["maps"] is not None:
+        st.markdown("**Every hidden unit's output over the input plane** (x₁ across, x₂ up)")
+        st.plotly_chart(figs["maps"], key="inside_maps", config=PLOT_CONFIG)
+    keys = tuple(_key(exp, k, g) for k, g in enumerate(histories))
+    views = [_view(k, view.epoch, g, data) for k, g in zip(keys, histories)]
+    acts = _activations(keys, view.epoch, tuple(labels), views)
+    st.markdown("**Activations a[l] over the training set**, layer by layer, every run")
+    st.plotly_chart(acts, key="inside_acts", config=PLOT_CONFIG)
+    st.plotly_chart(figs["norms"], key="inside_norms", config=PLOT_CONFIG)
+    stats_table(view)
+
+
+def _caption(h: History, view: Inside, asked: int) -> str:
+    text = f"Run at epoch {view.epoch:,}, from the snapshot saved then"
+    if view.epoch != asked:
+        text += f" (the last one at or before epoch {asked:,})"
+    if h.diverged_at is not None:
+        text += f"; it diverged at epoch {h.diverged_at:,}, so this is its last finite state"
+    return text + ". Gradients dW are those of the cost J on the whole training set, no dropout."
+
+
+def unit_map(view: Inside, data: Dataset) -> None:
+    options = unit_options(view)
+    if not options:
+        st.info("This run has no hidden layer: the input goes straight to the output unit.")
+        return
+    if st.session_state.get("inside_unit") not in options:
+        st.session_state.inside_unit = options[0]
+    unit = st.selectbox(
+        "Unit shown large (or click one in the diagram)",
+        options,
+        key="inside_unit",
+        format_func=lambda o: f"layer {o[0]}, unit {o[1]}",
+    )
+    st.plotly_chart(
+        nf.unit_map_figure(view, data, *unit), key="inside_unit_map", config=PLOT_CONFIG
+    )
+
+
+def stats_table(view: Inside) -> None:
+    rows = layer_stats(view)
+    if not rows:
+        return
+    sat = view.activation != "relu"
+    st.table(
+        {
+            "layer": [r["layer"] for r in rows],
+            "spread σ of a": [f"{r['spread']:.2g}" for r in rows],
+            **(
+                {"saturated (|a| > 0.99)": [f"{100 * r['saturated']:.0f}%" for r in rows]}
+                if sat
+                else {}
+            ),
+            "units differ by (max)": [f"{r['unit_spread']:.2g}" for r in rows],
+            "‖W[l]‖": [f"{r['W_norm']:.3g}" for r in rows],
+            "‖dW[l]‖": [f"{r['dW_norm']:.3g}" for r in rows],
+        }
+    )
