@@ -15,7 +15,7 @@ import streamlit as st
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.inspect import Inside, Inspection, inside, inspect, layer_stats
-from nnviz.engine.lessons import DEEP_INITIALIZATION
+from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import History
 from nnviz.views import network_figures as nf
 
@@ -96,7 +96,8 @@ def controls(labels: Sequence[str], histories: Sequence[History], epoch: int | N
 
 def _show_by_default(exp: Experiment) -> None:
     """The deep-initialization lesson is about this panel: open it when the lesson is loaded."""
-    if exp == DEEP_INITIALIZATION.experiment and st.session_state.get("inside_opened") != exp:
+    lesson = LESSONS.get("deep_initialization")
+    if lesson and exp == lesson.experiment and st.session_state.get("inside_opened") != exp:
         st.session_state.inside_show = True
         st.session_state.inside_opened = exp
 
