@@ -14,9 +14,9 @@ import streamlit as st
 
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
+from nnviz.engine.history import History
 from nnviz.engine.inspect import Inside, Inspection, inside, inspect, layer_stats
 from nnviz.engine.lessons import LESSONS
-from nnviz.engine.train import History
 from nnviz.views import network_figures as nf
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}

@@ -22,8 +22,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from nnviz.engine.data import Dataset
+from nnviz.engine.history import History
 from nnviz.engine.network import ACTIVATIONS, Layout, backward, forward, with_ones
-from nnviz.engine.train import History
 
 MAP_GRID = 28  # each hidden unit's map over the input plane: MAP_GRID × MAP_GRID points
 MAX_FLOATS = 4_000_000  # Zs and As of one batched pass: about 32 MB at most
