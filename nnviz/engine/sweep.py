@@ -173,6 +173,7 @@ class Sweep:
             size <= self.max_runs,
             f"a sweep trains at most {self.max_runs} runs, got {product}{size}",
         )
+        self.runs()  # every combination with the template is a valid RunConfig, or ValueError
 
     @property
     def template(self) -> RunConfig:
