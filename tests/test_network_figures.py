@@ -110,6 +110,19 @@ def test_activations_one_panel_per_run_and_layer_with_spread_and_saturation():
     assert fig.data[1].xaxis == "x2" and fig.data[0].xaxis == "x"
 
 
+@pytest.mark.parametrize("runs", [1, 2, 3, 4])
+@pytest.mark.parametrize("layers", [1, 5, 6])
+def test_activation_panels_tile_the_figure_for_every_count(runs, layers):
+    view = hand_view()
+    view = Inside(**{**view.__dict__, "A": view.A * layers})
+    fig = nf.activations_figure([view] * runs, [str(r) for r in range(runs)])
+    assert len(fig.data) == runs * layers
+    domains = [
+        fig.layout[f"yaxis{'' if k == 1 else k}"].domain for k in range(1, runs * layers + 1)
+    ]
+    assert all(0 <= lo < hi <= 1 for lo, hi in domains)
+
+
 def test_norms_on_log_axes_one_line_per_layer_zeros_left_out():
     h = train(DATA, [RunConfig(hidden=(3,), activation="tanh", init="zeros", epochs=20)], 0)[0]
     ins = inspect(h, DATA)

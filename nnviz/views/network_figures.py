@@ -320,9 +320,11 @@ def _grid(rows: int, cols: int, hgap: float, vgap: float) -> dict:
         for c in range(cols):
             k = _axis(r * cols + c + 1)
             x0, y1 = c * (width + hgap), 1 - r * (height + vgap)
-            layout[f"xaxis{k}"] = dict(domain=[x0, x0 + width], anchor=f"y{k}", nticks=3)
+            x = [max(x0, 0.0), min(x0 + width, 1.0)]  # rounding must not leave [0, 1]
+            y = [max(y1 - height, 0.0), min(y1, 1.0)]
+            layout[f"xaxis{k}"] = dict(domain=x, anchor=f"y{k}", nticks=3)
             layout[f"yaxis{k}"] = dict(
-                domain=[y1 - height, y1], anchor=f"x{k}", showticklabels=False, rangemode="tozero"
+                domain=y, anchor=f"x{k}", showticklabels=False, rangemode="tozero"
             )
     return layout
 
