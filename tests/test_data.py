@@ -174,3 +174,12 @@ def test_digest_changes_with_content_and_is_stable():
     assert digest(GOOD) != digest(GOOD + "1,1,1\n")
     assert digest(GOOD, None) != digest(GOOD, "")
     assert len(digest(GOOD)) == 12
+
+
+def test_mislabeled_is_make_moons_with_a_few_labels_flipped():
+    X, y = make_moons(2000, noise=0.15, random_state=4)
+    d = generate("mislabeled", 2000, 0.15, 0.0, seed=4)
+    np.testing.assert_array_equal(d.X_train, X.T)  # the same points as make_moons ...
+    flipped = d.Y_train[0] != y
+    assert 0.045 <= flipped.mean() <= 0.075  # ... with about 6% of the labels wrong
+    np.testing.assert_array_equal(d.Y_train[0][flipped], 1 - y[flipped])

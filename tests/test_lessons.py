@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_circles, make_moons
 
-from nnviz import RunConfig, load_data, run_experiment
+from nnviz import RunConfig, generate, load_data, run_experiment, train
 from nnviz.engine.lessons import INITIALIZATION, LESSONS, OPTIMIZATION, REGULARIZATION
 
 LN2 = math.log(2)
@@ -82,7 +82,7 @@ def test_regularization_is_the_courses_setup():
     shared = _shared(runs)
     expected = dict(hidden=(20, 3), activation="relu", init="xavier", optimizer="gd", lr=0.3)
     assert {k: shared[k] for k in expected} == expected
-    assert shared["batch_size"] == 0 and shared["epochs"] == 30_000
+    assert shared["batch_size"] == 0 and shared["epochs"] == 8000  # the course: 30,000
 
 
 @pytest.mark.lesson
@@ -121,10 +121,14 @@ def test_optimization_data_is_the_courses_moons_without_test_set():
 
 
 @pytest.mark.lesson
-def test_regularization_data_is_few_noisy_training_points_and_a_large_test_set():
+def test_regularization_data_is_few_mislabeled_points_and_a_test_set_that_leaves_them_visible():
     data = load_data(REGULARIZATION.experiment)
-    assert data.X_train.shape == (2, 200) and data.X_test.shape == (2, 800)
+    # no more test points than training points: drawn hollow on top, they leave the training
+    # points visible (the course: 211 training and 200 test points)
+    assert data.X_train.shape == (2, 150) and data.X_test.shape == (2, 150)
     assert 0.4 < data.Y_train.mean() < 0.6
+    wrong = data.Y_train[0] != make_moons(150, noise=0.15, random_state=8)[1]
+    assert 4 <= wrong.sum() <= 15  # about 6% of the labels are flipped: 9 of 150
 
 
 # --- initialization: course zeros 50% / 50% at ln 2; random ≈ 83% / 86%; He ≈ 99% / 96% ----------
@@ -162,36 +166,51 @@ def test_he_init_learns_the_circles(trained):
 
 
 # --- regularization: course none 94.8% / 91.5%, L2 93.8% / 93.0%, dropout 92.9% / 95.0% -----------
-# Measured (moons, 200 train / 800 test, noise 0.5, seed 6): none 90.5% / 77.4% (test cost 0.85),
-# L2 84.5% / 81.8% (0.42), dropout 85.5% / 81.2% (0.42). Our data are noisier than the course's,
-# so every gap is larger. Seeds 4 to 10 (run by hand, 5 s each) all show the accuracy pattern;
-# seeds 5 to 10 also the lower test cost of dropout (seed 4's dropout run ends at 1.45 vs 1.26).
+# Measured on the lesson (150 mislabeled moons, 150 test points, seed 8, 8,000 epochs):
+# none 97.3% / 90.7%, L2 95.3% / 93.3%, dropout 96.0% / 94.7% (train / test).
 
 
 @pytest.mark.lesson
 def test_without_regularization_the_network_overfits(trained):
     none, _l2, _dropout = trained("regularization")
     gap = final(none, "train_accuracy") - final(none, "test_accuracy")
-    assert gap >= 0.05  # measured 13 points (course 3.3)
+    assert gap >= 0.04  # measured 6.7 points (course 3.3)
 
 
 @pytest.mark.lesson
 @pytest.mark.parametrize("k", [1, 2], ids=["l2", "dropout"])
 def test_regularization_trades_train_accuracy_for_test_accuracy(trained, k):
     none, reg = trained("regularization")[0], trained("regularization")[k]
-    # course: train −1.0 / −1.9 points, test +1.5 / +3.5; measured train −6 / −5, test +4.4 / +3.8
+    # course: train −1.0 / −1.9 points, test +1.5 / +3.5; measured −2.0 / −1.3, +2.7 / +4.0
     assert final(reg, "train_accuracy") < final(none, "train_accuracy")
-    assert final(reg, "test_accuracy") >= final(none, "test_accuracy") + 0.02
-    # and what it learned generalises: the test cost drops (measured 0.85 -> 0.42 for both)
-    assert final(reg, "test_cost") < 0.75 * final(none, "test_cost")
+    assert final(reg, "test_accuracy") >= final(none, "test_accuracy") + 0.015
+    assert final(reg, "test_accuracy") >= 0.9  # believable: the course's 93% / 95%
     gap = final(reg, "train_accuracy") - final(reg, "test_accuracy")
     assert gap < final(none, "train_accuracy") - final(none, "test_accuracy")
 
 
 @pytest.mark.lesson
+def test_the_regularization_pattern_is_not_a_lucky_draw():
+    # The lesson's 150 test points give its accuracies a spread of about ±2.5 points, so the
+    # pattern must also hold on average over other data draws, each judged on 2,000 test points.
+    # Measured means over seeds 1-3: none 95.6% / 89.7%, L2 93.8% / 92.4%, dropout 94.4% / 92.4%.
+    runs = REGULARIZATION.experiment.runs
+    finals = []
+    for seed in (1, 2, 3):
+        data = generate("mislabeled", 150 + 2000, 0.15, 2000 / 2150, seed)
+        finals.append(
+            [[h.final["train_accuracy"], h.final["test_accuracy"]] for h in train(data, runs, seed)]
+        )
+    (none_train, none_test), *regularized = np.mean(finals, axis=0)
+    assert none_train - none_test >= 0.03
+    for reg_train, reg_test in regularized:
+        assert reg_train < none_train and reg_test >= none_test + 0.01
+
+
+@pytest.mark.lesson
 def test_l2_keeps_the_weights_small(trained):
     none, l2, _dropout = trained("regularization")
-    assert l2.weight_norm < none.weight_norm / 4  # measured Σ‖W‖² 22 vs 703
+    assert l2.weight_norm < none.weight_norm / 4  # measured Σ‖W‖² 34 vs 240
 
 
 # --- optimization: course gd 79.7%, momentum 79.7%, adam 94% (train; no test set) ---------------

@@ -74,12 +74,24 @@ def _spiral(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return X + 0.5 * noise * rng.standard_normal((n, 2)), y
 
 
+MISLABELED_SHARE = 0.06  # of the labels flipped by the mislabeled set
+
+
+def _mislabeled(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Moons whose labels are wrong for a random 6%: isolated points deep in the other class,
+    as in real data. A network that bends its boundary around them overfits."""
+    X, y = skd.make_moons(n, noise=noise, random_state=seed)
+    flip = np.random.default_rng(seed).random(n) < MISLABELED_SHARE
+    return X, np.where(flip, 1 - y, y)
+
+
 GENERATORS: dict[str, Callable[[int, float, int], tuple[np.ndarray, np.ndarray]]] = {
     "moons": _moons,
     "circles": _circles,
     "blobs": _blobs,
     "xor": _xor,
     "spiral": _spiral,
+    "mislabeled": _mislabeled,
 }
 
 

@@ -108,32 +108,34 @@ _REG_NET = dict(
     optimizer="gd",
     lr=0.3,
     batch_size=0,
-    epochs=30_000,
+    epochs=8000,  # the course trains 30,000; 8,000 show the same pattern in a quarter of the time
 )
 
 REGULARIZATION = Lesson(
     key="regularization",
     title="Regularization: none vs L2 vs dropout",
     experiment=Experiment(
-        # The course's small data set is not shipped. 200 very noisy moons are few enough for a
-        # [20, 3] network to memorise; 800 test points from the same distribution show what it
-        # really learned. Seeds 5 to 10 show the same pattern (tests/test_lessons.py).
-        data=DataConfig("moons", samples=1000, noise=0.5, test_fraction=0.8),
+        # The course's small data set is not shipped. 150 moons with 6% of their labels wrong are
+        # few enough for a [20, 3] network to bend around the wrong ones; 150 test points from the
+        # same distribution (drawn hollow, so the training points stay visible) show what it
+        # really learned. Expected effect over many data draws, and this seed: tests/test_lessons.
+        data=DataConfig("mislabeled", samples=300, noise=0.15, test_fraction=0.5),
         runs=(
             RunConfig(**_REG_NET),
             RunConfig(lambd=0.7, **_REG_NET),
             RunConfig(keep_prob=0.86, **_REG_NET),
         ),
-        seed=6,
+        seed=8,
     ),
     labels=("none", "L2 λ = 0.7", "dropout keep 0.86"),
     explain=(
-        "Without regularization the network **overfits**: it bends its boundary around single "
-        "noisy points, so it scores higher on the training set than on the test set. **L2** "
-        "(λ = 0.7) adds λ/(2m)·Σ‖W‖² to the cost, which keeps the weights small and the boundary "
-        "smooth. **Dropout** (keep_prob 0.86) switches off random hidden units at every step, so "
-        "no unit can rely on a few others. Both give up some training accuracy for a higher test "
-        "accuracy and a lower test cost."
+        "Some labels are wrong, as in real data: a few points sit deep in the other class. "
+        "Without regularization the network **overfits**: it bends its boundary around them, so "
+        "it scores higher on the training set than on the test set. **L2** (λ = 0.7) adds "
+        "λ/(2m)·Σ‖W‖² to the cost, which keeps the weights small and the boundary smooth. "
+        "**Dropout** (keep_prob 0.86) switches off random hidden units at every step, so no unit "
+        "can rely on a few others. Both give up a little training accuracy for a higher test "
+        "accuracy."
     ),
 )
 
