@@ -27,6 +27,7 @@ from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import GENERATORS, MAX_BYTES, DataError, Dataset, digest, from_csv
 from nnviz.engine.network import ACTIVATIONS, INITS, Layout
 from nnviz.engine.optim import OPTIMIZERS
+from nnviz.engine.schedules import SCHEDULES
 from nnviz.engine.train import History, load_data, train
 from nnviz.engine.weights import WeightsError, load_npz, save_npz
 
@@ -100,6 +101,8 @@ _NUMBERS = {
         ("--keep-prob", _RUN, float, "dropout keep probability; 1 = no dropout"),
         ("--batch-size", _RUN, int, "mini-batch size; 0 = full batch"),
         ("--epochs", _RUN, int, "full passes over the training set"),
+        ("--decay-rate", _RUN, float, "how fast --decay shrinks alpha"),
+        ("--decay-interval", _RUN, int, "scheduled decay: epochs between steps down"),
         ("--log-every", _EXP, int, "record every N epochs; 0 = about 500 records"),
     ],
 }
@@ -148,6 +151,12 @@ def _add_training_options(group: argparse._ArgumentGroup) -> None:
         choices=list(OPTIMIZERS),
         default=_RUN.optimizer,
         help="update rule" + _DEFAULT,
+    )
+    group.add_argument(
+        "--decay",
+        choices=list(SCHEDULES),
+        default=_RUN.decay,
+        help="learning-rate decay after each epoch" + _DEFAULT,
     )
     _add_numbers(group, _NUMBERS["training"])
     group.add_argument(
@@ -302,6 +311,7 @@ def result_dict(exp: Experiment, h: History, args: argparse.Namespace) -> dict[s
         "test_cost": _numbers(h.test_cost),
         "train_accuracy": _numbers(h.train_accuracy),
         "test_accuracy": _numbers(h.test_accuracy),
+        "lr": _numbers(h.lr),  # α in effect at each recorded epoch (after --decay)
         "final": {k: _number(v) for k, v in h.final.items()},
         "diverged": h.diverged_at is not None,
         "diverged_at": None if h.diverged_at is None else int(h.diverged_at),
@@ -353,7 +363,15 @@ def _training_line(run: RunConfig) -> str:
     used = [f"{k} {getattr(run, k):g}" for k in ("lr", "beta1", "beta2", "epsilon") if k in uses]
     batch = "full batch" if run.batch_size == 0 else f"batch {run.batch_size}"
     rest = f"lambd {run.lambd:g}, keep-prob {run.keep_prob:g}, {batch}, {run.epochs} epochs"
-    return f"{run.optimizer} ({', '.join(used)}), {rest}"
+    return f"{run.optimizer} ({', '.join(used)}{_decay_words(run)}), {rest}"
+
+
+def _decay_words(run: RunConfig) -> str:
+    """', inverse decay rate 1' or ', scheduled decay rate 1 every 1000 epochs'; '' if constant."""
+    uses = SCHEDULES[run.decay].uses
+    words = f", {run.decay} decay" if run.decay != "constant" else ""
+    words += f" rate {run.decay_rate:g}" if "decay_rate" in uses else ""
+    return words + (f" every {run.decay_interval} epochs" if "decay_interval" in uses else "")
 
 
 def _shown(path: str) -> str:

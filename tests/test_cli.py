@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--epochs", "3", "--samples", "60"]
 KEYS = {"config", "epochs", "train_cost", "test_cost", "train_accuracy", "test_accuracy"}
 KEYS |= {"final", "diverged", "diverged_at", "seconds"}
+KEYS |= {"lr"}  # the α in effect at each recorded epoch
 CURVES = ("train_cost", "test_cost", "train_accuracy", "test_accuracy")
 # lr 100 with λ 1000 multiplies every weight by about (1 - 100·1000/m) per step: it must blow up
 DIVERGING = ["--optimizer", "gd", "--lr", "100", "--lambd", "1000", "--batch-size", "0"]
@@ -413,3 +414,42 @@ def test_python_m_nnviz_bad_value_exits_2_with_one_line():
     p = python_m_nnviz("train", "--lr", "nan")
     assert (p.returncode, p.stdout) == (2, "")
     assert p.stderr == "nnviz train: error: --lr must be a finite number, got nan\n"
+
+
+# --- learning-rate decay ------------------------------------------------------------------------
+
+
+def test_decay_flags_reach_the_config_and_lr_follows_the_schedule(capsys):
+    args = ["--samples", "60", "--epochs", "7", "--log-every", "1", "--lr", "0.2"]
+    r = train_json(
+        capsys, *args, "--decay", "scheduled", "--decay-rate", "3", "--decay-interval", "2"
+    )
+    run = r["config"]["runs"][0]
+    assert (run["decay"], run["decay_rate"], run["decay_interval"]) == ("scheduled", 3.0, 2)
+    assert len(r["lr"]) == len(r["epochs"])
+    # after e passes α = 0.2 / (1 + 3·⌊(e - 1)/2⌋): 0.2 0.2 0.2 0.05 0.05 0.2/7 0.2/7 0.02
+    expected = [0.2, 0.2, 0.2, 0.05, 0.05, 0.2 / 7, 0.2 / 7, 0.02]
+    np.testing.assert_allclose(r["lr"], expected, rtol=1e-15)
+    assert train_json(capsys, *args)["lr"] == [0.2] * 8  # constant by default
+
+
+def test_summary_names_the_decay(capsys):
+    code, out, _ = train_cli(capsys, *FAST, "--decay", "inverse", "--decay-rate", "0.5")
+    assert code == 0 and "inverse decay rate 0.5" in out
+    code, out, _ = train_cli(capsys, *FAST, "--decay", "scheduled", "--decay-interval", "50")
+    assert code == 0 and "scheduled decay rate 1 every 50 epochs" in out
+
+
+@pytest.mark.parametrize(
+    "option, value, needles",
+    [
+        ("--decay", "exponential", ["invalid choice", "'exponential'"]),
+        ("--decay-rate", "-0.5", ["[0, 1000]", "-0.5"]),
+        ("--decay-rate", "nan", ["finite", "nan"]),
+        ("--decay-rate", "x", ["'x'"]),
+        ("--decay-interval", "0", ["[1, 200000]", "got 0"]),
+        ("--decay-interval", "2.5", ["'2.5'"]),
+    ],
+)
+def test_bad_decay_values_are_one_line_naming_option_and_value(capsys, option, value, needles):
+    assert_rejected(capsys, ["--epochs", "1", f"{option}={value}"], option, *needles)

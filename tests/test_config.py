@@ -44,6 +44,11 @@ INVALID = [
     (RunConfig, "optimizer", "sgd", "got 'sgd'"),
     (RunConfig, "init", "glorot", "got 'glorot'"),
     (RunConfig, "activation", "softmax", "got 'softmax'"),
+    (RunConfig, "decay", "exponential", "got 'exponential'"),
+    (RunConfig, "decay_rate", -0.1, "got -0.1"),
+    (RunConfig, "decay_rate", math.nan, "got nan"),
+    (RunConfig, "decay_interval", 0, "got 0"),
+    (RunConfig, "decay_interval", 10.5, "got 10.5"),
     (DataConfig, "name", "iris", "got 'iris'"),
     (DataConfig, "noise", -0.1, "got -0.1"),
     (DataConfig, "noise", 2.5, "got 2.5"),
@@ -135,6 +140,8 @@ def test_configs_are_frozen_hashable_cache_keys():
 def test_group_key_groups_runs_that_can_train_in_lockstep():
     a = RunConfig(optimizer="gd", lr=0.1, lambd=0.5, keep_prob=0.8, init="zeros")
     assert a.group_key == RunConfig(optimizer="adam").group_key
+    # decay is per run: runs with different schedules still train together
+    assert a.group_key == RunConfig(decay="scheduled", decay_rate=3, decay_interval=7).group_key
     for change in ({"hidden": (4,)}, {"activation": "tanh"}, {"batch_size": 0}, {"epochs": 5}):
         assert dataclasses.replace(a, **change).group_key != a.group_key
 

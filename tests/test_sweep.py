@@ -219,7 +219,7 @@ def history_with(epochs: list[int], cost: list[float]) -> History:
     return History(
         config=RunConfig(), layout=Layout((2, 1)), epochs=np.array(epochs),
         train_cost=np.array(cost), test_cost=np.array(cost) + 0.1, train_accuracy=empty,
-        test_accuracy=empty, diverged_at=None, seconds=0.0, theta=np.zeros(3),
+        test_accuracy=empty, lr=empty, diverged_at=None, seconds=0.0, theta=np.zeros(3),
         snapshot_epochs=empty, snapshots=empty,
     )  # fmt: skip
 

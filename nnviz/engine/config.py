@@ -14,6 +14,7 @@ from typing import Any
 from nnviz.engine.data import GENERATORS
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.engine.schedules import SCHEDULES
 
 DATASETS = tuple(GENERATORS)
 
@@ -92,6 +93,9 @@ class RunConfig:
     batch_size: int = 64  # mini-batch size; 0 = full batch
     shuffle: bool = True  # a new batch order each epoch, as the course; False: the data's order
     epochs: int = 1000  # full passes over the training set
+    decay: str = "constant"  # learning-rate decay: constant | inverse | scheduled (schedules.py)
+    decay_rate: float = 1.0  # how fast α shrinks; the course's decay_rate
+    decay_interval: int = 1000  # scheduled decay steps α down every this many epochs
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -123,6 +127,15 @@ class RunConfig:
             isinstance(self.shuffle, bool), f"shuffle must be true or false, got {self.shuffle!r}"
         )
         _whole("epochs", self.epochs, 0, MAX_EPOCHS)
+        _check(
+            self.decay in SCHEDULES,
+            f"decay must be one of {', '.join(SCHEDULES)}, got {self.decay!r}",
+        )
+        _finite("decay_rate", self.decay_rate)
+        _check(
+            0 <= self.decay_rate <= 1000, f"decay_rate must be in [0, 1000], got {self.decay_rate}"
+        )
+        _whole("decay_interval", self.decay_interval, 1, MAX_EPOCHS)
 
     @property
     def layer_dims(self) -> tuple[int, ...]:

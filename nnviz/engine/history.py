@@ -35,6 +35,7 @@ class History:
     test_cost: np.ndarray  # cross-entropy only; empty without a test set
     train_accuracy: np.ndarray
     test_accuracy: np.ndarray
+    lr: np.ndarray  # α in effect at each recorded epoch (the run's decay schedule)
     diverged_at: int | None
     seconds: float  # wall time of the lockstep group this run trained in
     theta: np.ndarray  # final parameters (the last finite ones for a diverged run)
@@ -70,7 +71,7 @@ def record_epochs(epochs: int, log_every: int) -> np.ndarray:
     return np.unique(np.append(np.arange(0, epochs + 1, k), epochs))
 
 
-_METRICS = ("train_cost", "test_cost", "train_accuracy", "test_accuracy")
+_METRICS = ("train_cost", "test_cost", "train_accuracy", "test_accuracy", "lr")
 
 
 class Recorder:
@@ -109,8 +110,11 @@ class Recorder:
         accuracy = np.add.reduce((expit(Z) > 0.5) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
         return cross_entropy(Z, Y), accuracy
 
-    def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray) -> None:
-        """Evaluate the runs still alive; a run whose cost is not finite diverges here."""
+    def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray, lr: np.ndarray) -> None:
+        """Evaluate the runs still alive; a run whose cost is not finite diverges here.
+
+        ``lr`` (R, 1) is the α each run trains with from here on: the one in effect at ``epoch``.
+        """
         ce, acc = self._evaluate(theta, *self.train_set)
         J = ce + self.l2_factor * l2_term(theta, self.layout.weight_mask)
         test_ce, test_acc = (
@@ -122,7 +126,7 @@ class Recorder:
             alive &= ~bad
         col = len(self.epochs)
         self.epochs.append(epoch)
-        for name, values in zip(_METRICS, (J, test_ce, acc, test_acc)):
+        for name, values in zip(_METRICS, (J, test_ce, acc, test_acc, lr[:, 0])):
             self.metrics[name][alive, col] = values[alive]
         self.count[alive] = col + 1
         self.last_theta[alive] = theta[alive]
@@ -147,6 +151,7 @@ class Recorder:
             test_cost=m["test_cost"][k, :n].copy() if has_test else np.zeros(0),
             train_accuracy=m["train_accuracy"][k, :n].copy(),
             test_accuracy=m["test_accuracy"][k, :n].copy() if has_test else np.zeros(0),
+            lr=m["lr"][k, :n].copy(),
             diverged_at=self.diverged_at[k],
             seconds=seconds,
             theta=self.last_theta[k].copy(),

@@ -99,3 +99,25 @@ def lr_after(
         if rows.any():
             alpha[rows] = schedule.alpha(lr0[rows], e, decay_rate[rows], interval[rows])
     return alpha
+
+
+class Decay:
+    """The α of every run of a lockstep group, each after its own schedule: an (R, 1) column.
+
+    ``runs`` are RunConfig-like (``decay``, ``lr``, ``decay_rate``, ``decay_interval``).
+    """
+
+    def __init__(self, runs: Sequence) -> None:
+        self.names = [r.decay for r in runs]
+        self.active = any(name != "constant" for name in self.names)
+        self.lr0, self.rate, self.interval = (
+            np.array([getattr(r, k) for r in runs], dtype=float)[:, None]
+            for k in ("lr", "decay_rate", "decay_interval")
+        )
+        self.alpha = self.lr0  # α₀ until the first epoch is over
+
+    def after(self, passes: int) -> bool:
+        """Set α to its value after ``passes`` epochs; False when no run decays (α unchanged)."""
+        if self.active:
+            self.alpha = lr_after(self.names, self.lr0, self.rate, self.interval, passes)
+        return self.active

@@ -3,7 +3,8 @@
 Runs that share data, architecture, batch size, shuffling and epochs form a group. The group keeps
 every run's parameters as one row of an (R, P) buffer; one forward pass, one backward pass and one
 update per optimizer advance all of them. Each run still has its own initialization, optimizer, α,
-β₁, β₂, ε, λ and keep_prob, and gets exactly the numbers it gets when trained alone (tested).
+β₁, β₂, ε, λ, keep_prob and decay schedule, and gets exactly the numbers it gets when trained
+alone (tested).
 
 One epoch, phase by phase (each a function below, each tested on its own):
 
@@ -11,6 +12,7 @@ One epoch, phase by phase (each a function below, each tested on its own):
         masks = dropout_masks(...)           D[l] / keep_prob, new at every step
         update(group, Xb, Yb, masks)         t += 1; gradient(...) with (λ/m)·W, m = this batch;
                                              θ ← θ − step of each run's optimizer
+    decay_lr(group)                          α ← f(e) of each run's decay schedule
     stop_diverged(group, ...)                a run that left the floats is frozen at θ = 0
     group.rec.record(...)                    J, accuracies, snapshots at the recorded epochs
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
@@ -44,6 +46,7 @@ from nnviz.engine.network import (
     with_ones,
 )
 from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.engine.schedules import Decay
 
 __all__ = ["History", "train", "train_live", "run_experiment", "load_data", "record_epochs"]
 
@@ -177,6 +180,7 @@ class Lockstep:
     shuffle_rng: np.random.Generator
     dropout_rng: np.random.Generator | None  # None when no run drops units
     rules: list[RuleBlock]
+    decay: Decay
     work: Workspace
     rec: Recorder
     alive: np.ndarray  # (R,) bool
@@ -256,12 +260,13 @@ def start(
             shuffle_rng=stream(seed, SHUFFLE_STREAM),
             dropout_rng=stream(seed, DROPOUT_STREAM) if np.any(keep < 1) else None,
             rules=_rule_blocks(runs, theta, grad),
+            decay=Decay(runs),
             work=Workspace(grad, layout.blocks(theta), layout.blocks(grad), layout.dims[1:-1]),
             rec=Recorder(data, runs, layout, act, record_epochs(first.epochs, log_every)),
             alive=np.ones(len(runs), dtype=bool),
             started=started,
         )
-        group.rec.record(0, theta, group.alive)
+        group.rec.record(0, theta, group.alive, group.decay.alpha)
     return group
 
 
@@ -353,14 +358,23 @@ def run_epoch(group: Lockstep) -> None:
     for Xb, Yb in epoch_batches(group.X1, group.Y, group.batch, group.shuffle_rng, group.shuffle):
         masks = dropout_masks(rng, group.keep, hidden, Xb.shape[-1]) if rng is not None else None
         update(group, Xb, Yb, masks)
+    decay_lr(group)
     if not math.isfinite(group.theta.sum()):  # cheap test first: NaN and inf reach the sum
         bad = group.alive & ~np.isfinite(group.theta).all(axis=1)
         group.rec.diverge(epoch, bad)
         stop_diverged(group, bad)
     if group.alive.any() and epoch in group.rec.wanted:
         was_alive = group.alive.copy()
-        group.rec.record(epoch, group.theta, group.alive)  # a cost that overflowed stops a run too
+        # a cost that overflowed stops a run too
+        group.rec.record(epoch, group.theta, group.alive, group.decay.alpha)
         stop_diverged(group, was_alive & ~group.alive)
+
+
+def decay_lr(group: Lockstep) -> None:
+    """α ← f(e) after the updates of epoch e, as the course's notebook; constant runs keep α₀."""
+    if group.decay.after(group.epoch):
+        for rule in group.rules:
+            rule.hyper = replace(rule.hyper, lr=_compact(group.decay.alpha[rule.rows]))
 
 
 def stop_diverged(group: Lockstep, which: np.ndarray) -> None:
