@@ -1,4 +1,4 @@
-"""The three lessons of DESIGN.md section 3 reproduce the course's pattern.
+"""The lessons of DESIGN.md section 3 reproduce the course's pattern.
 
 Each lesson trains once, through the lockstep trainer (``run_experiment``), and is cached for the
 module. Our initial weights come from our own generator, so the numbers are not the course's to
@@ -8,6 +8,7 @@ chosen, and leaves room for a different BLAS, not for a different pattern.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import fields
 
@@ -16,7 +17,7 @@ import pytest
 from sklearn.datasets import make_circles, make_moons
 
 from nnviz import RunConfig, generate, load_data, run_experiment, train
-from nnviz.engine.lessons import INITIALIZATION, LESSONS, OPTIMIZATION, REGULARIZATION
+from nnviz.engine.lessons import DECAY, INITIALIZATION, LESSONS, OPTIMIZATION, REGULARIZATION
 
 LN2 = math.log(2)
 
@@ -43,7 +44,7 @@ def final(history, name: str) -> float:
 
 @pytest.mark.lesson
 def test_lessons_in_course_order_with_one_label_per_run():
-    course = ["initialization", "regularization", "optimization"]
+    course = ["initialization", "regularization", "optimization", "decay"]
     assert [key for key in LESSONS if key in course] == course
     for lesson in LESSONS.values():
         assert len(lesson.labels) == len(lesson.experiment.runs)
@@ -63,6 +64,7 @@ def test_each_lesson_varies_only_its_setting():
     assert _varying(INITIALIZATION.experiment.runs) == {"init"}
     assert _varying(REGULARIZATION.experiment.runs) == {"lambd", "keep_prob"}
     assert _varying(OPTIMIZATION.experiment.runs) == {"optimizer"}
+    assert _varying(DECAY.experiment.runs) == {"optimizer", "lr", "decay"}
 
 
 @pytest.mark.lesson
@@ -112,8 +114,25 @@ def test_initialization_data_is_the_courses_circles():
 
 
 @pytest.mark.lesson
-def test_optimization_data_is_the_courses_moons_without_test_set():
-    data = load_data(OPTIMIZATION.experiment)
+def test_decay_is_the_2021_notebooks_setup():
+    runs = DECAY.experiment.runs
+    assert [(r.optimizer, r.lr, r.decay) for r in runs] == [
+        ("gd", 0.0007, "constant"),
+        ("gd", 0.1, "scheduled"),
+        ("momentum", 0.1, "scheduled"),
+        ("adam", 0.01, "scheduled"),
+    ]
+    shared = _shared(runs)
+    expected = dict(hidden=(5, 2), activation="relu", init="he", batch_size=64, epochs=5000)
+    assert {k: shared[k] for k in expected} == expected
+    assert (shared["decay_rate"], shared["decay_interval"]) == (1.0, 1000)
+    assert (shared["lambd"], shared["keep_prob"]) == (0.0, 1.0)
+
+
+@pytest.mark.lesson
+@pytest.mark.parametrize("lesson", [OPTIMIZATION, DECAY], ids=["optimization", "decay"])
+def test_optimization_data_is_the_courses_moons_without_test_set(lesson):
+    data = load_data(lesson.experiment)
     X, Y = _course_shape(*make_moons(300, noise=0.2, random_state=3))
     np.testing.assert_array_equal(data.X_train, X)
     np.testing.assert_array_equal(data.Y_train, Y)
@@ -233,3 +252,39 @@ def test_momentum_barely_helps_at_this_learning_rate(trained):
     assert abs(final(momentum, "train_accuracy") - final(gd, "train_accuracy")) <= 0.02
     assert final(gd, "train_accuracy") <= 0.9  # still a nearly straight boundary
     assert gd.test_cost.size == 0  # the course's lesson has no test set
+
+
+# --- decay (2021 notebook): constant GD ≈ 71.7%; scheduled GD > 94.6%, momentum > 95.6%, Adam ≈ 94%
+# Measured: constant GD 85.7% (J 0.38); scheduled GD 95.7%, momentum 96.0%, Adam 95.3% (J ≈ 0.11).
+# Our GD without decay gets further than the notebook's; the gap is still 10 points.
+
+
+@pytest.mark.lesson
+def test_scheduled_decay_lets_gd_and_momentum_learn_the_moons(trained):
+    constant, *decayed = trained("decay")
+    assert final(constant, "train_accuracy") <= 0.9  # a nearly straight boundary
+    for h in decayed:
+        assert final(h, "train_accuracy") >= 0.93
+        assert final(h, "train_accuracy") >= final(constant, "train_accuracy") + 0.05
+        assert final(h, "train_cost") < 0.5 * final(constant, "train_cost")
+
+
+@pytest.mark.lesson
+def test_decay_lesson_records_the_stepped_learning_rate(trained):
+    constant, gd, momentum, adam = trained("decay")
+    np.testing.assert_array_equal(constant.lr, 0.0007)
+    # at epoch 5000 α = α₀ / (1 + ⌊4999 / 1000⌋) = α₀ / 5
+    assert (gd.lr[-1], momentum.lr[-1], adam.lr[-1]) == pytest.approx((0.02, 0.02, 0.002))
+    assert gd.lr[0] == 0.1 and np.all(np.diff(gd.lr) <= 0)
+    assert len(np.unique(gd.lr)) == 5  # α₀, α₀/2, ..., α₀/5: one step every 1,000 epochs
+
+
+@pytest.mark.lesson
+def test_inverse_decay_every_epoch_stalls_as_the_lesson_says():
+    # the lesson's "try it": GD from α₀ 0.1 with inverse decay shrinks α to 0.1/5000; the notebook
+    # reports its cost stalling at about 0.65. Measured J 0.635, 78.7%.
+    gd = DECAY.experiment.runs[1]
+    inverse = dataclasses.replace(gd, decay="inverse")
+    [h] = run_experiment(DECAY.experiment.with_runs(inverse))
+    assert 0.55 <= final(h, "train_cost") <= 0.7
+    assert final(h, "train_accuracy") <= 0.85

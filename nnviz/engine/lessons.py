@@ -70,12 +70,14 @@ DEEP_INITIALIZATION = Lesson(
     ),
 )
 
+# exactly the course's make_moons(300, noise .2, random_state 3) (with seed 3), training set only
+_COURSE_MOONS = DataConfig("moons", samples=300, noise=0.2, test_fraction=0.0)
+
 OPTIMIZATION = Lesson(
     key="optimization",
     title="Optimization: gradient descent vs momentum vs Adam",
     experiment=Experiment(
-        # exactly the course's make_moons(300, noise .2, random_state 3), training set only
-        data=DataConfig("moons", samples=300, noise=0.2, test_fraction=0.0),
+        data=_COURSE_MOONS,
         runs=tuple(
             RunConfig(
                 hidden=(5, 2),
@@ -139,7 +141,34 @@ REGULARIZATION = Lesson(
     ),
 )
 
+_DECAY_NET = dict(hidden=(5, 2), activation="relu", init="he", batch_size=64, epochs=5000)
+_SCHEDULED = dict(decay="scheduled", decay_rate=1.0, decay_interval=1000)
+
+DECAY = Lesson(
+    key="decay",
+    title="Learning-rate decay: a small constant α vs a large α that steps down",
+    experiment=Experiment(
+        data=_COURSE_MOONS,  # the 2021 notebook's moons, as in the optimization lesson
+        runs=(
+            RunConfig(optimizer="gd", lr=0.0007, **_DECAY_NET),
+            RunConfig(optimizer="gd", lr=0.1, **_SCHEDULED, **_DECAY_NET),
+            RunConfig(optimizer="momentum", lr=0.1, **_SCHEDULED, **_DECAY_NET),
+            RunConfig(optimizer="adam", lr=0.01, **_SCHEDULED, **_DECAY_NET),
+        ),
+        seed=3,
+    ),
+    labels=("GD α 0.0007", "GD α₀ 0.1, decay", "momentum α₀ 0.1, decay", "Adam α₀ 0.01, decay"),
+    explain=(
+        "A small constant α (0.0007) is safe but slow: after 5,000 epochs **GD** still draws a "
+        "nearly straight boundary. **Scheduled decay** starts 140 times larger and steps down "
+        "every 1,000 epochs, α = α₀ / (1 + decay_rate · ⌊epoch / 1000⌋): big steps first, finer "
+        "ones later. Then plain GD and **momentum** find the curved boundary as well as **Adam** "
+        "does. Try *inverse* decay (α₀ / (1 + decay_rate · epoch)) for GD: α shrinks after every "
+        "epoch, is soon tiny and the cost stalls."
+    ),
+)
+
 LESSONS: dict[str, Lesson] = {
     lesson.key: lesson
-    for lesson in (INITIALIZATION, DEEP_INITIALIZATION, REGULARIZATION, OPTIMIZATION)
+    for lesson in (INITIALIZATION, DEEP_INITIALIZATION, REGULARIZATION, OPTIMIZATION, DECAY)
 }
