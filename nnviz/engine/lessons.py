@@ -160,11 +160,11 @@ DECAY = Lesson(
     labels=("GD α 0.0007", "GD α₀ 0.1, decay", "momentum α₀ 0.1, decay", "Adam α₀ 0.01, decay"),
     explain=(
         "A small constant α (0.0007) is safe but slow: after 5,000 epochs **GD** still draws a "
-        "nearly straight boundary. **Scheduled decay** starts 140 times larger and steps down "
-        "every 1,000 epochs, α = α₀ / (1 + decay_rate · ⌊epoch / 1000⌋): big steps first, finer "
-        "ones later. Then plain GD and **momentum** find the curved boundary as well as **Adam** "
-        "does. Try *inverse* decay (α₀ / (1 + decay_rate · epoch)) for GD: α shrinks after every "
-        "epoch, is soon tiny and the cost stalls."
+        "nearly straight boundary. **Scheduled decay** starts about 140 times larger and steps "
+        "down every 1,000 epochs, α = α₀ / (1 + decay_rate · ⌊epoch / 1000⌋): big steps first, "
+        "finer ones later. Then plain GD and **momentum** find the curved boundary as well as "
+        "**Adam** does. Try *inverse* decay (α₀ / (1 + decay_rate · epoch)) for GD: α shrinks "
+        "after every epoch, is soon tiny and the cost stalls."
     ),
 )
 
