@@ -1,0 +1,70 @@
+"""Trainings take turns: at most ``n`` at once in a server process, the others wait in order.
+
+One Streamlit process runs every session's script in its own thread, and they share one
+interpreter (the GIL). Thirty trainings at once do not finish sooner than thirty in a row — each
+takes thirty times longer, draws its live frames for thirty times as long, and all of them finish
+together at the end. In turns, the first student has a result after one training, the last after
+about the same time as before, and the work done is less. A waiting session is told how many
+trainings are ahead of it, and can stop waiting at any moment (a rerun, a closed tab). No
+streamlit here: the page passes the function that shows the wait.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+class Turns:
+    """A first-come, first-served gate for ``n`` trainings at once."""
+
+    def __init__(self, n: int = 1):
+        if n < 1:
+            raise ValueError(f"n must be at least 1, not {n}")
+        self._n = n
+        self._running = 0
+        self._queue: list[object] = []  # the waiting sessions, in arrival order
+        self._changed = threading.Condition()
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    @contextmanager
+    def turn(
+        self, wait: Callable[[int], None] = lambda ahead: None, every: float = 0.25
+    ) -> Iterator[None]:
+        """Hold one of the ``n`` places for the ``with`` block. Until a place is free, call
+        ``wait(ahead)`` at least every ``every`` seconds (``ahead``: the sessions waiting or
+        training before this one); an exception from ``wait`` leaves the queue and propagates."""
+        me = object()
+        with self._changed:
+            self._queue.append(me)
+        try:
+            while True:
+                with self._changed:
+                    ahead = self._queue.index(me)
+                    if ahead < self._n - self._running:
+                        self._queue.remove(me)
+                        self._running += 1
+                        break
+                    self._changed.wait(every)
+                    ahead = self._queue.index(me) + self._running
+                wait(ahead)
+        except BaseException:
+            with self._changed:
+                if me in self._queue:
+                    self._queue.remove(me)
+                self._changed.notify_all()
+            raise
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()

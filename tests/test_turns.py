@@ -1,0 +1,123 @@
+"""Trainings take turns (nnviz/views/turns.py): threads that hold and release places on cue.
+
+No timed assertions: every wait below is bounded only so that a bug fails instead of hanging."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from nnviz.views.turns import Turns
+
+BOUND = 10.0  # seconds before a stuck thread counts as a failure
+
+
+def until(condition, what: str) -> None:
+    deadline = time.monotonic() + BOUND
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {BOUND:.0f} s: {what}")
+        time.sleep(0.005)
+
+
+class Session(threading.Thread):
+    """Takes a turn, notes when it got in, and holds the place until released."""
+
+    def __init__(self, turns: Turns, log: list, name: str, fail_waiting: bool = False):
+        super().__init__(daemon=True)
+        self.turns, self.log, self.label = turns, log, name
+        self.release = threading.Event()
+        self.aheads: list[int] = []
+        self.fail_waiting = fail_waiting
+        self.error: BaseException | None = None
+
+    def waiting(self, ahead: int) -> None:
+        self.aheads.append(ahead)
+        if self.fail_waiting:
+            raise InterruptedError("the student left")
+
+    def run(self) -> None:
+        try:
+            with self.turns.turn(self.waiting, every=0.01):
+                self.log.append(self.label)
+                self.release.wait(BOUND)
+        except InterruptedError as e:
+            self.error = e
+
+
+def test_one_at_a_time_and_the_next_is_told_it_waits():
+    turns, log = Turns(1), []
+    first, second = Session(turns, log, "first"), Session(turns, log, "second")
+    first.start()
+    until(lambda: log == ["first"], "the first session trains")
+    second.start()
+    until(lambda: second.aheads, "the second is told it waits")
+    assert log == ["first"] and turns.running == 1 and turns.waiting == 1
+    assert set(second.aheads) == {1}  # one training ahead of it
+    first.release.set()
+    until(lambda: log == ["first", "second"], "the second trains once the first is done")
+    second.release.set()
+    for s in (first, second):
+        s.join(BOUND)
+    assert turns.running == 0 and turns.waiting == 0
+
+
+def test_first_come_first_served():
+    turns, log = Turns(1), []
+    holder = Session(turns, log, "holder")
+    holder.start()
+    until(lambda: log == ["holder"], "the holder trains")
+    queue = [Session(turns, log, f"s{i}") for i in range(5)]
+    for i, s in enumerate(queue):
+        s.start()
+        until(lambda i=i: turns.waiting == i + 1, f"s{i} is in the queue")
+    until(lambda: queue[4].aheads, "the last is told it waits")
+    holder.release.set()
+    for s in queue:
+        until(lambda s=s: s.label in log, f"{s.label} trains")
+        s.release.set()
+    assert log == ["holder", "s0", "s1", "s2", "s3", "s4"]
+    assert max(queue[4].aheads) == 5  # the last saw four waiting and one training before it
+
+
+def test_two_places_let_two_train_at_once():
+    turns, log = Turns(2), []
+    a, b, c = (Session(turns, log, n) for n in "abc")
+    a.start()
+    b.start()
+    until(lambda: sorted(log) == ["a", "b"], "two train at once")
+    c.start()
+    until(lambda: turns.waiting == 1, "the third waits")
+    b.release.set()
+    until(lambda: "c" in log, "the third trains when a place is free")
+    a.release.set()
+    c.release.set()
+    for s in (a, b, c):
+        s.join(BOUND)
+    assert turns.running == 0
+
+
+def test_a_session_that_stops_waiting_leaves_the_queue():
+    turns, log = Turns(1), []
+    holder = Session(turns, log, "holder")
+    holder.start()
+    until(lambda: log == ["holder"], "the holder trains")
+    leaver = Session(turns, log, "leaver", fail_waiting=True)
+    leaver.start()
+    leaver.join(BOUND)
+    assert isinstance(leaver.error, InterruptedError) and "leaver" not in log
+    assert turns.waiting == 0
+    holder.release.set()
+    holder.join(BOUND)
+    late = Session(turns, log, "late")
+    late.start()
+    until(lambda: "late" in log, "a later session gets the free place at once")
+    assert late.aheads == []  # it never waited
+    late.release.set()
+
+
+def test_at_least_one_place():
+    with pytest.raises(ValueError):
+        Turns(0)
