@@ -8,8 +8,9 @@ exception or error on the page, the lab's charts, and no rewrite of its link to 
 
 Scenarios, each for N = 1, 10, 30 sessions started at once (``--spread`` staggers them):
   lesson  every session opens the same lesson link; the caches are cleared before each N, so the
-          lesson is trained cold — once, if the server shares the work (the "trainings" column
-          counts the distinct training times the sessions were shown);
+          lesson is trained cold — once, if the server shares the work ("trainings": the
+          sessions whose page showed training progress; "results": those that showed a
+          training time, i.e. got their result);
   own     every session opens the default experiment with its own seed: N trainings, none lost.
 The server's CPU time per step and its resident memory (RSS, after every scenario) are read from
 /proc for the processes listening on the server ports, so this runs on the machine of the server.
@@ -75,7 +76,7 @@ def percentile(values: list[float], q: float) -> float | None:
 def summarize(scenario: str, results: list[Result], cpu: float, wall: float) -> dict[str, Any]:
     times = [r.seconds for r in results if r.error is None and r.seconds is not None]
     errors = [r.error for r in results if r.error is not None]
-    shown = {t for r in results for t in r.trained}
+    progress = any(r.trained_here for r in results)  # a page that shows training progress
     return {
         "scenario": scenario,
         "sessions": len(results),
@@ -86,7 +87,8 @@ def summarize(scenario: str, results: list[Result], cpu: float, wall: float) -> 
         "error_examples": sorted(set(errors))[:3],
         "warnings": sum(len(r.warnings) for r in results),
         "static_mb_each": max((r.static_bytes for r in results), default=0) / 2**20,
-        "trainings_seen": len(shown) if shown else None,
+        "results": sum(1 for r in results if r.error is None and r.trained),
+        "trainings": sum(r.trained_here for r in results) if progress else None,
         "server_cpu_s": cpu,
         "wall_s": wall,
     }
@@ -146,18 +148,18 @@ def markdown(report: dict[str, Any], target: str) -> str:
     lines = [
         f"nnviz classroom — {target}; {os.cpu_count()} CPUs, load average after: {load}",
         "",
-        "| scenario | N | p50 | p95 | max | errors | trainings seen | server CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | N | p50 | p95 | max | errors | results | trainings | server CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["rows"]:
         if "skipped" in r:
-            lines.append(f"| {r['scenario']} | {r['sessions']} | skipped: {r['skipped']} |||||")
+            lines.append(f"| {r['scenario']} | {r['sessions']} | skipped: {r['skipped']} ||||||")
             continue
-        seen = "?" if r["trainings_seen"] is None else r["trainings_seen"]
+        trainings = "?" if r["trainings"] is None else r["trainings"]
         cpu = f"{r['server_cpu_s']:.1f} s" if report["pids"] else "–"
         lines.append(
             f"| {r['scenario']} | {r['sessions']} | {seconds(r['p50_s'])} | {seconds(r['p95_s'])} "
-            f"| {seconds(r['max_s'])} | {r['errors']} | {seen} | {cpu} |"
+            f"| {seconds(r['max_s'])} | {r['errors']} | {r['results']} | {trainings} | {cpu} |"
         )
     lines += ["", *verdicts(report["rows"], report["processes"])]
     for key, sizes in report.items():
@@ -183,18 +185,18 @@ def verdicts(rows: list[dict[str, Any]], processes: int = 1) -> list[str]:
     for r in lesson:
         if alone and r["sessions"] > 1 and r["p95_s"] is not None:
             ratio = r["p95_s"] / alone["p50_s"]
-            once = r["trainings_seen"] is None or r["trainings_seen"] <= processes
+            once = r["trainings"] is None or r["trainings"] <= processes
             ok = ratio <= 2 and r["errors"] == 0 and once
             out.append(
                 f"- lesson, N = {r['sessions']}: p95 = {ratio:.2f}× one session alone, "
-                f"trained {r['trainings_seen'] or '?'}×, {r['errors']} errors: "
+                f"trained {r['trainings'] or '?'}×, {r['errors']} errors: "
                 f"{'PASS' if ok else 'FAIL'} (target ≤ 2×, once per process, 0 errors)"
             )
     for r in (r for r in done if r["scenario"] == "own experiment"):
-        lost = r["sessions"] - (r["trainings_seen"] or 0)
+        lost = r["sessions"] - r["results"]
         out.append(
-            f"- own experiments, N = {r['sessions']}: {r['errors']} errors, {lost} trainings "
-            f"not seen: {'PASS' if r['errors'] == 0 and lost == 0 else 'FAIL'}"
+            f"- own experiments, N = {r['sessions']}: {r['errors']} errors, {lost} results "
+            f"lost: {'PASS' if r['errors'] == 0 and lost == 0 else 'FAIL'}"
         )
     return out
 

@@ -33,6 +33,7 @@ class Result:
     charts: int = 0
     warnings: list[str] = field(default_factory=list)
     trained: list[str] = field(default_factory=list)  # training times shown on its page
+    trained_here: bool = False  # its page showed training progress: this session trained
     static_bytes: int = 0  # the frontend bundle it fetched (--cold), as sent
 
 
@@ -93,6 +94,8 @@ def look_at(delta: Any, result: Result) -> None:
         result.warnings.append(element.alert.body[:200])
     elif kind == "plotly_chart":
         result.charts += 1
+    elif kind == "progress" and element.progress.text.startswith("Training"):
+        result.trained_here = True
     elif kind == "markdown":
         result.trained += TRAINED.findall(element.markdown.body)
 

@@ -26,6 +26,8 @@ if "t" in q:
     st.caption(f"2 runs trained together in {q['t']} s on 10 points.")
 if "warn" in q:
     st.warning("careful")
+if "train" in q:
+    st.progress(0.5, text="Training 2 runs…")
 if "chart" in q:
     st.plotly_chart({"data": [{"x": [0, 1], "y": [1, 0]}], "layout": {}})
 if "boom" in q:
@@ -67,7 +69,14 @@ def test_a_session_gets_its_page_and_its_training_time(tiny_url):
     assert r.seconds > 0
     assert r.charts == 1
     assert r.trained == ["0.1234"]
-    assert r.warnings == []
+    assert r.warnings == [] and not r.trained_here
+
+
+def test_a_session_that_trains_shows_training_progress(tiny_url):
+    results = asyncio.run(students.classroom(tiny_url, ["train=1&t=1.0", "t=1.0", "x=1"], 30.0))
+    assert [r.trained_here for r in results] == [True, False, False]
+    row = classroom.summarize("lesson", results, cpu=0.0, wall=1.0)
+    assert row["trainings"] == 1 and row["results"] == 2  # the third showed no training time
 
 
 def test_a_cold_browser_fetches_the_bundle_and_the_chart_chunk(tiny_url):
@@ -109,7 +118,7 @@ def test_no_server_is_an_error_for_every_session():
 def test_sessions_started_together_all_finish(tiny_url):
     results = asyncio.run(students.classroom(tiny_url, [f"t=0.{i}1" for i in range(5)], 30.0))
     row = classroom.summarize("own experiment", results, cpu=0.0, wall=1.0)
-    assert row["errors"] == 0 and row["sessions"] == 5 and row["trainings_seen"] == 5
+    assert row["errors"] == 0 and row["sessions"] == 5 and row["results"] == 5
     assert row["p50_s"] <= row["p95_s"] <= row["max_s"]
 
 
@@ -132,14 +141,15 @@ def test_cpu_and_memory_agree_with_the_os():
     assert 10 < rss <= peak + 1
 
 
-def row(scenario, n, p50, p95, errors=0, trainings=1):
+def row(scenario, n, p50, p95, errors=0, trainings=1, results=None):
     return {
         "scenario": scenario,
         "sessions": n,
         "p50_s": p50,
         "p95_s": p95,
         "errors": errors,
-        "trainings_seen": trainings,
+        "trainings": trainings,
+        "results": n if results is None else results,
     }
 
 
@@ -149,7 +159,7 @@ def test_verdicts_compare_a_class_with_one_session_alone():
         row("lesson:optimization", 10, 15.0, 19.0),  # 1.9× alone
         row("lesson:optimization", 30, 18.0, 21.0),  # 2.1×
         row("lesson:optimization", 30, 12.0, 14.0, trainings=2),  # trained twice
-        row("own experiment", 30, 40.0, 45.0, trainings=29),  # one result not seen
+        row("own experiment", 30, 40.0, 45.0, trainings=30, results=29),  # one result lost
         row("own experiment", 10, 9.0, 10.0, trainings=10),
     ]
     lines = classroom.verdicts(rows)
