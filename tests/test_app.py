@@ -7,6 +7,7 @@ The helpers of nnviz/lab.py that the page relies on are tested directly at the e
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from dataclasses import fields, replace
@@ -19,8 +20,8 @@ from streamlit.testing.v1 import AppTest
 from nnviz.engine.config import GROUP_FIELDS, DataConfig, Experiment, RunConfig
 from nnviz.engine.data import to_csv
 from nnviz.engine.lessons import LESSONS
-from nnviz.engine.train import load_data, run_experiment
-from nnviz.views import exports, formulas
+from nnviz.engine.train import load_data, run_experiment, train_live
+from nnviz.views import exports, figures, formulas
 from nnviz.views import lab_model as lab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -41,6 +42,14 @@ def assert_clean(at: AppTest) -> None:
 def chart(at: AppTest, key: str) -> dict:
     (found,) = [c for c in at.get("plotly_chart") if c.key == key]
     return json.loads(found.proto.spec)
+
+
+def plotly_array(value) -> np.ndarray:
+    """An array as Plotly's JSON carries it: a list, or base64 bytes with a dtype and a shape."""
+    if not isinstance(value, dict):
+        return np.asarray(value, dtype=float)
+    flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
 
 
 def boundary_keys(at: AppTest) -> list[str]:
@@ -68,7 +77,8 @@ def test_defaults_run_clean_and_put_every_setting_in_the_url():
     assert_clean(at)
     assert not at.warning
     assert boundary_keys(at) == ["boundary_0", "boundary_1"]
-    assert {"cost", "accuracy", "replay"} <= {c.key for c in at.get("plotly_chart")}
+    assert {"cost", "accuracy"} <= {c.key for c in at.get("plotly_chart")}
+    assert at.select_slider(key="scrub").value == lab.DEFAULT.runs[0].epochs  # the last epoch
     assert params(at) == lab.url_params(lab.DEFAULT)
     table = at.table[0].value
     assert list(table["run"]) == ["λ 0", "λ 0.7"]
@@ -114,10 +124,7 @@ def widget(at: AppTest, key: str):
 def test_each_run_control_applies_to_its_run_only(name, value):
     at = open_app()
     before = at.session_state.exp
-    widget(at, lab.run_key(1, name)).set_value(value).run()
-    assert at.session_state.exp == before  # editing alone never trains
-    assert at.button(key="train_1")  # ...but offers to
-    at.button(key="train").click().run()
+    widget(at, lab.run_key(1, name)).set_value(value).run()  # no button: it applies by itself
     assert_clean(at)
     exp = at.session_state.exp
     assert getattr(exp.runs[1], name) == value
@@ -125,11 +132,11 @@ def test_each_run_control_applies_to_its_run_only(name, value):
     assert params(at) == lab.url_params(exp)
 
 
-def test_changing_lambda_of_one_run_changes_only_that_runs_results():
+def test_a_lambda_change_with_no_button_changes_that_runs_boundary_only():
     at = open_app()
     cost, boundary0, boundary1 = (chart(at, k) for k in ("cost", "boundary_0", "boundary_1"))
-    at.select_slider(key=lab.run_key(1, "lambd")).set_value(0.1)
-    at.button(key="train").click().run()
+    assert not [b for b in at.button if b.key.startswith("train")]  # there is no Train button
+    at.select_slider(key=lab.run_key(1, "lambd")).set_value(0.1).run()
     assert_clean(at)
     new_cost = chart(at, "cost")
     assert run_traces(new_cost, 0) == run_traces(cost, 0)
@@ -138,6 +145,12 @@ def test_changing_lambda_of_one_run_changes_only_that_runs_results():
     assert train[1] == old_train[1] and train[2] != old_train[2] and test[2] != old_test[2]
     assert chart(at, "boundary_0") == boundary0
     assert chart(at, "boundary_1") != boundary1
+    # the new boundary is the new run's: P(y = 1) from its own weights, trained alone
+    exp = at.session_state.exp
+    (_, h) = run_experiment(exp)
+    z = plotly_array(chart(at, "boundary_1")["data"][0]["z"])
+    xs, ys, P = figures.probability_grid(h.params, h.config.activation, load_data(exp).bounds, 80)
+    assert np.abs(z - P).max() < 1e-6
 
 
 def test_optimizer_disables_the_hyperparameters_it_ignores():
@@ -195,6 +208,66 @@ def test_new_data_moves_the_seed_and_trains():
     assert_clean(at)
     assert at.session_state.exp.seed == lab.DEFAULT.seed + 1
     assert params(at)["seed"] == str(lab.DEFAULT.seed + 1)
+
+
+def test_a_change_that_is_undone_trains_nothing_and_shows_no_error():
+    at = open_app()
+    trained_in = status(at)
+    slider = at.select_slider(key=lab.run_key(0, "lambd"))
+    slider.set_value(0.1).run()
+    at.select_slider(key=lab.run_key(0, "lambd")).set_value(0.0).run()
+    assert_clean(at)
+    assert status(at) == trained_in  # back to the first experiment: its stored result
+
+
+def test_the_epoch_scrubber_moves_every_runs_boundary():
+    at = open_app()
+    final = [chart(at, f"boundary_{i}") for i in range(2)]
+    scrub = at.select_slider(key="scrub")
+    assert scrub.options[0] == "0" and scrub.value == 30
+    scrub.set_value(0).run()
+    assert_clean(at)
+    for i in range(2):
+        early = chart(at, f"boundary_{i}")
+        assert early["data"][0]["z"] != final[i]["data"][0]["z"]
+    # every run starts from the same initial weights (λ only changes the updates)
+    assert chart(at, "boundary_0")["data"][0]["z"] == chart(at, "boundary_1")["data"][0]["z"]
+    at.button(key="replay").click().run()  # plays every epoch, then shows the end again
+    assert_clean(at)
+    assert [chart(at, f"boundary_{i}") for i in range(2)] == final
+
+
+def test_presentation_mode_from_the_url_hides_every_control_and_enlarges_the_text():
+    at = open_app({**SHORT, "present": "1"})
+    assert_clean(at)
+    assert not at.sidebar.select_slider and not at.sidebar.selectbox  # no controls at all
+    assert not [s for s in at.select_slider if s.key.startswith("run")]
+    assert at.toggle(key="present").value
+    assert params(at)["present"] == "1"
+    for key in ("boundary_0", "cost"):
+        assert chart(at, key)["layout"]["xaxis"]["tickfont"]["size"] >= 18
+    at.toggle(key="present").set_value(False).run()  # the toggle brings every control back
+    assert_clean(at)
+    assert at.select_slider(key=lab.run_key(1, "lambd")).value == 0.7
+    assert "present" not in params(at)
+    assert chart(at, "boundary_0")["layout"]["xaxis"]["tickfont"]["size"] < 18
+    at.toggle(key="present").set_value(True).run()
+    assert params(at)["present"] == "1" and not at.sidebar.select_slider
+
+
+def test_a_stopped_training_shows_how_far_it_got_and_is_not_kept():
+    at = open_app()
+    exp = at.session_state.exp
+    data = load_data(exp)
+    partial = next(train_live(data, exp.runs, exp.seed, every=0.0))  # after one epoch
+    at.session_state["stopped"] = (exp, data, partial)
+    at.run()
+    assert_clean(at)
+    assert any("Stopped at epoch 1 of 30" in w.value for w in at.warning)
+    at.button(key="resume").click().run()  # trains to the end: the stored result again
+    assert_clean(at)
+    assert not any("Stopped" in w.value for w in at.warning)
+    assert at.select_slider(key="scrub").value == 30
 
 
 # --- the URL ---------------------------------------------------------------------------------
@@ -270,7 +343,6 @@ def test_training_that_would_take_too_long_is_refused_and_the_results_kept():
     widget(at, "epochs").set_value(30_000)
     widget(at, "batch_size").set_value(8)
     widget(at, "samples").set_value(5000).run()
-    at.button(key="train").click().run()
     assert at.session_state.exp == before  # nothing trained, the previous results stay
     assert any("would take about" in e.value for e in at.error)
     assert not at.exception

@@ -235,63 +235,40 @@ def test_replay_epochs_are_spread_and_keep_both_ends(trained):
     assert np.all(np.diff(epochs) > 0)
 
 
-def test_replay_has_one_frame_per_epoch_used(trained):
+def test_replay_boundary_is_drawn_from_the_snapshot_at_that_epoch(trained):
     data, histories = trained
-    fig = figures.replay_figure(histories, data, LABELS)
-    epochs = figures.replay_epochs(histories)
-    assert len(fig.frames) == len(epochs) <= figures.MAX_FRAMES
-    assert [f.name for f in fig.frames] == [str(e) for e in epochs]
-    steps = fig.layout.sliders[0].steps
-    assert [s.args[0][0] for s in steps] == [f.name for f in fig.frames]
-    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
-    assert any("Play" in label for label in labels) and any("Pause" in label for label in labels)
-
-
-def test_replay_frames_update_only_each_runs_surface(trained):
-    data, histories = trained
-    fig = figures.replay_figure(histories, data, LABELS)
-    R = len(histories)
-    surfaces = [k for k, t in enumerate(fig.data) if t.type == "contour"]
-    assert surfaces == list(range(R))
-    for frame in fig.frames:
-        assert list(frame.traces) == surfaces
-        assert len(frame.data) == R
-        z = np.asarray(frame.data[0].z)
-        assert z.shape == (figures.REPLAY_GRID, figures.REPLAY_GRID)
-        assert 0 <= z.min() and z.max() <= 100  # whole percent, one byte a cell
-
-
-def test_replay_last_frame_matches_the_final_boundary(trained):
-    data, histories = trained
-    fig = figures.replay_figure(histories, data, LABELS)
     h = histories[0]
-    _, _, P = figures.probability_grid(
-        h.params, h.config.activation, data.bounds, figures.REPLAY_GRID
-    )
-    assert np.abs(np.asarray(fig.frames[-1].data[0].z, dtype=float) - 100 * P).max() <= 0.5
+    first, last = h.snapshot_epochs[0], h.snapshot_epochs[-1]
+    start = figures.boundary_figure(h, data, LABELS[0], upto=first)
+    end = figures.boundary_figure(h, data, LABELS[0], upto=last)
+    final = figures.boundary_figure(h, data, LABELS[0])
+    z = [np.asarray(traces(f, "contour")[0].z) for f in (start, end, final)]
+    assert np.array_equal(z[1], z[2])  # the last snapshot is the final state
+    assert not np.array_equal(z[0], z[2])
+    # the initial weights, predicted by an independent forward pass, give the ✕ marks at epoch 0
+    W_b = h.layout.to_list(h.snapshots[0])
+    wrong = relu_net_predictions(W_b, data.X_train) != (data.Y_train[0] > 0.5)
+    test_wrong = relu_net_predictions(W_b, data.X_test) != (data.Y_test[0] > 0.5)
+    assert len(by_name(start, "misclassified")[0].x) == wrong.sum() + test_wrong.sum()
 
 
 def test_replay_titles_follow_the_epoch_and_show_divergence(trained):
     data, histories = trained
-    fig = figures.replay_figure(histories, data, LABELS)
-    first = [a.text for a in fig.frames[0].layout.annotations]
-    last = [a.text for a in fig.frames[-1].layout.annotations]
-    assert all("diverged" not in text for text in first)
-    assert f"diverged at epoch {histories[2].diverged_at}" in last[2]
-    assert [a.font.color for a in fig.frames[-1].layout.annotations] == list(RUN_COLORS[:3])
+    h = histories[2]
+    early = figures.boundary_figure(h, data, LABELS[2], 2, upto=0).layout.title.text
+    late = figures.boundary_figure(h, data, LABELS[2], 2, upto=h.config.epochs).layout.title.text
+    assert "diverged" not in early
+    assert f"diverged at epoch {h.diverged_at}" in late
 
 
-def test_replay_puts_at_most_two_runs_in_a_row_on_shared_axes(trained):
+def test_every_boundary_spec_is_valid_plotly(trained, boundaries):
+    import plotly.graph_objects as go
+
     data, histories = trained
-    fig = figures.replay_figure(histories, data, LABELS)  # three runs: 2 + 1
-    assert fig.layout.xaxis3.domain == fig.layout.xaxis.domain  # run 3 sits below run 1
-    assert fig.layout.yaxis3.domain != fig.layout.yaxis.domain
-    assert fig.layout.yaxis2.matches == "y" or fig.layout.yaxis2.showticklabels is False
-    assert tuple(fig.layout.yaxis.range) == pytest.approx(data.bounds[2:])
-    # equal scales everywhere: one y-axis anchored to its x-axis, every other axis matching them
-    (y,) = [a for a in fig.select_yaxes() if a.matches is None]
-    assert (y.scaleanchor, y.scaleratio) == (y.anchor, 1)
-    assert {a.matches for a in fig.select_xaxes()} == {None, y.anchor}
+    big = figures.boundary_figure(histories[0], data, LABELS[0], big=True, height=500, upto=10)
+    for fig in [*boundaries, big]:
+        go.Figure(fig.to_dict())  # validated: raises for any misspelt property or bad value
+    assert big.layout.xaxis.tickfont.size >= 18 and big.layout.height == 500
 
 
 def test_a_diverged_run_does_not_flatten_the_linear_cost_axis(trained):

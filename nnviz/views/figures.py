@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from nnviz.engine.data import Dataset
 from nnviz.engine.network import predict_proba
@@ -21,10 +20,9 @@ from nnviz.engine.train import History
 from nnviz.views.palette import CLASS_COLORS, PROBA_SCALE, RUN_COLORS
 
 GRID = 80  # boundary heatmap resolution (80 × 80 predictions per run)
-REPLAY_GRID = 40  # coarser for the replay: every frame carries a grid per run
-MAX_FRAMES = 24  # replay frames; keeps the page's payload small
-REPLAY_COLUMNS = 2  # runs per row in the replay: four in a row are too small to read
+MAX_FRAMES = 30  # epochs the replay scrubber steps through
 FONT = dict(family='"Source Sans", sans-serif', size=14, color="#1A1A1A")  # Streamlit's font
+BIG_FONT, BIG_TICKS = 20, 18  # presentation mode: readable from the back of a room
 MARGIN = dict(l=10, r=10, t=56, b=10)
 BOUNDARY_HEIGHT = 310  # with equal scales: fills a laptop (1280 px) column, some blank at 1024
 BOUNDARY_COLOR = "#1A1A1A"  # the 0.5 contour and the misclassification crosses
@@ -100,11 +98,17 @@ def run_title(label: str, h: History, upto: int | None = None) -> str:
 
 
 # --- decision boundary --------------------------------------------------------------------------
+#
+# Built as plain dicts and wrapped without Plotly's validation (``_validate=False``): validating
+# the ~20 nested properties of one boundary costs about 0.1 s, too slow to redraw a training
+# several times a second; the dicts take a few milliseconds. tests/test_figures.py validates
+# every builder's output once, so a misspelt property still fails there.
 
 
-def _surface(xs: np.ndarray, ys: np.ndarray, P: np.ndarray) -> go.Contour:
+def _surface(xs: np.ndarray, ys: np.ndarray, P: np.ndarray) -> dict:
     """P(y = 1) as a smooth heatmap with one black line at the 0.5 decision boundary."""
-    return go.Contour(
+    return dict(
+        type="contour",
         x=xs,
         y=ys,
         z=P.astype(np.float32),
@@ -117,14 +121,15 @@ def _surface(xs: np.ndarray, ys: np.ndarray, P: np.ndarray) -> go.Contour:
     )
 
 
-def _points(X: np.ndarray, Y: np.ndarray, test: bool, showlegend: bool) -> list[go.Scatter]:
+def _points(X: np.ndarray, Y: np.ndarray, test: bool, showlegend: bool) -> list[dict]:
     """One trace per class; training points are circles, test points diamonds."""
     part, symbol = ("test", TEST_SYMBOL) if test else ("train", TRAIN_SYMBOL)
     traces = []
     for c in (0, 1):
         mask = Y[0] == c
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=X[0, mask],
                 y=X[1, mask],
                 mode="markers",
@@ -143,9 +148,10 @@ def _points(X: np.ndarray, Y: np.ndarray, test: bool, showlegend: bool) -> list[
     return traces
 
 
-def _wrong(X: np.ndarray, showlegend: bool) -> go.Scatter:
+def _wrong(X: np.ndarray, showlegend: bool) -> dict:
     """A black ✕ over each point in X (2, k)."""
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=X[0],
         y=X[1],
         mode="markers",
@@ -157,19 +163,26 @@ def _wrong(X: np.ndarray, showlegend: bool) -> go.Scatter:
     )
 
 
-def _axes(fig: go.Figure, bounds: tuple[float, float, float, float]) -> None:
-    """The same frame for every run: Dataset.bounds on every subplot, no zoom drift.
+def _axes(bounds: tuple[float, float, float, float], tick_size: int) -> dict:
+    """The same frame for every run (Dataset.bounds, no zoom drift), x₁ and x₂ on equal scales.
 
     One unit of x₁ is as long on screen as one unit of x₂ (``scaleanchor``), so the moons keep
     their shape at any width; the plot area shrinks to fit instead (``constrain="domain"``),
-    staying at the top. Few ticks: short labels, more room for the data.
+    staying at the top. Few ticks and no axis titles (the page's caption names x₁ and x₂): more
+    room for the data in a narrow column.
     """
     common = dict(showgrid=False, zeroline=False, nticks=5, constrain="domain")
-    fig.update_xaxes(range=list(bounds[:2]), title_text="x₁", **common)
-    fig.update_yaxes(range=list(bounds[2:]), title_text="x₂", constraintoward="top", **common)
-    for y in fig.select_yaxes():  # an axis that matches another is scaled with that one
-        if y.matches is None:
-            y.update(scaleanchor=y.anchor or "x", scaleratio=1)
+    common["tickfont"] = dict(size=tick_size)
+    return dict(
+        xaxis=dict(range=list(bounds[:2]), **common),
+        yaxis=dict(
+            range=list(bounds[2:]),
+            constraintoward="top",
+            scaleanchor="x",
+            scaleratio=1,
+            **common,
+        ),
+    )
 
 
 def _coloraxis(showscale: bool) -> dict:
@@ -182,6 +195,12 @@ def _coloraxis(showscale: bool) -> dict:
     )
 
 
+def snapshot_params(h: History, epoch: int) -> Params:
+    """The run's parameters at the last snapshot at or before ``epoch`` (the replay's frames)."""
+    k = max(int(np.searchsorted(h.snapshot_epochs, epoch, "right")) - 1, 0)
+    return h.layout.to_list(h.snapshots[k])
+
+
 def boundary_figure(
     h: History,
     data: Dataset,
@@ -190,34 +209,67 @@ def boundary_figure(
     resolution: int = GRID,
     legend: bool = False,
     show_test: bool = True,
+    *,
+    upto: int | None = None,
+    height: int = BOUNDARY_HEIGHT,
+    big: bool = False,
 ) -> go.Figure:
     """One run's decision boundary over Dataset.bounds (so every run gets the same axes).
 
     Background: predicted P(y = 1); black line: the 0.5 boundary; circles: training points, drawn
     over the diamonds of the test points (``show_test``); ✕: points the run misclassifies. The
-    title, in the run's color, gives the final accuracies, or the epoch it diverged.
+    title, in the run's color, gives the accuracies, or the epoch it diverged. ``upto``: drawn from
+    the snapshot at that epoch (the replay) instead of the final parameters. ``big``: larger text,
+    for a projector.
     """
-    act, params, bounds = h.config.activation, h.params, data.bounds
+    act, bounds = h.config.activation, data.bounds
+    params = h.params if upto is None else snapshot_params(h, upto)
     xs, ys, P = probability_grid(params, act, bounds, resolution)
-    fig = go.Figure(_surface(xs, ys, P))
+    traces = [_surface(xs, ys, P)]
     parts = [(data.X_test, data.Y_test, True)] if show_test else []
     wrong = []
     for X, Y, test in [*parts, (data.X_train, data.Y_train, False)]:
         if X.shape[1]:
-            fig.add_traces(_points(X, Y, test, showlegend=legend))
+            traces += _points(X, Y, test, showlegend=legend)
             wrong.append(X[:, misclassified(params, act, X, Y)])
-    fig.add_trace(_wrong(np.hstack(wrong), legend))
-    _axes(fig, bounds)
-    fig.update_layout(
-        title=dict(text=run_title(label, h), font=dict(color=run_color(index), size=16), x=0.02),
+    traces.append(_wrong(np.hstack(wrong), legend))
+    size = BIG_FONT if big else FONT["size"]
+    title = dict(text=run_title(label, h, upto), font=dict(color=run_color(index), size=size + 2))
+    layout = dict(
+        title=dict(title, x=0.02),
         coloraxis=_coloraxis(showscale=False),
-        font=FONT,
-        height=BOUNDARY_HEIGHT,
-        margin=MARGIN,
+        font=dict(FONT, size=size),
+        height=height,
+        margin=dict(MARGIN, t=MARGIN["t"] + (12 if big else 0)),
         showlegend=legend,
         legend=dict(orientation="h", y=-0.2),
+        **_axes(bounds, BIG_TICKS if big else FONT["size"] - 1),
     )
-    return fig
+    return unvalidated(dict(data=traces, layout=layout))
+
+
+# the lab's main column at 1280 px, with the sidebar (without it in presentation mode), and the
+# tallest boundary that still leaves the learning curves in view at 1920×1080
+MAIN_WIDTH = {False: 820, True: 1120}
+MAX_HEIGHT = {False: 430, True: 500}
+
+
+def boundary_height(bounds: tuple[float, float, float, float], n_runs: int, big: bool) -> int:
+    """A height (px) at which a boundary fills its column at 1280 px with equal x₁/x₂ scales.
+
+    Wider screens give the columns more width than that; the plot is then limited by this height
+    (centered in its column), so that the curves below stay on the first screen.
+    """
+    column = (MAIN_WIDTH[big] - 16 * (n_runs - 1)) / n_runs
+    plot = column - 50  # the y-axis ticks, the margins
+    aspect = (bounds[3] - bounds[2]) / (bounds[1] - bounds[0])
+    extra = MARGIN["t"] + MARGIN["b"] + (40 if big else 25)  # title above, x-axis ticks below
+    return int(np.clip(plot * aspect + extra, 220, MAX_HEIGHT[big]))
+
+
+def unvalidated(spec: dict) -> go.Figure:
+    """A Figure from a plain spec, without Plotly's slow per-property validation (see above)."""
+    return go.Figure(spec, _validate=False)
 
 
 # --- learning curves ----------------------------------------------------------------------------
@@ -321,145 +373,21 @@ def accuracy_figure(histories: Sequence[History], labels: Sequence[str]) -> go.F
 
 
 def replay_epochs(histories: Sequence[History], max_frames: int = MAX_FRAMES) -> np.ndarray:
-    """Up to ``max_frames`` snapshot epochs, evenly spread, always the first and the last."""
+    """Up to ``max_frames`` snapshot epochs, evenly spread, always the first and the last.
+
+    The lab's epoch scrubber steps through these; each step redraws every run's boundary from
+    its snapshot (``boundary_figure(..., upto=epoch)``), never retraining.
+    """
     epochs = np.unique(np.concatenate([h.snapshot_epochs for h in histories]))
     if len(epochs) <= max_frames:
         return epochs
     return epochs[np.unique(np.round(np.linspace(0, len(epochs) - 1, max_frames)).astype(int))]
 
 
-def _snapshot_percent(h: History, epoch: int, bounds: tuple, n: int) -> np.ndarray:
-    """P(y = 1) in whole percent (one byte a cell) at the last snapshot at or before epoch."""
-    k = max(int(np.searchsorted(h.snapshot_epochs, epoch, "right")) - 1, 0)
-    _xs, _ys, P = probability_grid(h.layout.to_list(h.snapshots[k]), h.config.activation, bounds, n)
-    return np.round(100 * P).astype(np.uint8)
-
-
-def _replay_surface(xs: np.ndarray, ys: np.ndarray, Z: np.ndarray) -> go.Contour:
-    return go.Contour(
-        x=xs,
-        y=ys,
-        z=Z,
-        coloraxis="coloraxis",
-        contours=dict(start=50, end=50, size=50, coloring="heatmap", showlabels=False),
-        line=dict(color=BOUNDARY_COLOR, width=3),
-        hovertemplate="P(y = 1) = %{z}%<extra></extra>",
-        showlegend=False,
-    )
-
-
-def _replay_titles(histories, labels, epoch: int) -> list[str]:
-    return [run_title(label, h, upto=epoch) for h, label in zip(histories, labels)]
-
-
-def _replay_controls(epochs: np.ndarray) -> dict:
-    """A Play/Pause pair and an epoch slider, all running in the browser."""
-    still = dict(frame=dict(duration=0, redraw=True), mode="immediate", transition=dict(duration=0))
-    play = dict(
-        frame=dict(duration=300, redraw=True), fromcurrent=True, transition=dict(duration=0)
-    )
-    steps = [dict(method="animate", label=str(e), args=[[str(e)], still]) for e in epochs]
-    return dict(
-        updatemenus=[
-            dict(
-                type="buttons",
-                direction="left",
-                x=0,
-                y=-0.06,
-                xanchor="left",
-                yanchor="top",
-                pad=dict(t=36, r=10),
-                buttons=[
-                    dict(label="▶ Play", method="animate", args=[None, play]),
-                    dict(label="Pause", method="animate", args=[[None], still]),
-                ],
-            )
-        ],
-        sliders=[
-            dict(
-                active=0,
-                steps=steps,
-                x=0.24,
-                len=0.76,
-                y=-0.06,
-                yanchor="top",
-                currentvalue=dict(prefix="epoch ", xanchor="right", font=dict(size=15)),
-                pad=dict(t=30),
-            )
-        ],
-    )
-
-
-def replay_figure(
-    histories: Sequence[History],
-    data: Dataset,
-    labels: Sequence[str],
-    resolution: int = REPLAY_GRID,
-    max_frames: int = MAX_FRAMES,
-) -> go.Figure:
-    """Every run's boundary at the same epoch, side by side, with Play and an epoch slider.
-
-    Client-side Plotly frames from the stored snapshots: scrubbing never retrains. A diverged run
-    keeps showing its last finite snapshot once the slider passes its divergence.
-    """
-    R, bounds = len(histories), data.bounds
-    epochs = replay_epochs(histories, max_frames)
-    xs = np.linspace(bounds[0], bounds[1], resolution)
-    ys = np.linspace(bounds[2], bounds[3], resolution)
-    rows, cols = -(-R // REPLAY_COLUMNS), min(R, REPLAY_COLUMNS)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=_replay_titles(histories, labels, epochs[0]),
-        shared_xaxes="all",  # one frame for all: equal scaling then holds in every subplot
-        shared_yaxes="all",
-        vertical_spacing=0.14,
-        horizontal_spacing=0.04,
-    )
-    cells = [(i // cols + 1, i % cols + 1) for i in range(R)]
-    for h, (row, col) in zip(histories, cells):
-        Z = _snapshot_percent(h, epochs[0], bounds, resolution)
-        fig.add_trace(_replay_surface(xs, ys, Z), row, col)
-    surfaces = list(range(R))  # the frames replace these traces only; the points stay put
-    for row, col in cells:
-        for X, Y, test in ((data.X_train, data.Y_train, False), (data.X_test, data.Y_test, True)):
-            if X.shape[1]:
-                fig.add_traces(_points(X, Y, test, showlegend=False), rows=row, cols=col)
-    fig.frames = [
-        go.Frame(
-            name=str(e),
-            # only z changes; Plotly merges it into the surface traces, which keep the rest
-            data=[go.Contour(z=_snapshot_percent(h, e, bounds, resolution)) for h in histories],
-            traces=surfaces,
-            layout=dict(annotations=_annotations(fig, _replay_titles(histories, labels, e))),
-        )
-        for e in epochs
-    ]
-    _axes(fig, bounds)
-    fig.update_xaxes(title_text=None)
-    fig.update_yaxes(title_text=None)  # x₁ and x₂ are named on the boundary charts
-    coloraxis = _coloraxis(showscale=False)
-    coloraxis.update(cmin=0, cmax=100)
-    fig.update_layout(
-        coloraxis=coloraxis,
-        font=FONT,
-        height=100 + 300 * rows,  # with equal scales: a little blank at 1024 px and at 1280
-        margin=dict(l=10, r=10, t=60, b=110),
-        showlegend=False,
-        **_replay_controls(epochs),
-    )
-    _color_titles(fig)
-    return fig
-
-
-def _annotations(fig: go.Figure, titles: list[str]) -> list[dict]:
-    """The subplot titles, re-texted, keeping their position and run color."""
-    out = []
-    for i, (a, text) in enumerate(zip(fig.layout.annotations, titles)):
-        out.append(dict(a.to_plotly_json(), text=text, font=dict(color=run_color(i), size=15)))
-    return out
-
-
-def _color_titles(fig: go.Figure) -> None:
-    for i, a in enumerate(fig.layout.annotations):
-        a.font = dict(color=run_color(i), size=15)
+def enlarged(fig: go.Figure) -> go.Figure:
+    """A copy with text for a projector (presentation mode): BIG_FONT, ticks BIG_TICKS px."""
+    big = go.Figure(fig)
+    big.update_layout(font_size=BIG_FONT, title_font_size=BIG_FONT + 2)
+    big.update_xaxes(tickfont_size=BIG_TICKS, title_font_size=BIG_FONT)
+    big.update_yaxes(tickfont_size=BIG_TICKS, title_font_size=BIG_FONT)
+    return big

@@ -1,0 +1,169 @@
+"""The lab's sidebar: each run's settings (a tab per run), then the data, network and training.
+
+The sidebar scrolls on its own, so the boundaries stay in view while a slider moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+from app_pages.lab_state import new_data, on_upload, restructure
+from nnviz.engine.config import DATASETS, MAX_SEED, MAX_UNITS, Experiment
+from nnviz.engine.network import ACTIVATIONS, INITS
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.views import lab_model as lab
+from nnviz.views.formulas import INIT_NAMES
+
+RUN_DOTS = (":blue[■]", ":orange[■]", ":green[■]", ":violet[■]")  # markdown's nearest to RUN_COLORS
+
+
+def choice(
+    label: str,
+    key: str,
+    choices: Sequence[Any],
+    fmt: Callable[[Any], str] = lab.fmt,
+    **kwargs: Any,
+) -> None:
+    """A select slider over log-spaced (or listed) choices, plus the current value if off-grid."""
+    options = lab.with_value(choices, st.session_state.get(key))
+    st.select_slider(label, options, key=key, format_func=fmt, **kwargs)
+
+
+def data_controls() -> None:
+    st.subheader("Data")
+    names = (*DATASETS, "csv")
+    st.selectbox(
+        "Data set", names, key="dataset", format_func=lambda n: "upload CSV…" if n == "csv" else n
+    )
+    from_file = st.session_state.dataset == "csv"
+    if from_file:
+        st.file_uploader(
+            "CSV file: header x1,x2,label; labels 0/1",
+            type=["csv"],
+            key="csv_file",
+            on_change=on_upload,
+        )
+        if st.session_state.get("csv_error"):
+            st.error(st.session_state.csv_error)
+        elif st.session_state.get("csv"):
+            st.caption(f"Using {st.session_state.csv['name']}")
+    hint = "not used for an uploaded CSV" if from_file else None
+    choice(
+        "Samples (train + test)", "samples", lab.SAMPLE_CHOICES, str, disabled=from_file, help=hint
+    )
+    choice("Noise", "noise", lab.NOISE_CHOICES, disabled=from_file, help=hint)
+    choice("Test share", "test_fraction", lab.TEST_CHOICES, lambda v: f"{100 * v:.0f}%")
+    seed, button = st.columns(2, vertical_alignment="bottom")
+    seed.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")
+    button.button(
+        "New data",
+        key="new_data",
+        icon=":material/casino:",
+        on_click=new_data,
+        help="Seed + 1: new points, new initial weights",
+        width="stretch",
+    )
+
+
+def network_controls() -> None:
+    st.subheader("Network")
+    choice("Hidden layers", "layers", lab.LAYER_CHOICES, str)
+    layers = int(st.session_state.layers)
+    if layers:
+        st.caption("Units in each hidden layer")
+    cols = st.columns(3)
+    for k in range(layers):
+        cols[k % 3].number_input(f"Layer {k + 1}", 1, MAX_UNITS, step=1, key=lab.width_key(k))
+    st.selectbox(
+        "Activation g (hidden layers)",
+        list(ACTIVATIONS),
+        key="activation",
+        help="The output layer is always a sigmoid.",
+    )
+    st.subheader("Training")
+    choice("Epochs", "epochs", lab.EPOCH_CHOICES, lambda v: f"{v:,}")
+    choice(
+        "Mini-batch size", "batch_size", lab.BATCH_CHOICES, lab.fmt_batch, help="full = all points"
+    )
+
+
+def run_controls(i: int, n_runs: int) -> None:
+    def key(name: str) -> str:
+        return lab.run_key(i, name)
+
+    pick, init = st.columns(2)
+    optimizer = pick.selectbox(
+        "Optimizer",
+        list(OPTIMIZERS),
+        key=key("optimizer"),
+        format_func=lambda o: OPTIMIZERS[o].title,
+    )
+    init.selectbox("Initialization", list(INITS), key=key("init"), format_func=INIT_NAMES.get)
+    choice("α — learning rate", key("lr"), lab.LR_CHOICES)
+    choice("λ — L2 strength", key("lambd"), lab.LAMBDA_CHOICES)
+    choice(
+        "keep_prob — dropout",
+        key("keep_prob"),
+        lab.KEEP_CHOICES,
+        help="Probability of keeping a hidden unit in each training step; 1 = no dropout.",
+    )
+    unused = lab.unused(optimizer)
+    with st.expander("β₁, β₂, ε — advanced"):
+        for name, label, choices in (
+            ("beta1", "β₁ — momentum", lab.BETA1_CHOICES),
+            ("beta2", "β₂ — RMS decay", lab.BETA2_CHOICES),
+            ("epsilon", "ε — keeps √s + ε > 0", lab.EPSILON_CHOICES),
+        ):
+            hint = f"Used by {lab.users_of(name)} only."
+            choice(label, key(name), choices, disabled=name in unused, help=hint)
+        if unused:
+            names = ", ".join(lab.SYMBOLS[n] for n in ("beta1", "beta2", "epsilon") if n in unused)
+            st.caption(f"{OPTIMIZERS[optimizer].title} does not use {names}: disabled.")
+    row = st.container(horizontal=True)
+    row.button(
+        "Duplicate",
+        key=f"duplicate_{i}",
+        icon=":material/content_copy:",
+        help=f"Add a copy of run {i + 1}",
+        on_click=restructure,
+        args=(lab.duplicate_run, i),
+        disabled=n_runs >= lab.MAX_RUNS,
+    )
+    row.button(
+        "Remove",
+        key=f"remove_{i}",
+        icon=":material/delete:",
+        help=f"Remove run {i + 1}",
+        on_click=restructure,
+        args=(lab.remove_run, i),
+        disabled=n_runs <= 1,
+    )
+
+
+def runs_controls(exp: Experiment) -> None:
+    n = len(exp.runs)
+    title, add = st.columns(2, vertical_alignment="bottom")
+    title.subheader("Runs")
+    add.button(
+        "Add run",
+        key="add_run",
+        icon=":material/add:",
+        on_click=restructure,
+        args=(lab.add_run,),
+        disabled=n >= lab.MAX_RUNS,
+        width="stretch",
+    )
+    tabs = st.tabs([f"{RUN_DOTS[i]} Run {i + 1}" for i in range(n)])
+    for i, tab in enumerate(tabs):
+        with tab:
+            run_controls(i, n)
+
+
+def sidebar(exp: Experiment) -> None:
+    with st.sidebar:
+        runs_controls(exp)
+        data_controls()
+        network_controls()

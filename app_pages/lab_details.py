@@ -1,0 +1,86 @@
+"""The lab's details below the charts: the status line, final numbers, downloads, formulas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app_pages.lab_results import Result
+from nnviz.engine.config import Experiment
+from nnviz.engine.data import Dataset
+from nnviz.engine.train import History
+from nnviz.views import exports
+from nnviz.views import lab_model as lab
+from nnviz.views.formulas import formula_sections
+
+
+def status(exp: Experiment, result: Result, slot: Any) -> None:
+    data, histories = result
+    n_train, n_test = data.X_train.shape[1], data.X_test.shape[1]
+    slot.caption(
+        f"{len(exp.runs)} runs trained together in {histories[0].seconds:.2f} s on {n_train} "
+        f"training and {n_test} test points (x₁ across, x₂ up). Background: predicted P(y = 1), "
+        "blue 0 → orange 1; "
+        "black line: the decision boundary P = 0.5; ● training points, ◆ test points, "
+        "✕ misclassified. Solid curves: training set (J includes λ/(2m)·Σ‖W‖²); dashed: test set."
+    )
+
+
+def metrics(exp: Experiment, histories: list[History]) -> None:
+    st.subheader("Final numbers")
+    labels = lab.run_labels(exp)
+    st.table(lab.format_metrics(lab.metrics_rows(histories, labels)))
+    st.caption(
+        "Runs train together in one batched computation, so they share one time. "
+        "To share this experiment, copy the address bar: it holds every setting."
+    )
+    downloads(exp, histories, labels)
+
+
+def downloads(exp: Experiment, histories: list[History], labels: tuple[str, ...]) -> None:
+    files = [
+        ("Curves (CSV)", exports.histories_csv(histories, labels), "nnviz-curves.csv", "text/csv"),
+        ("Config (JSON)", exports.config_json(exp), "nnviz-config.json", "application/json"),
+    ]
+    files += [
+        (
+            f"Weights, run {i + 1} (.npz)",
+            exports.weights_npz(h),
+            f"{exports.file_stem(i, label)}.npz",
+            "",
+        )
+        for i, (h, label) in enumerate(zip(histories, labels))
+    ]
+    keys = ["download_curves", "download_config"]
+    keys += [f"download_weights_{i}" for i in range(len(histories))]
+    row = st.container(horizontal=True)
+    for (label, data, name, mime), key in zip(files, keys):
+        row.download_button(
+            label,
+            data,
+            file_name=name,
+            mime=mime or "application/octet-stream",
+            key=key,
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def formulas(exp: Experiment, data: Dataset) -> None:
+    # a toggle, not an expander: the LaTeX is only sent (and typeset) when asked for, which
+    # keeps opening the page about half a second faster
+    st.subheader("Formulas")
+    if st.toggle("Show the formulas, with a run's numbers", key="show_formulas"):
+        labels = lab.run_labels(exp)
+        i = st.selectbox(
+            "Formulas of run",
+            range(len(exp.runs)),
+            key="formula_run",
+            format_func=lambda k: f"{k + 1}: {labels[k]}",
+        )
+        run = exp.runs[min(i or 0, len(exp.runs) - 1)]
+        for heading, lines in formula_sections(run, data.X_train.shape[1]):
+            st.markdown(heading)
+            for line in lines:
+                st.latex(line)
