@@ -29,7 +29,8 @@ from nnviz.views import lab_model as lab
 PRESENT_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"] { display: none; }
-.stMainBlockContainer p, .stMainBlockContainer li { font-size: 1.35rem; }
+.stMainBlockContainer .stMarkdown p, .stMainBlockContainer .stAlert p,
+[data-testid="stTable"] td, [data-testid="stTable"] th { font-size: 1.3rem; }
 .stMainBlockContainer { padding-top: 3.2rem; }
 </style>"""
 COMPACT_CSS = """<style>.stMainBlockContainer { padding-top: 3.2rem; }</style>"""
@@ -40,21 +41,21 @@ COMPACT_CSS = """<style>.stMainBlockContainer { padding-top: 3.2rem; }</style>""
 
 def header(exp: Experiment, present: bool) -> None:
     """Title and presentation toggle, then one button per lesson, in one wrapping row."""
-    title, toggle = st.columns([4, 1], vertical_alignment="center")
-    title.markdown("#### nnviz · training lab")
-    toggle.toggle(
+    top = st.container(horizontal=True, vertical_alignment="center")
+    top.markdown("#### nnviz · training lab", width="stretch")
+    top.toggle(
         "Presentation",
         key="present",
         on_change=on_present,
         help="Hide the controls, enlarge the text (also: present=1 in the URL)",
     )
-    row = st.container(horizontal=True, vertical_alignment="center")
     if not present:
-        row.markdown(
+        st.caption(
             "How λ, the optimizer and the initialization change what a small network learns. "
-            "Every change trains at once. **Lessons:**",
-            width="content",
+            "Every change in the sidebar trains at once, drawn as it trains."
         )
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.markdown("**Lessons:**", width="content")
     for lesson in LESSONS.values():
         row.button(
             lesson.title.split(":")[0],
@@ -118,16 +119,15 @@ def scrubber(slot: Any, epochs: Sequence[int]) -> int | None:
     if st.session_state.get("scrub") not in epochs:
         st.session_state.scrub = epochs[-1]
     with slot.container():
-        play, pick = st.columns([1, 6], vertical_alignment="bottom")
-        play.button(
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.button(
             "Replay",
             key="replay",
             icon=":material/play_arrow:",
             on_click=start_replay,
-            width="stretch",
             help="Every run's boundary, epoch by epoch",
         )
-        pick.select_slider(
+        row.select_slider(
             "Epoch (scrub through training)",
             epochs,
             key="scrub",

@@ -27,6 +27,7 @@ PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "las
 LIVE_GRID = 48  # boundary resolution while training: cheaper frames, the final one is finer
 STOP_AFTER = 2.0  # trainings estimated longer than this (s) offer a Stop button
 REPLAY_FRAME = 0.25  # seconds per replay frame
+CURVES_HEIGHT = 340  # px: the learning curves stay in the first screen at 1920×1080
 Result = tuple[Dataset, list[History]]
 
 
@@ -85,6 +86,8 @@ def result_figures(exp: Experiment, result: Result, view: View) -> dict[str, Any
         "cost_log": figures.cost_figure(histories, labels, log_y=True),
         "accuracy": figures.accuracy_figure(histories, labels),
     }
+    for fig in out.values():
+        fig.update_layout(height=CURVES_HEIGHT)
     if view.big:
         out = {name: figures.enlarged(fig) for name, fig in out.items()}
     out["boundaries"] = boundaries(histories, data, labels, view.show_test, view.big, view.height)
@@ -172,6 +175,7 @@ def draw_frame(
     done = [h for h in frame if h is not None]
     cost = figures.cost_figure(done, labels[: len(done)], log_y=view.log_cost)
     cost.update_xaxes(range=[0, exp.runs[0].epochs])  # a fixed frame while the curves grow
+    cost.update_layout(height=CURVES_HEIGHT)
     slots.cost.chart(figures.enlarged(cost) if view.big else cost, f"cost_live{n}")
 
 

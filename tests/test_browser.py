@@ -16,11 +16,12 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from benchmarks.app_latency import (
+from benchmarks.browser import (
     find_chromium,
     lab_chart_keys,
     launch,
@@ -38,7 +39,12 @@ from nnviz.views.playground_figures import FRAME_MS
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
-SIZES = {"1280x800": (1280, 800), "1024x768": (1024, 768)}
+SIZES = {
+    "1280x800": (1280, 800),
+    "1920x1080": (1920, 1080),
+    "1024x768": (1024, 768),
+    "390x844": (390, 844),  # a phone: one column
+}
 LAB_KEYS = lab_chart_keys(lab.DEFAULT)
 PLAYGROUND_KEYS = playground_chart_keys(pg.default_config())
 
@@ -121,11 +127,13 @@ def charts(page: Page) -> int:
     return page.locator(".js-plotly-plot").count()
 
 
-def screenshots(page: Page, name: str) -> None:
+def screenshots(page: Page, name: str, full: bool = True) -> None:
     """What fits in the window, and the whole page (Streamlit scrolls inside stMain, so the window
     is made as tall as the page for the second one)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"{name}.png")
+    if not full:
+        return
     window = page.viewport_size
     tall = page.evaluate(
         """Math.max(...['stMain', 'stSidebarContent'].map(
@@ -149,14 +157,76 @@ def test_lab_draws_every_chart_without_errors(open_tab, size):
     tab = open_tab("/", size)
     wait_ready(tab.page, LAB_KEYS)
     tab.assert_clean()
-    # a boundary per run, then the cost, accuracy and replay charts
-    assert charts(tab.page) == len(lab.DEFAULT.runs) + 3
+    assert charts(tab.page) == len(lab.DEFAULT.runs) + 2  # a boundary per run, cost, accuracy
     text = table_text(tab.page)
     assert all(label in text for label in lab.run_labels(lab.DEFAULT))
+    assert_nothing_cut_off(tab.page)
     screenshots(tab.page, f"lab-{size}")
 
 
-def test_lab_lambda_slider_then_train_redraws_that_run_only(open_tab):
+def box(page: Page, key: str) -> dict:
+    return page.locator(f".st-key-{key} .js-plotly-plot").bounding_box()
+
+
+def assert_nothing_cut_off(page: Page) -> None:
+    """No element of the main column reaches past the window's right edge."""
+    width = page.viewport_size["width"]
+    widest = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll(
+            '[data-testid="stMain"] [data-testid="stElementContainer"]')]
+            .map(e => e.getBoundingClientRect().right))"""
+    )
+    assert widest <= width + 1, (widest, width)
+
+
+FOUR_RUNS = lab.DEFAULT.with_runs(
+    *(replace(lab.DEFAULT.runs[0], lambd=v, epochs=50) for v in (0.0, 0.1, 0.7, 2.0))
+)
+
+
+@pytest.mark.parametrize("size", ["1280x800", "1920x1080"])
+@pytest.mark.parametrize("exp", [lab.DEFAULT, FOUR_RUNS, LESSONS["optimization"].experiment])
+def test_every_runs_boundary_is_side_by_side_in_the_first_screen(open_tab, size, exp):
+    tab = open_tab("/?" + urlencode(lab.url_params(exp)), size)
+    keys = lab_chart_keys(exp)
+    wait_ready(tab.page, keys, timeout=120_000)
+    tab.assert_clean()
+    width, height = SIZES[size]
+    boxes = [box(tab.page, f"boundary_{i}") for i in range(len(exp.runs))]
+    for b in boxes:
+        assert b["x"] >= 0 and b["x"] + b["width"] <= width
+        assert b["y"] >= 0 and b["y"] + b["height"] <= height  # no scrolling needed
+        assert b["width"] >= 0.9 * boxes[0]["width"]  # equal columns
+    assert len({round(b["y"]) for b in boxes}) == 1  # one row
+    assert all(a["x"] + a["width"] <= b["x"] for a, b in zip(boxes, boxes[1:]))
+    if size == "1920x1080":  # and the learning curves below them
+        for key in ("cost", "accuracy"):
+            curves = box(tab.page, key)
+            assert curves["y"] + 0.75 * curves["height"] <= height, key
+    if exp == lab.DEFAULT:
+        screenshots(tab.page, f"lab-first-screen-{size}", full=False)
+
+
+def test_presentation_mode_hides_the_controls_and_enlarges_the_text(open_tab):
+    tab = open_tab("/?present=1", "1920x1080")
+    page = tab.page
+    wait_ready(page, LAB_KEYS)
+    tab.assert_clean()
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+    expect(page.locator(".st-key-run0_lambd")).to_have_count(0)
+    ticks = page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll('.js-plotly-plot .xtick text')]
+            .map(t => parseFloat(getComputedStyle(t).fontSize)))"""
+    )
+    assert ticks >= 18
+    screenshots(page, "lab-present-1920x1080", full=False)
+    page.locator(".st-key-present label").click()  # back: the controls return
+    expect(page.locator(".st-key-run0_lambd")).to_have_count(1, timeout=60_000)
+    wait_ready(page, LAB_KEYS)
+    tab.assert_clean()
+
+
+def test_lab_lambda_slider_redraws_that_runs_boundary_by_itself(open_tab):
     tab = open_tab("/")
     page = tab.page
     wait_ready(page, LAB_KEYS)
@@ -166,9 +236,8 @@ def test_lab_lambda_slider_then_train_redraws_that_run_only(open_tab):
 
     slider = page.locator(".st-key-run0_lambd").get_by_role("slider")
     slider.focus()
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # and nothing else: no button to press
     expect(slider).to_have_attribute("aria-valuetext", lab.fmt(new))
-    button(page, "train_0").click()  # offered once the run's settings differ
 
     wait_changed(page, "boundary_0", before[0])
     wait_ready(page, LAB_KEYS)
@@ -176,6 +245,26 @@ def test_lab_lambda_slider_then_train_redraws_that_run_only(open_tab):
     assert signature(page, "boundary_1") == before[1]  # runs train together, each as if alone
     changed = lab.DEFAULT.with_runs(replace(run0, lambd=new), *lab.DEFAULT.runs[1:])
     assert lab.run_labels(changed)[0] in table_text(page)
+    assert page.url.endswith(urlencode(lab.url_params(changed)))  # the address bar follows
+
+
+def test_a_newer_change_supersedes_a_training_in_progress(open_tab):
+    long = lab.DEFAULT.with_runs(*(replace(r, epochs=5000) for r in lab.DEFAULT.runs))
+    tab = open_tab("/?" + urlencode(lab.url_params(replace(long, seed=77))))  # not trained yet
+    page = tab.page
+    progress = page.locator('[data-testid="stProgress"]')
+    expect(progress).to_contain_text("epoch", timeout=60_000)  # training, drawn as it goes
+    page.locator("[class*='st-key-boundary_0_live']").first.wait_for(timeout=60_000)
+    slider = page.locator(".st-key-epochs").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("Home")  # the shortest training instead: supersedes the long one
+    shortest = lab.EPOCH_CHOICES[0]
+    short = long.with_runs(*(replace(r, epochs=shortest) for r in long.runs))
+    wait_ready(page, lab_chart_keys(short), timeout=60_000)
+    tab.assert_clean()
+    scrub = page.locator(".st-key-scrub").get_by_role("slider")
+    expect(scrub).to_have_attribute("aria-valuetext", f"{shortest:,}")
+    assert "epochs=" + f"{shortest}%2C{shortest}" in page.url
 
 
 def test_lab_log_scale_toggle_redraws_the_cost_axis(open_tab):
@@ -196,9 +285,9 @@ def test_lab_lesson_button_trains_the_lessons_runs(open_tab):
     page = tab.page
     wait_ready(page, LAB_KEYS)
     button(page, f"lesson_{lesson.key}").click()
-    wait_ready(page, lab_chart_keys(lesson.experiment))
+    wait_ready(page, lab_chart_keys(lesson.experiment), timeout=120_000)
     tab.assert_clean()
-    assert charts(page) == len(lesson.experiment.runs) + 3
+    assert charts(page) == len(lesson.experiment.runs) + 2
     expect(page.locator('[data-testid="stAlertContentInfo"]').first).to_contain_text(lesson.title)
     text = table_text(page)
     assert all(label in text for label in lab.run_labels(lesson.experiment))
@@ -226,7 +315,7 @@ def race_controls(page: Page):
     )
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", ["1280x800", "1024x768"])
 def test_playground_draws_its_charts_and_animation_controls(open_tab, size):
     tab = open_tab("/playground", size)
     wait_ready(tab.page, PLAYGROUND_KEYS)

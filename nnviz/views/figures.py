@@ -251,7 +251,7 @@ def boundary_figure(
 # the lab's main column at 1280 px, with the sidebar (without it in presentation mode), and the
 # tallest boundary that still leaves the learning curves in view at 1920×1080
 MAIN_WIDTH = {False: 820, True: 1120}
-MAX_HEIGHT = {False: 430, True: 500}
+MAX_HEIGHT = {False: 480, True: 520}
 
 
 def boundary_height(bounds: tuple[float, float, float, float], n_runs: int, big: bool) -> int:
@@ -387,7 +387,7 @@ def replay_epochs(histories: Sequence[History], max_frames: int = MAX_FRAMES) ->
 def enlarged(fig: go.Figure) -> go.Figure:
     """A copy with text for a projector (presentation mode): BIG_FONT, ticks BIG_TICKS px."""
     big = go.Figure(fig)
-    big.update_layout(font_size=BIG_FONT, title_font_size=BIG_FONT + 2)
+    big.update_layout(font_size=BIG_FONT, title_font_size=BIG_FONT + 2, legend_font_size=BIG_FONT)
     big.update_xaxes(tickfont_size=BIG_TICKS, title_font_size=BIG_FONT)
     big.update_yaxes(tickfont_size=BIG_TICKS, title_font_size=BIG_FONT)
     return big
