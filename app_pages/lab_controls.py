@@ -14,9 +14,12 @@ from app_pages.lab_state import new_data, on_upload, restructure
 from nnviz.engine.config import DATASETS, MAX_SEED, MAX_UNITS, Experiment
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
+from nnviz.engine.schedules import SCHEDULES
 from nnviz.views import lab_model as lab
 from nnviz.views.formulas import INIT_NAMES
 
+DECAY_RATES = (0.0, 0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0)  # 0.3, 1: the course's examples
+DECAY_INTERVALS = (1, 10, 100, 200, 500, 1000, 2000, 5000)
 RUN_DOTS = (":blue[■]", ":orange[■]", ":green[■]", ":violet[■]")  # markdown's nearest to RUN_COLORS
 
 
@@ -103,6 +106,7 @@ def run_controls(i: int, n_runs: int) -> None:
     )
     init.selectbox("Initialization", list(INITS), key=key("init"), format_func=INIT_NAMES.get)
     choice("α — learning rate", key("lr"), lab.LR_CHOICES)
+    decay_controls(key)
     choice("λ — L2 strength", key("lambd"), lab.LAMBDA_CHOICES)
     choice(
         "keep_prob — dropout",
@@ -141,6 +145,37 @@ def run_controls(i: int, n_runs: int) -> None:
         args=(lab.remove_run, i),
         disabled=n_runs <= 1,
     )
+
+
+def decay_controls(key: Callable[[str], str]) -> None:
+    """α's schedule, compact: its formula as the expander's text, the unused settings disabled
+    (never hidden: a widget left out of a run would lose its value)."""
+    with st.expander("α decay — learning-rate schedule"):
+        decay = st.selectbox(
+            "Schedule",
+            list(SCHEDULES),
+            key=key("decay"),
+            format_func=lambda n: SCHEDULES[n].title,
+        )
+        schedule = SCHEDULES[decay]
+        rate, every = st.columns(2)
+        with rate:
+            choice(
+                "decay_rate",
+                key("decay_rate"),
+                DECAY_RATES,
+                disabled="decay_rate" not in schedule.uses,
+            )
+        with every:
+            choice(
+                "time_interval",
+                key("decay_interval"),
+                DECAY_INTERVALS,
+                lambda v: f"{v:,}",
+                disabled="decay_interval" not in schedule.uses,
+                help="Epochs between two steps down (scheduled decay only).",
+            )
+        st.caption(f"{schedule.text} — {schedule.describe}")
 
 
 def runs_controls(exp: Experiment) -> None:

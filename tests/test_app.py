@@ -112,17 +112,22 @@ CHANGES = [
     ("beta2", 0.99),
     ("epsilon", 1e-6),
     ("keep_prob", 0.8),
+    ("decay", "scheduled"),
+    ("decay_rate", 0.3),
+    ("decay_interval", 100),
 ]
 
 
 def widget(at: AppTest, key: str):
-    kind = "selectbox" if key.endswith(("optimizer", "init")) else "select_slider"
+    kind = "selectbox" if key.endswith(("optimizer", "init", "_decay")) else "select_slider"
     return getattr(at, kind)(key=key)
 
 
 @pytest.mark.parametrize(("name", "value"), CHANGES)
 def test_each_run_control_applies_to_its_run_only(name, value):
     at = open_app()
+    if name.startswith("decay_"):  # used by scheduled decay only (disabled otherwise)
+        widget(at, lab.run_key(1, "decay")).set_value("scheduled").run()
     before = at.session_state.exp
     widget(at, lab.run_key(1, name)).set_value(value).run()  # no button: it applies by itself
     assert_clean(at)
@@ -416,6 +421,11 @@ def test_run_labels_name_what_differs():
     assert lab.run_labels(twins) == ("1: λ 0", "2: λ 0", "3: λ 0.7")
     optimizers = lab.DEFAULT.with_runs(runs[0], replace(runs[0], optimizer="gd", lr=0.1))
     assert lab.run_labels(optimizers) == ("Adam, α 0.01", "Gradient descent, α 0.1")
+    decayed = lab.DEFAULT.with_runs(runs[0], replace(runs[0], decay="inverse", decay_rate=0.3))
+    assert lab.run_labels(decayed) == (
+        "constant decay, decay_rate 1",
+        "inverse decay, decay_rate 0.3",
+    )
     for lesson in LESSONS.values():
         assert lab.run_labels(lesson.experiment) == lesson.labels
 

@@ -54,6 +54,8 @@ SYMBOLS = {
     "beta2": "β₂",
     "epsilon": "ε",
     "keep_prob": "keep_prob",
+    "decay_rate": "decay_rate",
+    "decay_interval": "every",
 }
 
 
@@ -203,6 +205,8 @@ def _describe(run: RunConfig, names: Sequence[str]) -> str:
             parts.append(OPTIMIZERS[value].title)
         elif name == "init":
             parts.append(f"{value} init")
+        elif name == "decay":
+            parts.append(f"{value} decay")
         else:
             parts.append(f"{SYMBOLS[name]} {fmt(value)}")
     return ", ".join(parts)
