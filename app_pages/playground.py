@@ -28,6 +28,7 @@ SHARED = (  # key, label, help: the hyperparameters every optimizer that uses th
     ("epsilon", "ε", "added to √s so the division stays finite (RMSprop and Adam)"),
 )
 ADAMS = ("adam", "adam_nobias")  # the racers "Inside Adam" looks into
+RACER_HELP = {"adam_nobias": "Adam without bias correction: v̂ = v and ŝ = s (the lesson shows why)"}
 RULES_NOTE = (
     "t counts updates from 1. These are the same functions (`nnviz.engine.optim`) that train the "
     "networks in the training lab; Adam without bias correction is the engine's Adam told t = ∞."
@@ -244,9 +245,10 @@ def racers() -> None:
         with col:
             bar = f"border-top: 5px solid {OPTIMIZER_COLORS[name]}; margin-bottom: 4px"
             st.markdown(f'<div style="{bar}"></div>', unsafe_allow_html=True)
-            st.checkbox(rule.title, key=f"pg_on_{name}")
+            st.checkbox(rule.title, key=f"pg_on_{name}", help=RACER_HELP.get(name))
             off = tuned or not SS[f"pg_on_{name}"]
-            number(f"pg_lr_{name}", "α — learning rate", "lr", disabled=off)
+            label = "α — tuned: see the table" if tuned else "α — learning rate"
+            number(f"pg_lr_{name}", label, "lr", disabled=off)
 
 
 def results(cfg: pg.Playground) -> None:

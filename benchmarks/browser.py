@@ -128,9 +128,11 @@ FLOOR_KEYS = ["floor_a", "floor_b"]
 
 
 def playground_chart_keys(cfg: Playground) -> list[str]:
-    """The playground's charts: the race, and Adam's two panels when Adam races."""
-    adam = ["pg_bias", "pg_steps_chart"] if cfg.racer("adam") is not None else []
-    return ["pg_race", *adam]
+    """The playground's charts: the race, the α scan when α is tuned, and Adam's two panels when
+    Adam (corrected or not) races."""
+    tuned = ["pg_tuning"] if cfg.tune != "off" else []
+    adams = cfg.racer("adam") or cfg.racer("adam_nobias")
+    return ["pg_race", *tuned, *(["pg_bias", "pg_steps_chart"] if adams else [])]
 
 
 # --- the page, seen from the browser ------------------------------------------------------------

@@ -47,7 +47,7 @@ class Rule(NamedTuple):
 # the racers: the engine's four optimizers, and Adam told t = ∞ to show what bias correction does
 RULES: dict[str, Rule] = {n: Rule(o.title, n, o.formula) for n, o in OPTIMIZERS.items()}
 RULES["adam_nobias"] = Rule(
-    "Adam, no bias correction",
+    "Adam, uncorrected",  # no bias correction
     "adam",
     (
         OPTIMIZERS["adam"].formula[0],
