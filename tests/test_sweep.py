@@ -74,14 +74,19 @@ def test_every_per_run_setting_is_sweepable_and_no_group_setting_is():
     per_run = {f.name for f in fields(RunConfig)} - set(GROUP_FIELDS)
     assert set(SWEEPABLE) == per_run
     wanted = {"lr", "lambd", "beta1", "beta2", "epsilon", "keep_prob", "init", "optimizer"}
+    wanted |= {"decay", "decay_rate", "decay_interval"}
     assert wanted <= set(SWEEPABLE)
     assert not set(GROUP_FIELDS) & set(SWEEPABLE)
 
 
 def test_a_range_of_whole_numbers_must_give_whole_numbers():
-    assert sweep_module._range("n", int, "1:10:4") == (1, 4, 7, 10)
-    with pytest.raises(ValueError, match="n takes whole numbers; '1:10:3' gives 1, 5.5, 10"):
-        sweep_module._range("n", int, "1:10:3")
+    assert parse_axis("decay_interval=100:1000:4").values == (100, 400, 700, 1000)
+    assert parse_axis("decay_interval=10,20").values == (10, 20)
+    message = "decay_interval takes whole numbers; '1:10:3' gives 1, 5.5, 10"
+    with pytest.raises(ValueError, match=message):
+        parse_axis("decay_interval=1:10:3")
+    with pytest.raises(ValueError, match="decay_interval: '2.5' is not a whole number"):
+        parse_axis("decay_interval=2.5")
 
 
 @pytest.mark.parametrize(
@@ -171,6 +176,16 @@ def test_every_row_equals_its_run_trained_alone_with_minibatches_dropout_and_div
         (alone,) = train(data, [run], BASE.seed, BASE.log_every)
         assert_same_history(row.history, alone)
         assert row.diverged_at == alone.diverged_at
+
+
+def test_decay_settings_sweep_and_each_row_equals_its_run_alone(data):
+    base = BASE.with_runs(replace(BASE_RUN, optimizer="gd", lr=0.5, decay_interval=7))
+    sweep = sweep_of("decay=constant,inverse,scheduled", "decay_rate=0.3,2", base=base)
+    result = run_sweep(sweep, data, group_size=4)
+    for row, run in zip(result.rows, sweep.runs()):
+        (alone,) = train(data, [run], BASE.seed, BASE.log_every)
+        assert_same_history(row.history, alone)
+    assert len({row.history.train_cost[-1] for row in result.rows[2:]}) == 4  # decay matters
 
 
 def test_a_run_opened_on_its_own_trains_to_the_same_numbers(data):
