@@ -3,7 +3,7 @@
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed after the module that uses it
 def dask_cluster():
     """A small dask.distributed cluster on loopback (skipped if distributed is not installed)."""
     distributed = pytest.importorskip("distributed")
