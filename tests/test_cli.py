@@ -453,3 +453,12 @@ def test_summary_names_the_decay(capsys):
 )
 def test_bad_decay_values_are_one_line_naming_option_and_value(capsys, option, value, needles):
     assert_rejected(capsys, ["--epochs", "1", f"{option}={value}"], option, *needles)
+
+
+def test_no_shuffle_trains_the_batches_in_the_data_order(capsys):
+    args = ["--samples", "60", "--epochs", "5", "--batch-size", "16", "--log-every", "1"]
+    shuffled, ordered = train_json(capsys, *args), train_json(capsys, *args, "--no-shuffle")
+    assert shuffled["config"]["runs"][0]["shuffle"] is True
+    assert ordered["config"]["runs"][0]["shuffle"] is False
+    assert shuffled["train_cost"][0] == ordered["train_cost"][0]  # same start, same data
+    assert shuffled["train_cost"][-1] != ordered["train_cost"][-1]  # other batches

@@ -38,6 +38,7 @@ INVALID = [
     (RunConfig, "epochs", -1, "got -1"),
     (RunConfig, "epochs", 2.5, "got 2.5"),
     (RunConfig, "batch_size", -1, "got -1"),
+    (RunConfig, "shuffle", 1, "got 1"),
     (RunConfig, "hidden", (5, 0), "got 0"),
     (RunConfig, "hidden", (65,), "got 65"),
     (RunConfig, "hidden", (4,) * 7, "got 7"),
@@ -142,7 +143,8 @@ def test_group_key_groups_runs_that_can_train_in_lockstep():
     assert a.group_key == RunConfig(optimizer="adam").group_key
     # decay is per run: runs with different schedules still train together
     assert a.group_key == RunConfig(decay="scheduled", decay_rate=3, decay_interval=7).group_key
-    for change in ({"hidden": (4,)}, {"activation": "tanh"}, {"batch_size": 0}, {"epochs": 5}):
+    changes = ({"hidden": (4,)}, {"activation": "tanh"}, {"batch_size": 0}, {"epochs": 5})
+    for change in (*changes, {"shuffle": False}):
         assert dataclasses.replace(a, **change).group_key != a.group_key
 
 

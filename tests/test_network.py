@@ -1,7 +1,8 @@
 """Forward, cost and backward of nnviz.engine.network against independent oracles.
 
-The oracle for every gradient is a central finite difference of a cost written here from
-DESIGN.md section 2 in plain NumPy (the course's loop over layers), not nnviz's own forward pass.
+The oracle for every gradient is a central finite difference of the course's cost in
+tests/oracle.py (DESIGN.md section 2, the course's loop over layers), not nnviz's own forward pass.
+The gradient under test is the trainer's (nnviz.engine.train.gradient), L2 term included.
 """
 
 import math
@@ -11,11 +12,11 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pytest
 
-from nnviz.engine.data import generate
+from nnviz.engine.config import RunConfig
+from nnviz.engine.data import Dataset, generate
 from nnviz.engine.network import (
     ACTIVATIONS,
     Layout,
-    backward,
     cross_entropy,
     forward,
     initial_params,
@@ -23,61 +24,26 @@ from nnviz.engine.network import (
     predict_proba,
     with_ones,
 )
+from nnviz.engine.train import gradient, start
+from tests import oracle
 
-REFERENCE_G = {
-    "relu": lambda Z: np.where(Z > 0, Z, 0.0),
-    "tanh": lambda Z: (np.exp(Z) - np.exp(-Z)) / (np.exp(Z) + np.exp(-Z)),
-    "sigmoid": lambda Z: 1.0 / (1.0 + np.exp(-Z)),
-}
+REFERENCE_G = oracle.G
 DIMS = (2, 4, 3, 1)
-
-
-def reference_forward(params, X, activation, masks=None):
-    """The course's forward pass, one layer at a time: hidden Zs and the output logit."""
-    g = REFERENCE_G[activation]
-    A, Zs = X, []
-    for l, (W, b) in enumerate(params[:-1]):
-        Z = np.dot(W, A) + b
-        Zs.append(Z)
-        A = g(Z) if masks is None else g(Z) * masks[l]
-    W, b = params[-1]
-    return Zs, np.dot(W, A) + b
+reference_forward = oracle.forward
+numerical_gradient, relative_error = oracle.numerical_gradient, oracle.relative_error
 
 
 def reference_cost(theta, layout, X, Y, activation, lambd=0.0, masks=None):
-    """J = -(1/m) Σ [y log a + (1-y) log(1-a)] + λ/(2m) Σ‖W‖², a = σ(z); logits here are small."""
-    params = layout.to_list(theta)
-    _Zs, z = reference_forward(params, X, activation, masks)
-    a = 1.0 / (1.0 + np.exp(-z))
-    m = X.shape[1]
-    cross = -np.sum(Y * np.log(a) + (1 - Y) * np.log(1 - a)) / m
-    return cross + lambd / (2 * m) * sum(np.sum(W * W) for W, _b in params)
+    """J by the course's formula (tests/oracle.py) for a flat θ."""
+    return oracle.cost(layout.to_list(theta), X, Y, activation, lambd, masks)
 
 
 def nnviz_gradient(theta, layout, X, Y, activation, lambd=0.0, masks=None):
-    """The trainer's way: backward into views, then the L2 term (λ/m)W on the flat buffer."""
-    act = ACTIVATIONS[activation]
-    grad = np.zeros((1, layout.size))
-    blocks = layout.blocks(theta[None, :].copy())
-    Zs, As = forward(blocks, with_ones(X), act, masks)
-    backward(blocks, Zs, As, Y, act, layout.blocks(grad), masks)
-    m = X.shape[1]
-    grad += (lambd / m) * theta * layout.weight_mask
-    return grad[0]
-
-
-def numerical_gradient(cost, theta, h=1e-5):
-    g = np.zeros_like(theta)
-    for i in range(theta.size):
-        plus, minus = theta.copy(), theta.copy()
-        plus[i] += h
-        minus[i] -= h
-        g[i] = (cost(plus) - cost(minus)) / (2 * h)
-    return g
-
-
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b))
+    """The trainer's own gradient step on the batch (X, Y): backward, then its L2 term."""
+    run = RunConfig(hidden=layout.dims[1:-1], activation=activation, lambd=lambd, epochs=0)
+    data = Dataset(X, Y, np.zeros((2, 0)), np.zeros((1, 0)))
+    group = start(data, [run], 0, 0, [theta])
+    return gradient(group, with_ones(X), Y, masks)[0].copy()
 
 
 def problem(seed: int, m: int = 20):

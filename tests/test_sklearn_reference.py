@@ -2,7 +2,9 @@
 
 Given the same initial weights, full batches and no shuffling, sklearn's ``loss_curve_`` — the
 loss of each epoch's forward pass, before that epoch's update, L2 term included as α/(2n)·Σ‖W‖² —
-must equal our train_cost at epochs 0 .. E-1, and the final weights must agree.
+must equal our train_cost at epochs 0 .. E-1, and the final weights must agree. With mini-batches
+(``shuffle=False``, the batches in the data's order, the last one smaller) the weights must agree
+too: sklearn divides both the cross-entropy gradient and the L2 term α·W by the batch's size.
 
 How the optimizers map:
 - gd: sklearn sgd with momentum 0 (velocity = -lr·g).
@@ -23,6 +25,7 @@ from nnviz.engine.config import RunConfig
 from nnviz.engine.data import generate
 from nnviz.engine.network import Layout, predict_proba
 from nnviz.engine.train import train
+from tests import oracle
 
 HIDDEN = (5, 3)
 EPOCHS = 150
@@ -70,8 +73,16 @@ def sklearn_for(optimizer: str, lr: float, eps: float) -> dict:
     return dict(solver="adam", beta_1=BETA1, beta_2=BETA2, epsilon=eps, learning_rate_init=lr)
 
 
-def fit_both(setup, activation: str, lambd: float, optimizer: str, eps: float = EPS):
-    """Train our run and sklearn's from the same start, full batch, E epochs; return both."""
+def fit_both(
+    setup,
+    activation: str,
+    lambd: float,
+    optimizer: str,
+    eps: float = EPS,
+    batch: int = 0,
+    epochs: int = EPOCHS,
+):
+    """Train our run and sklearn's from the same start, B = ``batch`` (0: full), unshuffled."""
     data, layout, theta0 = setup
     X, Y = data.X_train, data.Y_train
     lr = 0.01 if optimizer == "adam" else 0.05
@@ -84,21 +95,22 @@ def fit_both(setup, activation: str, lambd: float, optimizer: str, eps: float = 
         beta2=BETA2,
         epsilon=eps,
         lambd=lambd,
-        batch_size=0,
-        epochs=EPOCHS,
+        batch_size=batch,
+        shuffle=False,
+        epochs=epochs,
     )
     (ours,) = train(data, [run], seed=0, log_every=1, initial=[theta0])
     clf = StartFrom(
         hidden_layer_sizes=HIDDEN,
         activation=activation,
         alpha=lambd,
-        batch_size=X.shape[1],
+        batch_size=batch or X.shape[1],
         shuffle=False,
         learning_rate="constant",
         early_stopping=False,
         tol=0.0,
         n_iter_no_change=np.inf,  # never stop early: exactly max_iter epochs
-        max_iter=EPOCHS,
+        max_iter=epochs,
         **sklearn_for(optimizer, lr, eps),
     )
     clf.start = layout.to_list(theta0)
@@ -116,10 +128,8 @@ def test_cost_curve_and_weights_match_sklearn(setup, activation, lambd, optimize
     ours, clf, sk_theta = fit_both(setup, activation, lambd, optimizer)
     X = setup[0].X_train
     # sklearn's log loss clips probabilities at float eps: make sure that never happened
-    logits = X.T
-    for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1]):
-        logits = np.maximum(logits @ W + b, 0) if activation == "relu" else np.tanh(logits @ W + b)
-    assert np.abs(logits @ clf.coefs_[-1] + clf.intercepts_[-1]).max() < 30
+    sk_params = [(W.T, b[:, None]) for W, b in zip(clf.coefs_, clf.intercepts_)]
+    assert np.abs(oracle.forward(sk_params, X, activation)[1]).max() < 30
 
     sk_curve = np.array(clf.loss_curve_)
     assert len(sk_curve) == EPOCHS and ours.diverged_at is None
@@ -147,3 +157,18 @@ def test_sklearn_predicts_the_same_probabilities(setup):
     np.testing.assert_allclose(
         predict_proba(ours.params, grid, "relu"), clf.predict_proba(grid.T)[:, 1], rtol=1e-11
     )
+
+
+MINI_TOLERANCE = {"gd": 1e-12, "momentum": 1e-12, "adam": 1e-8}  # max relative gap of θ
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_minibatch_weights_match_sklearn(setup, activation, optimizer):
+    """B = 12 on 80 points (6 batches of 12 and one of 8), λ > 0, 40 epochs: 280 updates."""
+    ours, clf, sk_theta = fit_both(setup, activation, 0.5, optimizer, batch=12, epochs=40)
+    _data, _layout, theta0 = setup
+    assert clf.n_iter_ == 40 and clf.t_ == 40 * 80  # sklearn's t_ counts samples seen
+    assert ours.diverged_at is None and ours.epochs[-1] == 40
+    assert relative(ours.theta, theta0) > 0.1  # the premise: 280 updates moved the weights
+    assert relative(ours.theta, sk_theta) < MINI_TOLERANCE[optimizer]

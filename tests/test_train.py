@@ -1,7 +1,8 @@
 """The training loop of nnviz.engine.train: history semantics, mini-batches, lockstep, divergence.
 
-Oracles: a cost computed here from the parameters with plain NumPy, counts worked by hand, the
-same run trained alone, and properties (ln 2 for zeros init, smaller weights for larger λ).
+Oracles: the course's formulas in tests/oracle.py (cost, finite differences), the course's own
+training loop (nnviz/bench/reference.py, the notebook's code), counts worked by hand, the same run
+trained alone, and properties (ln 2 for zeros init, smaller weights for larger λ).
 """
 
 import math
@@ -22,6 +23,7 @@ from nnviz.engine.train import (
     train,
     train_live,
 )
+from tests import oracle
 
 FIELDS = ("epochs", "train_cost", "test_cost", "train_accuracy", "test_accuracy", "theta")
 SMALL = dict(hidden=(6, 4), batch_size=32, epochs=30)
@@ -33,18 +35,8 @@ def data() -> Dataset:
 
 
 def evaluate(params, X, Y, activation="relu", lambd=0.0):
-    """(J, accuracy) by the course's formulas, straight from the parameters, without dropout."""
-    g = {"relu": lambda Z: np.maximum(Z, 0), "tanh": np.tanh}[activation]
-    A = X
-    for W, b in params[:-1]:
-        A = g(W @ A + b)
-    W, b = params[-1]
-    z = (W @ A + b)[0]
-    y = Y[0]
-    m = len(y)
-    cross = np.sum(np.logaddexp(0, -z) * y + np.logaddexp(0, z) * (1 - y)) / m
-    penalty = lambd / (2 * m) * sum(np.sum(W * W) for W, _b in params)
-    return cross + penalty, np.mean((z > 0) == (y == 1))  # σ(z) > 0.5 exactly when z > 0
+    """(J, accuracy) by the course's formulas (tests/oracle.py), without dropout."""
+    return oracle.cost(params, X, Y, activation, lambd), oracle.accuracy(params, X, Y, activation)
 
 
 def assert_same_history(a: History, b: History) -> None:

@@ -14,7 +14,7 @@ One epoch, phase by phase (each a function below, each tested on its own):
                                              θ ← θ − step of each run's optimizer
     decay_lr(group)                          α ← f(e) of each run's decay schedule
     stop_diverged(group, ...)                a run that left the floats is frozen at θ = 0
-    group.rec.record(...)                    J, accuracies, snapshots at the recorded epochs
+    record(group)                            J, accuracies, snapshots at the recorded epochs
 
 Randomness: a run's streams depend only on the experiment seed and their purpose — initial weights
 from ``[seed, 1]``, the batch order from ``[seed, 2]``, the dropout masks from ``[seed, 3]``. So
@@ -266,7 +266,7 @@ def start(
             alive=np.ones(len(runs), dtype=bool),
             started=started,
         )
-        group.rec.record(0, theta, group.alive, group.decay.alpha)
+        record(group)
     return group
 
 
@@ -364,10 +364,14 @@ def run_epoch(group: Lockstep) -> None:
         group.rec.diverge(epoch, bad)
         stop_diverged(group, bad)
     if group.alive.any() and epoch in group.rec.wanted:
-        was_alive = group.alive.copy()
-        # a cost that overflowed stops a run too
-        group.rec.record(epoch, group.theta, group.alive, group.decay.alpha)
-        stop_diverged(group, was_alive & ~group.alive)
+        record(group)
+
+
+def record(group: Lockstep) -> None:
+    """Record the group's runs at this epoch; a run whose cost overflowed is stopped too."""
+    was_alive = group.alive.copy()
+    group.rec.record(group.epoch, group.theta, group.alive, group.decay.alpha)
+    stop_diverged(group, was_alive & ~group.alive)
 
 
 def decay_lr(group: Lockstep) -> None:
