@@ -16,7 +16,15 @@ from scipy.special import expit
 
 from nnviz.engine.config import RunConfig
 from nnviz.engine.data import Dataset
-from nnviz.engine.network import Activation, Layout, cross_entropy, forward, l2_term, with_ones
+from nnviz.engine.network import (
+    Activation,
+    Buffers,
+    Layout,
+    cross_entropy,
+    forward,
+    l2_term,
+    with_ones,
+)
 
 __all__ = ["History", "Recorder", "record_epochs", "AUTO_RECORDS", "MAX_SNAPSHOTS"]
 
@@ -97,6 +105,7 @@ class Recorder:
         self.last_epoch = np.zeros(R, dtype=int)
         self.last_theta = np.zeros((R, layout.size))
         self.snapshots: list[tuple[int, np.ndarray]] = []
+        self.buffers: dict[int, Buffers] = {}  # forward's arrays, per set width
         self.train_set = (with_ones(data.X_train), data.Y_train)
         self.test_set = (with_ones(data.X_test), data.Y_test) if data.has_test else None
         lambd = np.array([r.lambd for r in runs])
@@ -105,7 +114,10 @@ class Recorder:
         )  # the cost's λ/(2m): whole training set
 
     def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray):
-        Zs, _As = forward(self.layout.blocks(theta), X1, self.act)
+        B = X1.shape[-1]
+        if B not in self.buffers:
+            self.buffers[B] = Buffers(len(self.runs), self.layout.dims, B)
+        Zs, _As = forward(self.layout.blocks(theta), X1, self.act, buffers=self.buffers[B])
         Z = Zs[-1]
         accuracy = np.add.reduce((expit(Z) > 0.5) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
         return cross_entropy(Z, Y), accuracy

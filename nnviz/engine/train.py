@@ -39,6 +39,7 @@ from nnviz.engine.history import History, Recorder, record_epochs
 from nnviz.engine.network import (
     ACTIVATIONS,
     Activation,
+    Buffers,
     Layout,
     backward,
     forward,
@@ -140,19 +141,19 @@ class RuleBlock:
 
 @dataclass
 class Workspace:
-    """Buffers reused by every step: the gradient and its per-layer views, hidden [A; 1] arrays."""
+    """Buffers reused by every step: the gradient and its per-layer views, and per batch width
+    every layer's Z, A and dA (``network.Buffers``)."""
 
     grad: np.ndarray  # (R, P), laid out like θ
     blocks: list[np.ndarray]  # [W | b] views of θ, per layer
     grad_blocks: list[np.ndarray]  # [dW | db] views of grad
-    hidden_dims: tuple[int, ...]
-    buffers: dict[int, list[np.ndarray]] = field(default_factory=dict)  # per batch width
+    dims: tuple[int, ...]
+    buffers: dict[int, Buffers] = field(default_factory=dict)  # per batch width
 
-    def hidden(self, B: int) -> list[np.ndarray]:
-        """The hidden layers' [A; 1] buffers for a batch of B columns."""
+    def batch(self, B: int) -> Buffers:
+        """The buffers for a batch of B columns (the last batch of an epoch may be narrower)."""
         if B not in self.buffers:
-            R = self.grad.shape[0]
-            self.buffers[B] = [with_ones(np.zeros((R, n, B))) for n in self.hidden_dims]
+            self.buffers[B] = Buffers(self.grad.shape[0], self.dims, B)
         return self.buffers[B]
 
 
@@ -261,7 +262,7 @@ def start(
             dropout_rng=stream(seed, DROPOUT_STREAM) if np.any(keep < 1) else None,
             rules=_rule_blocks(runs, theta, grad),
             decay=Decay(runs),
-            work=Workspace(grad, layout.blocks(theta), layout.blocks(grad), layout.dims[1:-1]),
+            work=Workspace(grad, layout.blocks(theta), layout.blocks(grad), layout.dims),
             rec=Recorder(data, runs, layout, act, record_epochs(first.epochs, log_every)),
             alive=np.ones(len(runs), dtype=bool),
             started=started,
@@ -333,8 +334,9 @@ def gradient(
     batch's own size (weights only: the mask is 0 on biases).
     """
     w = group.work
-    Zs, As = forward(w.blocks, Xb, group.act, masks, w.hidden(Xb.shape[-1]))
-    backward(w.blocks, Zs, As, Yb, group.act, w.grad_blocks, masks)
+    buffers = w.batch(Xb.shape[-1])
+    Zs, As = forward(w.blocks, Xb, group.act, masks, buffers)
+    backward(w.blocks, Zs, As, Yb, group.act, w.grad_blocks, masks, buffers)
     m = Xb.shape[-1]  # this batch's size
     if group.use_l2:
         w.grad += (group.lambd / m) * (group.theta * group.layout.weight_mask)
