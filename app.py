@@ -7,6 +7,7 @@ page = st.navigation(
     [
         st.Page("app_pages/lab.py", title="Training lab", default=True),
         st.Page("app_pages/playground.py", title="Optimizer playground", url_path="playground"),
+        st.Page("app_pages/sweep.py", title="Sweep maps", url_path="sweep"),
     ]
 )
 page.run()

@@ -1,0 +1,308 @@
+"""Sweep maps: one or two settings over lists or ranges, every run trained in lockstep, one map.
+
+Widgets, layout, cache calls and calls into nnviz only. The applied ``Settings`` in
+``SS.sm_settings`` is the cache key and the URL; the sidebar's form edits a copy and applies it
+on "Draw the map". While a map trains, its rows appear as each lockstep group finishes
+(``iter_sweep`` + ``st.empty`` redraws). Clicking a cell (a Plotly point selection, which reruns
+the page) or choosing it in the cell picker shows that run's decision boundary and its lab link.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import replace
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from nnviz.engine.config import DATASETS
+from nnviz.engine.data import Dataset
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.engine.sweep import SWEEPABLE, SweepRow, iter_sweep
+from nnviz.engine.train import load_data
+from nnviz.views import figures
+from nnviz.views import lab_model as lab
+from nnviz.views import sweep_model as sm
+from nnviz.views.sweep_figures import map_figure, target_trace
+
+SS = st.session_state
+PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+NO_AXIS = "—"
+KEPT_MAPS = 16  # finished maps kept per server process
+
+
+# --- cached work --------------------------------------------------------------------------------
+
+
+@st.cache_resource
+def store() -> tuple[OrderedDict, lab.KeyedLocks, threading.Lock]:
+    """Finished maps (settings -> rows), shared by every session; one training per map at once."""
+    return OrderedDict(), lab.KeyedLocks(), threading.Lock()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def dataset(settings: sm.Settings) -> Dataset:
+    return load_data(settings.base)
+
+
+Trained = tuple[list[SweepRow], float]  # the rows and the wall time of the whole map
+
+
+def finished(settings: sm.Settings) -> Trained | None:
+    maps, _, guard = store()
+    with guard:
+        done = maps.get(settings)
+        if done is not None:
+            maps.move_to_end(settings)
+        return done
+
+
+def keep(settings: sm.Settings, done: Trained) -> None:
+    maps, _, guard = store()
+    with guard:
+        maps[settings] = done
+        while len(maps) > KEPT_MAPS:
+            maps.popitem(last=False)
+
+
+def trained(settings: sm.Settings, place) -> Trained:
+    """The map's rows; trains them if no session has, drawing the map as groups finish."""
+    done = finished(settings)
+    if done is not None:
+        return done
+    with store()[1].lock(settings):
+        done = finished(settings)
+        if done is not None:
+            return done
+        rows, sweep, start = [], settings.sweep(), time.perf_counter()
+        n = len(sweep.runs())
+        for group in iter_sweep(sweep, dataset(settings)):
+            rows += group
+            with place.container():
+                seconds = time.perf_counter() - start
+                st.caption(f"Trained {len(rows)} of {n} runs ({seconds:.1f} s)…")
+                data = sm.map_data(sweep, rows, settings.metric, settings.below)
+                st.plotly_chart(map_figure(data), config=PLOT_CONFIG)
+        done = rows, time.perf_counter() - start
+        keep(settings, done)
+        return done
+
+
+# --- settings <-> widgets -----------------------------------------------------------------------
+
+
+def field_and_values(text: str) -> tuple[str, str]:
+    name, _, values = text.partition("=")
+    return (name.strip(), values.strip()) if name.strip() else (NO_AXIS, "")
+
+
+def push(settings: sm.Settings) -> None:
+    """Show ``settings`` in the widgets and make them the applied ones."""
+    SS.sm_settings = settings
+    SS.sm_preset = settings.preset
+    for k, text in (("1", settings.axis1), ("2", settings.axis2)):
+        SS[f"sm_field{k}"], SS[f"sm_values{k}"] = field_and_values(text)
+    run = settings.base.runs[0]
+    SS.sm_metric, SS.sm_below = settings.metric, settings.below
+    SS.sm_dataset, SS.sm_epochs = settings.base.data.name, run.epochs
+    SS.sm_optimizer, SS.sm_lr = run.optimizer, run.lr
+    SS.sm_error = None
+
+
+def pulled() -> sm.Settings:
+    """The settings the form describes. Raises ValueError naming what is wrong."""
+    now = SS.sm_settings
+    axes = [
+        f"{SS[f'sm_field{k}']}={SS[f'sm_values{k}']}" if SS[f"sm_field{k}"] != NO_AXIS else ""
+        for k in ("1", "2")
+    ]
+    run = replace(
+        now.base.runs[0], epochs=int(SS.sm_epochs), optimizer=SS.sm_optimizer, lr=float(SS.sm_lr)
+    )
+    base = replace(now.base, data=replace(now.base.data, name=SS.sm_dataset), runs=(run,))
+    return sm.Settings(SS.sm_preset, axes[0], axes[1], SS.sm_metric, float(SS.sm_below), base)
+
+
+def apply() -> None:
+    """Callback of the form's button: draw the map the form describes, or say why not."""
+    try:
+        settings = pulled()
+    except ValueError as e:
+        SS.sm_error = str(e)
+        return
+    reason = sm.too_long(settings)
+    if reason:
+        SS.sm_error = f"{reason} The map shown is the previous one."
+        return
+    SS.sm_settings, SS.sm_error, SS.sm_warnings = settings, None, []
+    SS.pop("sm_pick", None)
+
+
+def on_preset() -> None:
+    push(sm.with_preset(SS.sm_settings, SS.sm_preset))
+    SS.sm_warnings = []
+    SS.pop("sm_pick", None)
+
+
+def load_once() -> None:
+    if "sm_settings" in SS:
+        return
+    settings, warnings = sm.settings_from_url(st.query_params.to_dict())
+    push(settings)
+    SS.sm_warnings = warnings
+
+
+# --- panels -------------------------------------------------------------------------------------
+
+
+def axis_controls(k: str, optional: bool) -> None:
+    names = ([NO_AXIS] if optional else []) + list(SWEEPABLE)
+    st.selectbox(
+        f"Setting {k}",
+        names,
+        key=f"sm_field{k}",
+        format_func=lambda n: n if n == NO_AXIS else f"{sm.axis_name(n)} ({n})",
+    )
+    st.text_input(
+        f"Values {k}",
+        key=f"sm_values{k}",
+        help="A list (0.5,0.9,0.99), or a range start:stop:count[:lin|log], both ends included; "
+        "up to 12 × 12 runs.",
+    )
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.selectbox(
+            "Preset",
+            list(sm.PRESETS),
+            key="sm_preset",
+            format_func=lambda k: sm.PRESETS[k].title,
+            on_change=on_preset,
+        )
+        with st.form("sm_form", border=False):
+            st.header("Map")
+            axis_controls("1", optional=False)
+            axis_controls("2", optional=True)
+            st.selectbox(
+                "Cell value",
+                list(sm.METRICS),
+                key="sm_metric",
+                format_func=lambda m: sm.METRICS[m][0],
+            )
+            st.number_input(
+                "Threshold of the cost",
+                min_value=1e-6,
+                format="%g",
+                key="sm_below",
+                help="For the convergence map: the first epoch J falls below it.",
+            )
+            st.header("Base run")
+            st.selectbox("Data set", DATASETS, key="sm_dataset")
+            st.select_slider(
+                "Epochs",
+                lab.with_value(lab.EPOCH_CHOICES[:9], SS.sm_epochs),
+                key="sm_epochs",
+                format_func=lambda v: f"{v:,}",
+            )
+            st.selectbox(
+                "Optimizer",
+                list(OPTIMIZERS),
+                key="sm_optimizer",
+                format_func=lambda o: OPTIMIZERS[o].title,
+            )
+            st.select_slider(
+                "α (unless swept)",
+                lab.with_value(lab.LR_CHOICES, SS.sm_lr),
+                key="sm_lr",
+                format_func=lab.fmt,
+            )
+            st.form_submit_button("Draw the map", type="primary", on_click=apply, width="stretch")
+
+
+def notices() -> None:
+    if SS.get("sm_warnings"):
+        st.warning(
+            "Some link settings were not usable:\n\n" + "\n".join(f"- {w}" for w in SS.sm_warnings)
+        )
+    if SS.get("sm_error"):
+        st.error(SS.sm_error)
+
+
+def on_cell_click() -> None:
+    """Callback of the map: the clicked cell becomes the picked one."""
+    event = SS.get("sm_map")
+    points = event.selection.points if event else []
+    hits = [p for p in points if p.get("curve_number") == SS.get("sm_target_trace")]
+    if hits:
+        SS.sm_pick = int(hits[0]["point_index"])
+
+
+def picker(settings: sm.Settings, data: sm.MapData) -> tuple[int, int]:
+    """The picked cell: clicked on the map, or chosen here; the best cell at first."""
+    sweep = settings.sweep()
+    n = len(sweep.runs())
+    if SS.get("sm_pick") is None or SS.sm_pick >= n:
+        best = sm.best_cell(data) or (0, 0)
+        SS.sm_pick = sm.cell_index(sweep, best)
+    st.selectbox("Cell", range(n), key="sm_pick", format_func=lambda i: sm.run_label(sweep, i))
+    cols = data.z.shape[1]
+    return divmod(SS.sm_pick, cols) if len(sweep.axes) == 2 else (0, SS.sm_pick)
+
+
+def cell_panel(settings: sm.Settings, rows: list[SweepRow], cell: tuple[int, int]) -> None:
+    sweep = settings.sweep()
+    index = sm.cell_index(sweep, cell)
+    row, label = rows[index], sm.run_label(sweep, index)
+    fig = figures.boundary_figure(row.history, dataset(settings), label)
+    st.plotly_chart(fig, key="sm_boundary", config=PLOT_CONFIG)
+    query = urlencode(sm.lab_url(sweep, index))
+    st.link_button(
+        "Open this run in the lab",
+        f"./?{query}",
+        icon=":material/open_in_new:",
+        help="In a new tab: the lab trains this run alone, with the same numbers.",
+    )
+
+
+def main() -> None:
+    load_once()
+    st.title("Sweep maps")
+    preset = sm.PRESETS[SS.sm_settings.preset]
+    st.caption(
+        "One or two settings over a grid of values, every run trained together in lockstep; each "
+        f"cell is one run. **{preset.title}:** {preset.explain}"
+    )
+    sidebar()
+    notices()
+    settings = SS.sm_settings
+    sweep = settings.sweep()
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        place = st.empty()
+        rows, seconds = trained(settings, place)
+        data = sm.map_data(sweep, rows, settings.metric, settings.below)
+    with right:
+        st.subheader("The picked run")
+        cell = picker(settings, data)
+        cell_panel(settings, rows, cell)
+    fig = map_figure(data, cell, f"{len(rows)} runs: {data.metric}")
+    SS.sm_target_trace = target_trace(fig)
+    with place.container():
+        st.plotly_chart(
+            fig, key="sm_map", on_select=on_cell_click, selection_mode="points", config=PLOT_CONFIG
+        )
+        diverged = int((data.state == "diverged").sum())
+        st.caption(
+            f"{len(rows)} runs trained in {seconds:.1f} s. "
+            f"Click a cell to see its run. × : diverged ({diverged} of {len(rows)} runs); "
+            "— : never below the threshold. Costs and epochs: the brightest cell is the lowest."
+        )
+    params = sm.url_params(settings)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+main()

@@ -1,0 +1,98 @@
+"""The sweep-maps page in a real browser (Debian's Chromium, Playwright, ``streamlit run``).
+
+The map draws with its boundary, a click on a cell picks that run (its boundary is redrawn and the
+lab link points at it), and screenshots at 1280×800 and 1920×1080 go to artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from benchmarks.app_latency import find_chromium, launch, serve, signature, wait_changed, wait_ready
+from nnviz.views import lab_model as lab
+from nnviz.views import sweep_model as sm
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
+SIZES = {"1280x800": (1280, 800), "1920x1080": (1920, 1080)}
+KEYS = ["sm_map", "sm_boundary"]
+# a quick map: 6 × 6 runs of 100 epochs, α × β₁ of momentum (the largest α diverges)
+QUICK = {
+    "preset": "momentum",
+    "axis1": "lr=0.01:100:6:log",
+    "axis2": "beta1=0,0.5,0.8,0.9,0.95,0.99",
+    "epochs": "100",
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI: no Chromium executable; .ci/run installs it")
+        pytest.skip("no Chromium executable: apt-get install chromium to run the browser test")
+    with sync_playwright() as playwright:
+        browser = launch(playwright, path)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser: Browser) -> Iterator[str]:
+    with serve(timeout=60, port=8681) as url:  # this page's own port on the shared machine
+        yield url
+
+
+def open_page(browser: Browser, url: str, size: str):
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(error.message))
+    page.goto(f"{url}/sweep?{urlencode(QUICK)}")
+    wait_ready(page, KEYS, timeout=120_000)
+    return context, page, errors
+
+
+def assert_clean(page, errors: list[str]) -> None:
+    for testid in ("stException", "stAlertContentError"):
+        shown = page.locator(f'[data-testid="{testid}"]')
+        assert shown.count() == 0, shown.all_inner_texts()
+    assert not errors
+
+
+def lab_link(page) -> dict[str, str]:
+    href = page.locator('[data-testid="stLinkButton"] a').first.get_attribute("href")
+    return dict(parse_qsl(urlsplit(href).query, keep_blank_values=True))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sweep_map_draws_and_a_click_picks_a_cell(browser, server, size):
+    context, page, errors = open_page(browser, server, size)
+    try:
+        assert_clean(page, errors)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / f"sweep-{size}.png")
+        before = signature(page, "sm_boundary", "layout")
+        # click the cell of row 1, column 4 (α = 0.0631, β₁ = 0.95): its invisible click target
+        box = page.locator(".st-key-sm_map .nsewdrag").first.bounding_box()
+        x = box["x"] + box["width"] * (4 + 0.5) / 6
+        y = box["y"] + box["height"] * (1 - (1 + 0.5) / 6)  # row 0 is at the bottom
+        page.mouse.click(x, y)
+        wait_changed(page, "sm_boundary", before, "layout", timeout=60_000)
+        wait_ready(page, KEYS, timeout=60_000)
+        assert_clean(page, errors)
+        settings, _ = sm.settings_from_url(QUICK)
+        exp, _ = lab.experiment_from_url(lab_link(page))
+        assert exp == settings.sweep().experiment_at(1 * 6 + 4)
+        page.screenshot(path=SHOTS / f"sweep-{size}-picked.png")
+    finally:
+        context.close()
