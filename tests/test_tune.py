@@ -1,0 +1,100 @@
+"""The lab's fair race (nnviz.engine.tune): the chosen α is the grid's best by the criterion,
+computed here by training every (optimizer, α) alone through the lab's own path."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.train import run_experiment
+from nnviz.engine.tune import CRITERIA, GRID, race, tune
+
+# momentum at α = 100 with λ = 50 diverges; the other runs train
+EXP = Experiment(
+    data=DataConfig("moons", samples=200, noise=0.25),
+    runs=(RunConfig(hidden=(5, 2), lambd=50.0, epochs=40), RunConfig(lambd=0.0, epochs=40)),
+    seed=5,
+)
+OPTIMIZERS = ("gd", "momentum", "adam")
+LRS = (0.003, 0.03, 0.3, 100.0)
+
+
+@pytest.fixture(scope="module")
+def alone() -> dict[tuple[str, float], object]:
+    """Every (optimizer, α) trained alone: the lab's first run with them."""
+    out = {}
+    for name in OPTIMIZERS:
+        for lr in LRS:
+            (h,) = run_experiment(EXP.with_runs(replace(EXP.runs[0], optimizer=name, lr=lr)))
+            out[name, lr] = h
+    return out
+
+
+def final_J(h) -> float:
+    return math.inf if h.diverged_at is not None else float(h.train_cost[-1])
+
+
+def test_the_grid_is_one_two_five_per_decade():
+    assert GRID[:4] == (1e-4, 2e-4, 5e-4, 1e-3) and GRID[-1] == 1.0 and len(GRID) == 13
+
+
+def test_final_criterion_chooses_the_lowest_final_cost_of_each_trained_alone(alone):
+    tunings = tune(EXP, "final", optimizers=OPTIMIZERS, grid=LRS)
+    assert any(math.isinf(final_J(h)) for h in alone.values())  # a diverged run is in the grid
+    for name in OPTIMIZERS:
+        scores = [final_J(alone[name, lr]) for lr in LRS]
+        t = tunings[name]
+        assert t.best == LRS[int(np.argmin(scores))] and t.criterion == "final"
+        np.testing.assert_allclose(t.final, scores, rtol=1e-12)
+        assert list(t.diverged) == [math.isinf(s) for s in scores]
+        # the race's lane is that run, with the numbers it has alone
+        np.testing.assert_array_equal(t.history.train_cost, alone[name, t.best].train_cost)
+
+
+def test_reach_criterion_chooses_the_first_to_the_tolerance_ties_by_lower_cost(alone):
+    tol = 0.6
+    tunings = tune(EXP, "reach", tol, optimizers=OPTIMIZERS, grid=LRS)
+    for name in OPTIMIZERS:
+        hs = [alone[name, lr] for lr in LRS]
+        reach = []
+        for h in hs:
+            hit = [e for e, J in zip(h.epochs, h.train_cost) if J < tol]
+            reach.append(hit[0] if hit and h.diverged_at is None else math.inf)
+        t = tunings[name]
+        if all(math.isinf(r) for r in reach):
+            assert t.criterion == "final"
+            continue
+        ranked = sorted(range(len(LRS)), key=lambda k: (reach[k], final_J(hs[k])))
+        assert t.best == LRS[ranked[0]] and t.criterion == "reach"
+        assert list(t.reach) == reach
+
+
+def test_an_unreachable_tolerance_falls_back_to_the_final_cost():
+    tunings = tune(EXP, "reach", 1e-9, optimizers=("adam",), grid=(0.01, 0.1))
+    assert tunings["adam"].criterion == "final" and np.isinf(tunings["adam"].reach).all()
+
+
+def test_the_race_is_the_first_run_once_per_optimizer_at_its_alpha():
+    tunings = tune(EXP, "final", optimizers=("gd", "adam"), grid=(0.01, 0.1))
+    exp = race(EXP, tunings)
+    assert [r.optimizer for r in exp.runs] == ["gd", "adam"]
+    assert [r.lr for r in exp.runs] == [tunings["gd"].best, tunings["adam"].best]
+    assert all(
+        replace(r, optimizer="gd", lr=0.01) == replace(EXP.runs[0], optimizer="gd", lr=0.01)
+        for r in exp.runs
+    )
+    assert exp.data == EXP.data and exp.seed == EXP.seed
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"criterion": "best"}, "criterion must be one of"), ({"tol": 0.0}, "tol must be")],
+)
+def test_bad_options_raise_one_line(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tune(EXP, **{"grid": (0.01,), "optimizers": ("gd",), **kwargs})
+    assert set(CRITERIA) == {"final", "reach"}
