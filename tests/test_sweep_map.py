@@ -6,7 +6,6 @@ The oracle of every cell is its run trained alone through the lab's path (``run_
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -14,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import assert_clean, chart, params  # the lab's AppTest helpers
 
 from nnviz.engine.sweep import Sweep, parse_axis, run_sweep
 from nnviz.engine.train import run_experiment
@@ -178,7 +178,7 @@ def test_url_round_trip_of_edited_settings():
 
 
 @pytest.mark.parametrize(
-    "params, word",
+    "bad, word",
     [
         ({"preset": "nope"}, "preset"),
         ({"axis1": "lr=abc"}, "axis1"),
@@ -191,8 +191,8 @@ def test_url_round_trip_of_edited_settings():
         ({"dataset": "csv"}, "generated"),
     ],
 )
-def test_bad_url_parameters_warn_and_fall_back(params, word):
-    settings, warnings = sm.settings_from_url(params)
+def test_bad_url_parameters_warn_and_fall_back(bad, word):
+    settings, warnings = sm.settings_from_url(bad)
     assert settings.sweep()  # always a usable map
     assert any(word in w for w in warnings), warnings
 
@@ -223,20 +223,6 @@ def open_page(params: dict[str, str] | None = None) -> AppTest:
     return at.run()
 
 
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def chart(at: AppTest, key: str) -> dict:
-    (found,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(found.proto.spec)
-
-
-def flat_params(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
-
-
 def lab_link(at: AppTest) -> dict[str, str]:
     (button,) = at.get("link_button")
     return dict(parse_qsl(urlsplit(button.proto.url).query, keep_blank_values=True))
@@ -249,7 +235,7 @@ def test_page_at_its_defaults_draws_the_full_map_and_the_best_run():
     assert any("144 runs trained" in c.value for c in at.caption)
     heat, _, targets = chart(at, "sm_map")["data"]
     assert len(heat["x"]) == len(heat["y"]) == 12 and len(targets["x"]) == 144
-    assert flat_params(at) == sm.url_params(sm.Settings())
+    assert params(at) == sm.url_params(sm.Settings())
     picked = at.selectbox(key="sm_pick").value
     exp, _ = lab.experiment_from_url(lab_link(at))
     assert exp == sm.Settings().sweep().experiment_at(picked)
@@ -262,7 +248,7 @@ def test_each_preset_draws_its_map(key):
     settings = sm.with_preset(replace(sm.Settings(), base=sm.settings_from_url(QUICK)[0].base), key)
     n = len(settings.sweep().runs())
     assert any(f"{n} runs trained" in c.value for c in at.caption)
-    assert flat_params(at)["preset"] == key
+    assert params(at)["preset"] == key
 
 
 def test_choosing_a_preset_in_the_sidebar_redraws_the_map():
@@ -270,11 +256,11 @@ def test_choosing_a_preset_in_the_sidebar_redraws_the_map():
     at.selectbox(key="sm_preset").set_value("lr_optimizer").run()
     assert_clean(at)
     assert any("48 runs trained" in c.value for c in at.caption)
-    assert flat_params(at)["axis2"] == sm.PRESETS["lr_optimizer"].axis2
+    assert params(at)["axis2"] == sm.PRESETS["lr_optimizer"].axis2
 
 
 def test_url_round_trip_through_the_page():
-    params = sm.url_params(
+    wanted = sm.url_params(
         replace(
             sm.settings_from_url(QUICK)[0],
             axis1="lr=0.01,0.1",
@@ -282,19 +268,19 @@ def test_url_round_trip_through_the_page():
             metric="test_cost",
         )
     )
-    at = open_page(params)
+    at = open_page(wanted)
     assert_clean(at)
     assert not at.warning
-    assert flat_params(at) == params
+    assert params(at) == wanted
     assert any("4 runs trained" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize(
-    "params, word",
+    "bad, word",
     [({"preset": "x"}, "preset"), ({"axis1": "lr=0:1:3:log"}, "log"), ({"lr": "-1"}, "lr")],
 )
-def test_bad_page_parameters_warn_never_raise(params, word):
-    at = open_page({**QUICK, **params})
+def test_bad_page_parameters_warn_never_raise(bad, word):
+    at = open_page({**QUICK, **bad})
     assert not at.exception
     assert len(at.warning) == 1 and word in at.warning[0].value
     assert chart(at, "sm_map")["data"]
@@ -308,7 +294,7 @@ def test_the_form_applies_new_axes_and_refuses_bad_ones_with_a_reason():
     at.button[0].click().run()  # the form's submit button
     assert_clean(at)
     assert any("3 runs trained" in c.value for c in at.caption)
-    assert flat_params(at)["axis1"] == "lr=0.001,0.01,0.1" and flat_params(at)["axis2"] == ""
+    assert params(at)["axis1"] == "lr=0.001,0.01,0.1" and params(at)["axis2"] == ""
     at.text_input(key="sm_values1").set_value("0.1,zero")
     at.button[0].click().run()
     assert not at.exception
