@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from nnviz.views.turns import Turns
 
 BOUND = 10.0  # seconds before a stuck thread counts as a failure
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def until(condition, what: str) -> None:
@@ -121,3 +123,32 @@ def test_a_session_that_stops_waiting_leaves_the_queue():
 def test_at_least_one_place():
     with pytest.raises(ValueError):
         Turns(0)
+
+
+def test_the_lab_trains_in_turns():
+    """The page's training waits for its turn (held here by a test thread), then trains."""
+    from streamlit.testing.v1 import AppTest
+
+    from app_pages import lab_results
+
+    turns, log = lab_results.training_turns(), []
+    assert turns is lab_results.training_turns()  # one per server process
+    holder = Session(turns, log, "another session")
+    holder.start()
+    until(lambda: log == ["another session"], "the other session trains")
+    seen: list[int] = []
+
+    def release_when_the_lab_waits() -> None:
+        until(lambda: turns.waiting == 1, "the lab's session waits for its turn")
+        seen.append(turns.waiting)
+        holder.release.set()
+
+    releaser = threading.Thread(target=release_when_the_lab_waits, daemon=True)
+    releaser.start()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"epochs": "30,30", "seed": "424242"})  # not trained in this process
+    at.run()
+    releaser.join(BOUND)
+    assert seen == [1] and not at.exception and not at.error
+    assert any(c.key and c.key.startswith("boundary_") for c in at.get("plotly_chart"))
+    assert turns.running == 0 and turns.waiting == 0  # nothing left held
