@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import inside
+from app_pages import inside, race
 from app_pages import lab_details as details
 from app_pages import lab_results as results
 from app_pages.lab_controls import sidebar
@@ -210,6 +210,7 @@ def main() -> None:
     with slots.after:
         details.metrics(exp, result[1])
         inside.panel(exp, result[0], result[1], lab.run_labels(exp))
+        race.panel(exp, result[0])
         details.formulas(exp, result[0])
 
 

@@ -96,3 +96,24 @@ def test_sweep_map_draws_and_a_click_picks_a_cell(browser, server, size):
         page.screenshot(path=SHOTS / f"sweep-{size}-picked.png")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_lab_fair_race_draws_beside_its_alpha_scan(browser, server, size):
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(error.message))
+        page.goto(f"{server}/?epochs=200,200")
+        page.locator(".st-key-race_on").wait_for(timeout=120_000)
+        page.locator(".st-key-race_on label").first.click(timeout=90_000)
+        for key in ("race_cost", "race_scan"):
+            page.locator(f".st-key-{key} .js-plotly-plot").wait_for(timeout=120_000)
+        page.locator(".st-key-race_scan").scroll_into_view_if_needed()
+        assert_clean(page, errors)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / f"race-{size}.png")
+    finally:
+        context.close()

@@ -39,7 +39,7 @@ def final_J(h) -> float:
 
 
 def test_the_grid_is_one_two_five_per_decade():
-    assert GRID[:4] == (1e-4, 2e-4, 5e-4, 1e-3) and GRID[-1] == 1.0 and len(GRID) == 13
+    assert GRID[:4] == (1e-4, 2e-4, 5e-4, 1e-3) and GRID[-1] == 10.0 and len(GRID) == 16
 
 
 def test_final_criterion_chooses_the_lowest_final_cost_of_each_trained_alone(alone):
