@@ -4,7 +4,7 @@ figure draws is read back from ``fig.data`` and ``fig.layout``, no browser."""
 import numpy as np
 import pytest
 
-from nnviz.engine.config import RunConfig
+from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import generate
 from nnviz.engine.inspect import Inside, inside, inspect
 from nnviz.engine.train import train
@@ -149,3 +149,12 @@ def test_figures_of_a_trained_run_build_without_warnings():
         assert fig.to_plotly_json()["data"]
     big = nf.unit_map_figure(view, DATA, 2, 3)
     np.testing.assert_allclose(np.asarray(big.data[0].z, dtype=float), view.maps[1][2], rtol=1e-6)
+
+
+def test_the_inside_benchmark_measures_a_tiny_experiment():
+    from benchmarks.inside import measure, table
+
+    exp = Experiment(runs=(RunConfig(hidden=(3,), epochs=5),), seed=0)
+    result = measure(exp, repeat=1)
+    assert result["runs"] == 1 and result["snapshots"] == 6
+    assert "| tiny | 1 × 6 |" in table({"tiny": result})
