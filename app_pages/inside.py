@@ -17,6 +17,7 @@ from nnviz.engine.data import Dataset
 from nnviz.engine.history import History
 from nnviz.engine.inspect import Inside, Inspection, inside, inspect, layer_stats
 from nnviz.engine.lessons import LESSONS
+from nnviz.views import layer_figures as lf
 from nnviz.views import network_figures as nf
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -46,13 +47,13 @@ def _figures(key: tuple, epoch: int, links: str, _view: Inside, _ins: Inspection
     return {
         "network": nf.network_figure(_view, links),
         "maps": nf.unit_maps_figure(_view) if _view.maps else None,
-        "norms": nf.norms_figure(_ins, _view.epoch),
+        "norms": lf.norms_figure(_ins, _view.epoch),
     }
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _activations(keys: tuple, epoch: int, labels: tuple, _views: list[Inside]):
-    return nf.activations_figure(_views, labels)
+    return lf.activations_figure(_views, labels)
 
 
 # --- widgets ------------------------------------------------------------------------------------

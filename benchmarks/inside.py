@@ -21,6 +21,7 @@ from nnviz.engine.inspect import inside, inspect
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import load_data, run_experiment
 from nnviz.views import lab_model as lab
+from nnviz.views import layer_figures as lf
 from nnviz.views import network_figures as nf
 
 
@@ -43,8 +44,8 @@ def measure(exp: Experiment, repeat: int) -> dict[str, float]:
         nf.network_figure(views[0], "W")
         nf.unit_maps_figure(views[0])
         nf.unit_map_figure(views[0], data, 1, 1)
-        nf.activations_figure(views, [str(k) for k in range(len(views))])
-        nf.norms_figure(inspect(histories[0], data), last)
+        lf.activations_figure(views, [str(k) for k in range(len(views))])
+        lf.norms_figure(inspect(histories[0], data), last)
 
     figures()  # warm plotly's validators: a one-time cost per process
     return {

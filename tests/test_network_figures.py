@@ -8,6 +8,7 @@ from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import generate
 from nnviz.engine.inspect import Inside, inside, inspect
 from nnviz.engine.train import train
+from nnviz.views import layer_figures as lf
 from nnviz.views import network_figures as nf
 
 DATA = generate("circles", 80, 0.05, 0.25, 0)
@@ -95,14 +96,14 @@ def test_relu_maps_range_from_zero_to_the_largest_activation():
 
 
 def test_histogram_shares_sum_to_one_and_clip_to_the_range():
-    x, share = nf.histogram(np.array([[-5.0, -0.99, 0.0, 0.5, 5.0]]), -1.0, 1.0, bins=4)
+    x, share = lf.histogram(np.array([[-5.0, -0.99, 0.0, 0.5, 5.0]]), -1.0, 1.0, bins=4)
     np.testing.assert_allclose(x, [-0.75, -0.25, 0.25, 0.75])
     np.testing.assert_allclose(share, [0.4, 0.0, 0.2, 0.4])
 
 
 def test_activations_one_panel_per_run_and_layer_with_spread_and_saturation():
     views = [hand_view(), hand_view()]
-    fig = nf.activations_figure(views, ["a", "b"])
+    fig = lf.activations_figure(views, ["a", "b"])
     assert len(fig.data) == 2 and {t.type for t in fig.data} == {"bar"}
     notes = [a.text for a in fig.layout.annotations]
     spread = np.std(views[0].A[0])
@@ -115,7 +116,7 @@ def test_activations_one_panel_per_run_and_layer_with_spread_and_saturation():
 def test_activation_panels_tile_the_figure_for_every_count(runs, layers):
     view = hand_view()
     view = Inside(**{**view.__dict__, "A": view.A * layers})
-    fig = nf.activations_figure([view] * runs, [str(r) for r in range(runs)])
+    fig = lf.activations_figure([view] * runs, [str(r) for r in range(runs)])
     assert len(fig.data) == runs * layers
     domains = [
         fig.layout[f"yaxis{'' if k == 1 else k}"].domain for k in range(1, runs * layers + 1)
@@ -126,7 +127,7 @@ def test_activation_panels_tile_the_figure_for_every_count(runs, layers):
 def test_norms_on_log_axes_one_line_per_layer_zeros_left_out():
     h = train(DATA, [RunConfig(hidden=(3,), activation="tanh", init="zeros", epochs=20)], 0)[0]
     ins = inspect(h, DATA)
-    fig = nf.norms_figure(ins, epoch=10)
+    fig = lf.norms_figure(ins, epoch=10)
     assert fig.layout.yaxis.type == fig.layout.yaxis2.type == "log"
     assert len(fig.data) == 2 * 2
     hidden_W = np.asarray(fig.data[0].y, dtype=float)
@@ -143,8 +144,8 @@ def test_figures_of_a_trained_run_build_without_warnings():
         nf.network_figure(view, "dW"),
         nf.unit_maps_figure(view),
         nf.unit_map_figure(view, DATA, 2, 3),
-        nf.activations_figure([view], ["xavier"]),
-        nf.norms_figure(inspect(h, DATA), view.epoch),
+        lf.activations_figure([view], ["xavier"]),
+        lf.norms_figure(inspect(h, DATA), view.epoch),
     ):
         assert fig.to_plotly_json()["data"]
     big = nf.unit_map_figure(view, DATA, 2, 3)
