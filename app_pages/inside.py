@@ -147,7 +147,8 @@ def _body(exp, data, histories, labels, epoch) -> None:
     views = [_view(k, view.epoch, g, data) for k, g in zip(keys, histories)]
     acts = _activations(keys, view.epoch, tuple(labels), views)
     st.markdown("**Activations a[l] over the training set**, layer by layer, every run")
-    st.plotly_chart(acts, key="inside_acts", config=PLOT_CONFIG)
+    # no mode bar: it would cover the last column's title, and there is nothing to zoom into
+    st.plotly_chart(acts, key="inside_acts", config={**PLOT_CONFIG, "displayModeBar": False})
     st.plotly_chart(figs["norms"], key="inside_norms", config=PLOT_CONFIG)
     stats_table(view)
 

@@ -224,11 +224,12 @@ def unit_maps_figure(view: Inside, tile: int = 56) -> go.Figure:
     """
     lo, hi = value_range(view)
     rows = [-(-len(M) // TILES_PER_ROW) for M in view.maps]
+    height = sum(rows) * tile + 40 + 36 * len(rows)  # tiles of about ``tile`` px, square
     fig = make_subplots(
         rows=len(view.maps),
         cols=1,
         row_heights=rows or None,
-        vertical_spacing=0.04,
+        vertical_spacing=34 / height,  # room for each layer's title, at any width
         subplot_titles=[f"layer {l}" for l in range(1, len(view.maps) + 1)],
     )
     for l, maps in enumerate(view.maps, 1):
@@ -248,7 +249,6 @@ def unit_maps_figure(view: Inside, tile: int = 56) -> go.Figure:
     fig.update_yaxes(visible=False, constrain="domain")
     for y in fig.select_yaxes():
         y.update(scaleanchor=y.anchor, scaleratio=1)
-    height = sum(rows) * tile + 40 + 28 * len(rows)  # tiles of about ``tile`` px, square
     fig.update_layout(
         coloraxis=dict(colorscale=MAP_SCALE, cmin=lo, cmax=hi, colorbar=dict(title="a", len=0.8)),
         font=FONT,
