@@ -123,13 +123,14 @@ def panel(
 
 @st.fragment
 def _body(exp, data, histories, labels, epoch) -> None:
+    scrubbed = epoch is not None
     run, links, epoch = controls(labels, histories, epoch)
     h = histories[run]
     key = _key(exp, run, h)
     view = _view(key, epoch, h, data)
     ins = _inspection(key, h, data)
     figs = _figures(key, view.epoch, links, view, ins)
-    st.caption(_caption(h, view, epoch))
+    st.caption(_caption(h, view, epoch, scrubbed))
     diagram, large = st.columns([3, 2], gap="medium")
     diagram.plotly_chart(
         figs["network"],
@@ -153,8 +154,10 @@ def _body(exp, data, histories, labels, epoch) -> None:
     stats_table(view)
 
 
-def _caption(h: History, view: Inside, asked: int) -> str:
+def _caption(h: History, view: Inside, asked: int, scrubbed: bool) -> str:
     text = f"Run at epoch {view.epoch:,}, from the snapshot saved then"
+    if scrubbed:
+        text += " (the epoch of the scrubber under the boundaries)"
     if view.epoch != asked:
         text += f" (the last one at or before epoch {asked:,})"
     if h.diverged_at is not None:

@@ -209,7 +209,7 @@ def main() -> None:
     details.status(exp, result, slots.status)
     with slots.after:
         details.metrics(exp, result[1])
-        inside.panel(exp, result[0], result[1], lab.run_labels(exp))
+        inside.panel(exp, *result, lab.run_labels(exp), st.session_state.get("scrub"))
         race.panel(exp, result[0])
         details.formulas(exp, result[0])
 

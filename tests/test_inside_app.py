@@ -68,9 +68,10 @@ def test_links_switch_between_weights_and_gradients():
 def test_run_epoch_and_unit_choices_redraw_the_panel():
     at = opened()
     at.selectbox(key="inside_run").set_value(1).run()
-    at.select_slider(key="inside_epoch").set_value(0).run()
+    at.select_slider(key="scrub").set_value(0).run()  # the lab's epoch scrubber drives the panel
     assert_clean(at)
-    assert any("Run at epoch 0" in c.value for c in at.caption)
+    assert any("Run at epoch 0" in c.value and "scrubber" in c.value for c in at.caption)
+    assert "epoch 0:" in spec(at, "inside_network")["layout"]["title"]["text"]
     at.selectbox(key="inside_unit").set_value((2, 3)).run()
     assert_clean(at)
     title = spec(at, "inside_unit_map")["layout"]["title"]["text"]
