@@ -293,6 +293,25 @@ def test_lab_lesson_button_trains_the_lessons_runs(open_tab):
     assert all(label in text for label in lab.run_labels(lesson.experiment))
 
 
+INSIDE_KEYS = ["inside_network", "inside_unit_map", "inside_maps", "inside_acts", "inside_norms"]
+
+
+@pytest.mark.parametrize("size", ["1280x800", "1920x1080"])
+def test_deep_initialization_lesson_opens_inside_the_network(open_tab, size):
+    lesson = LESSONS["deep_initialization"]
+    tab = open_tab("/", size)
+    page = tab.page
+    wait_ready(page, LAB_KEYS)
+    button(page, f"lesson_{lesson.key}").click()
+    wait_ready(page, lab_chart_keys(lesson.experiment) + INSIDE_KEYS, timeout=180_000)
+    tab.assert_clean()
+    acts = page.locator(".st-key-inside_acts")
+    acts.scroll_into_view_if_needed()
+    for label in lesson.labels:  # one row of layer histograms per run
+        expect(acts).to_contain_text(label)
+    screenshots(page, f"inside-deep-lesson-{size}")
+
+
 def test_sidebar_link_opens_the_playground(open_tab):
     tab = open_tab("/")
     wait_ready(tab.page, LAB_KEYS)

@@ -53,6 +53,15 @@ def test_diagram_has_one_link_per_nonzero_weight_coloured_by_sign():
     assert thin == {nf.POSITIVE: 1, nf.NEGATIVE: 1}  # 0.5 and -0.25: under a fifth of 3
 
 
+def test_diagram_of_all_zero_weights_has_no_links_and_says_so():
+    view = hand_view()
+    zero = Inside(**{**view.__dict__, "W": [0 * W for W in view.W]})
+    fig = nf.network_figure(zero, "W")
+    assert link_traces(fig) == []
+    assert "every weight is 0: no links" in [a.text for a in fig.layout.annotations]
+    assert "no links" not in " ".join(a.text for a in nf.network_figure(view).layout.annotations)
+
+
 def test_diagram_nodes_carry_layer_and_unit_for_clicks():
     fig = nf.network_figure(hand_view(), "W", selected=(1, 2))
     (nodes,) = [t for t in fig.data if t.mode == "markers" and t.customdata is not None]

@@ -165,6 +165,11 @@ def network_figure(
     pos = node_positions(dims)
     fig = go.Figure([*_link_traces(view, which, pos), *_link_hover(view, which, pos)])
     fig.add_trace(_node_trace(view, pos, selected))
+    if not any(np.any(M) for M in (view.W if which == "W" else view.dW)):
+        name = "weight" if which == "W" else "gradient"
+        fig.add_annotation(
+            x=(len(pos) - 1) / 2, y=-0.56, showarrow=False, text=f"every {name} is 0: no links"
+        )
     mats = view.W if which == "W" else view.dW
     for l, M in enumerate(mats, 1):
         fig.add_annotation(
