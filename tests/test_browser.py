@@ -407,3 +407,20 @@ def test_playground_bias_lesson_and_tuned_race_draw_their_charts(open_tab):
     page.set_viewport_size({"width": 1920, "height": 1080})
     wait_ready(page, playground_chart_keys(tuned))
     screenshots(page, "playground-bias-tuned-1920x1080")
+
+
+def test_playground_plus_and_minus_walk_the_grid_in_the_browser(open_tab):
+    """The frontend adds the drawn step; the page turns that press into the grid's neighbour."""
+    tab = open_tab("/playground")
+    page = tab.page
+    wait_ready(page, PLAYGROUND_KEYS)
+    presses = (("pg_beta2", "StepUp", "0.9995"), ("pg_beta2", "StepUp", "0.9998"))
+    presses += (("pg_lr_adam", "StepUp", "0.5"), ("pg_lr_adam", "StepDown", "0.2"))
+    for key, button_id, value in presses:
+        before = signature(page, "pg_race")
+        page.locator(f'.st-key-{key} [data-testid="stNumberInput{button_id}"]').click()
+        expect(page.locator(f".st-key-{key} input")).to_have_value(value)
+        wait_changed(page, "pg_race", before)
+        wait_ready(page, PLAYGROUND_KEYS)
+    assert "beta2=0.9998" in page.url and "lr=1.8%2C3.0%2C0.05%2C0.2" in page.url
+    tab.assert_clean()
