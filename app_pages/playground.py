@@ -10,16 +10,11 @@ import streamlit as st
 
 from nnviz.engine.schedules import SCHEDULES
 from nnviz.playground import settings as pg
+from nnviz.playground.steps import nudged, press_step
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
-from nnviz.views.playground_figures import (
-    OPTIMIZER_COLORS,
-    bias_figure,
-    loss_label,
-    race_figure,
-    steps_figure,
-    tuning_figure,
-)
+from nnviz.views.playground_figures import OPTIMIZER_COLORS, loss_label, race_figure
+from nnviz.views.playground_panels import bias_figure, steps_figure, tuning_figure
 
 SS = st.session_state
 SHARED = (  # key, label, help: the hyperparameters every optimizer that uses them shares
@@ -133,7 +128,7 @@ def on_lesson(key: str) -> None:
 
 def on_nudge(key: str, grid: str) -> None:
     """A − or + press moves to the grid's neighbour; a typed number stays as typed."""
-    SS[key] = pg.nudged(grid, SS[f"{key}_drawn"], SS[key])
+    SS[key] = nudged(grid, SS[f"{key}_drawn"], SS[key])
 
 
 def load_once() -> list[str]:
@@ -159,11 +154,11 @@ def sync_url(cfg: pg.Playground) -> None:
 
 
 def number(key: str, label: str, grid: str | None = None, step: float = 0.1, **kwargs) -> None:
-    """A number input within ``pg.LIMITS``; with a ``grid``, − and + walk ``pg.GRIDS[grid]``."""
+    """A number input within ``pg.LIMITS``; with a ``grid``, − and + walk steps.GRIDS[grid]."""
     low, high = pg.LIMITS[grid or key.removeprefix("pg_")]
     if grid:
         SS[f"{key}_drawn"] = SS[key]
-        step = pg.press_step(grid, SS[key])
+        step = press_step(grid, SS[key])
         kwargs.update(on_change=on_nudge, args=(key, grid))
     st.number_input(label, min_value=low, max_value=high, step=step, format="%g", key=key, **kwargs)
 

@@ -9,9 +9,11 @@ from streamlit.testing.v1 import AppTest
 
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.playground import settings as pg
+from nnviz.playground import steps
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
-from nnviz.views.playground_figures import OPTIMIZER_COLORS, bias_figure, race_figure, steps_figure
+from nnviz.views.playground_figures import OPTIMIZER_COLORS, race_figure
+from nnviz.views.playground_panels import bias_figure, steps_figure
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
 
@@ -186,24 +188,24 @@ def test_adam_figures():
     ],
 )
 def test_minus_and_plus_walk_a_grid_that_suits_the_value(key, old, up, down):
-    step = pg.press_step(key, old)
+    step = steps.press_step(key, old)
     low, high = pg.LIMITS[key]
     if up is None:
         assert old + step > high  # the widget disables +
     else:
-        assert pg.nudged(key, old, old + step) == up
+        assert steps.nudged(key, old, old + step) == up
     if down is None:
         assert old - step < low
     else:
-        assert pg.nudged(key, old, old - step) == down
-    assert pg.nudged(key, old, 0.123) == 0.123  # typed: kept as typed
+        assert steps.nudged(key, old, old - step) == down
+    assert steps.nudged(key, old, 0.123) == 0.123  # typed: kept as typed
 
 
 def test_beta_grids_average_over_1_2_5_times_ten_steps():
-    assert {0.9, 0.99, 0.999, 0.9999} <= set(pg.GRIDS["beta2"])
-    assert max(pg.GRIDS["beta1"]) == pg.LIMITS["beta1"][1]
+    assert {0.9, 0.99, 0.999, 0.9999} <= set(steps.GRIDS["beta2"])
+    assert max(steps.GRIDS["beta1"]) == pg.LIMITS["beta1"][1]
     assert all(
-        low <= v <= high for k, g in pg.GRIDS.items() for v in g for low, high in [pg.LIMITS[k]]
+        low <= v <= high for k, g in steps.GRIDS.items() for v in g for low, high in [pg.LIMITS[k]]
     )
 
 

@@ -10,7 +10,8 @@ from nnviz.playground import settings as pg
 from nnviz.playground import tuning
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import distance_to_minima, first_within, gap, race
-from nnviz.views.playground_figures import OPTIMIZER_COLORS, tuning_figure
+from nnviz.views.playground_figures import OPTIMIZER_COLORS
+from nnviz.views.playground_panels import tuning_figure
 
 BOWL = SURFACES["bowl"]
 

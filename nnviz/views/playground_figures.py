@@ -16,7 +16,6 @@ from nnviz.playground.contours import contour_lines
 from nnviz.playground.settings import display_indices, frame_steps
 from nnviz.playground.surfaces import Surface
 from nnviz.playground.trajectory import RULES, OptimizerPath, gap
-from nnviz.playground.tuning import Tuning
 from nnviz.views.palette import RUN_COLORS
 
 # the four optimizers in the run colors; Adam without bias correction in vermillion, apart from
@@ -28,7 +27,7 @@ CONTOUR_COLOR = "#B4BCC8"  # quiet gray: the paths carry the color
 FRAME_MS = 120  # one animation frame; at most 50 frames, so a replay lasts about 6 s
 
 
-def _f32(a: np.ndarray) -> np.ndarray:
+def f32(a: np.ndarray) -> np.ndarray:
     """Frames are sent to the browser: single precision halves the payload, invisibly."""
     return np.asarray(a, dtype=np.float32)
 
@@ -37,7 +36,7 @@ def _contour(grid: tuple[np.ndarray, np.ndarray, np.ndarray]) -> go.Scatter:
     x, y = contour_lines(*grid)
     line = {"color": CONTOUR_COLOR, "width": 0.8}
     return go.Scatter(
-        x=_f32(x), y=_f32(y), mode="lines", line=line, hoverinfo="skip", showlegend=False
+        x=f32(x), y=f32(y), mode="lines", line=line, hoverinfo="skip", showlegend=False
     )
 
 
@@ -50,7 +49,7 @@ def _trail(path: OptimizerPath, shown: np.ndarray, t: int) -> tuple[np.ndarray, 
     """The path drawn up to step t: the displayed points before t, then θ_t itself."""
     k = _at(path, t)
     idx = np.append(shown[shown < k], k)
-    return _f32(path.theta[idx, 0]), _f32(path.theta[idx, 1])
+    return f32(path.theta[idx, 0]), f32(path.theta[idx, 1])
 
 
 def _moving(paths: Mapping[str, OptimizerPath], gaps, shown, t: int) -> list[go.Scatter]:
@@ -70,9 +69,9 @@ def _static_traces(fig: go.Figure, surface: Surface, paths, gaps, shown) -> None
     for name, path in paths.items():
         color = OPTIMIZER_COLORS[name]
         idx = shown[name]
-        whole = {"x": _f32(path.theta[idx, 0]), "y": _f32(path.theta[idx, 1])}
+        whole = {"x": f32(path.theta[idx, 0]), "y": f32(path.theta[idx, 1])}
         fig.add_trace(_ghost(whole, color, name), row=1, col=1)
-        curve = {"x": idx, "y": _f32(gaps[name][idx])}
+        curve = {"x": idx, "y": f32(gaps[name][idx])}
         fig.add_trace(_curve(curve, color, name, RULES[name].title), row=1, col=2)
         if path.diverged_at is not None:
             fig.add_trace(_diverged(path, color), row=1, col=1)
@@ -272,147 +271,3 @@ def _slider(ts: np.ndarray) -> dict:
         "font": {"color": "rgba(0, 0, 0, 0)"},  # 50 tick labels would overlap; t is shown above
         "steps": [{"label": str(t), "method": "animate", "args": _anim([str(t)], 0)} for t in ts],
     }
-
-
-# --- Adam's internals ------------------------------------------------------------------------
-
-
-def bias_figure(c1: np.ndarray, c2: np.ndarray, beta1: float, beta2: float) -> go.Figure:
-    """Adam's bias corrections 1/(1 − β₁ᵗ) and 1/(1 − β₂ᵗ) against t (log y)."""
-    t = display_indices(len(c1) - 1) + 1
-    color = OPTIMIZER_COLORS["adam"]
-    fig = go.Figure()
-    for c, dash, name in (
-        (c1, "solid", f"1/(1 − β₁ᵗ), β₁ = {beta1:g}"),
-        (c2, "dash", f"1/(1 − β₂ᵗ), β₂ = {beta2:g}"),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=t,
-                y=_f32(c[t - 1]),
-                mode="lines",
-                name=name,
-                line={"color": color, "dash": dash, "width": 2},
-                hovertemplate="t = %{x}<br>×%{y:.4g}<extra></extra>",
-            )
-        )
-    fig.add_hline(y=1, line={"color": INK, "width": 1, "dash": "dot"})
-    fig.update_yaxes(type="log", title_text="correction factor", exponentformat="power")
-    fig.update_xaxes(title_text="step t (log scale)", type="log")
-    _small_layout(fig, "Adam divides v and s by")
-    return fig
-
-
-def steps_figure(
-    paths: Mapping[str, OptimizerPath], gd_steps: np.ndarray | None, lr: float
-) -> go.Figure:
-    """|step| per coordinate along each Adam's path (corrected, and uncorrected if it races),
-    beside |α·g| at corrected Adam's points (``gd_steps``), with α drawn as a dotted line."""
-    # one y-axis for both panels: the same scale, and no tick labels over the left panel's curves
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("step in x", "step in y"),
-        shared_yaxes=True,
-        horizontal_spacing=0.06,
-    )
-    labels = {"adam": "Adam: α·v̂/(√ŝ + ε)", "adam_nobias": "Adam, no correction: α·v/(√s + ε)"}
-    series = [(p.step, name, "solid", labels[name]) for name, p in paths.items()]
-    if gd_steps is not None:
-        series.append((gd_steps, "gd", "dash", f"gradient descent's α·g (α = {lr:g})"))
-    for steps, name, dash, label in series:
-        t = display_indices(len(steps) - 1)
-        for col in (1, 2):
-            fig.add_trace(
-                go.Scatter(
-                    x=t + 1,
-                    y=_f32(np.abs(steps[t, col - 1])),
-                    mode="lines",
-                    name=label,
-                    line={"color": OPTIMIZER_COLORS[name], "dash": dash, "width": 2},
-                    legendgroup=label,
-                    showlegend=col == 1,
-                    hovertemplate="t = %{x}<br>%{y:.3g}<extra></extra>",
-                ),
-                row=1,
-                col=col,
-            )
-    for col in (1, 2):
-        fig.add_hline(y=lr, line={"color": INK, "width": 1, "dash": "dot"}, row=1, col=col)
-    # at the right end, where the steps have shrunk: clear of the curves and of the y tick labels
-    fig.add_annotation(
-        text="α",
-        x=1,
-        xref="x2 domain",
-        y=np.log10(lr),
-        yref="y",
-        showarrow=False,
-        xanchor="right",
-        yanchor="bottom",
-    )
-    fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_yaxes(title_text="|step|", row=1, col=1)
-    fig.update_xaxes(title_text="step t", type="log", dtick=1)  # 1, 10, 100: no crowded 2 and 5
-    _small_layout(fig, None)
-    fig.update_annotations(font_size=13)
-    return fig
-
-
-# --- the fair race ---------------------------------------------------------------------------
-
-
-def tuning_figure(scans: Mapping[str, Tuning], loss_label: str, height: int = 360) -> go.Figure:
-    """Final loss against α (log-log) for every racer; a ring marks the α each one races with,
-    an × at the top edge each α that diverged."""
-    fig = go.Figure()
-    finite = np.concatenate([s.final[~s.diverged] for s in scans.values()])
-    top = float(finite.max()) * 10 if len(finite) else 1.0
-    for name, scan in scans.items():
-        color, title = OPTIMIZER_COLORS[name], RULES[name].title
-        y = np.where(scan.diverged, np.nan, scan.final)
-        fig.add_trace(_scan_line(scan.lrs, y, color, title))
-        bad = scan.lrs[scan.diverged]
-        fig.add_trace(_scan_marks(bad, np.full(len(bad), top), color, "x", f"{title}: diverged"))
-        k = int(np.flatnonzero(scan.lrs == scan.best)[0])
-        best = scan.final[k] if np.isfinite(scan.final[k]) else top
-        fig.add_trace(_scan_marks([scan.best], [best], color, "circle-open", f"{title}: α chosen"))
-    fig.update_xaxes(type="log", title_text="α", exponentformat="power")
-    fig.update_yaxes(type="log", title_text=f"final {loss_label}", exponentformat="power")
-    _small_layout(fig, "Each optimizer's final loss against α")
-    fig.update_layout(height=height, showlegend=False)
-    return fig
-
-
-def _scan_line(lrs: np.ndarray, y: np.ndarray, color: str, title: str) -> go.Scatter:
-    return go.Scatter(
-        x=lrs,
-        y=y,
-        mode="lines+markers",
-        name=title,
-        line={"color": color, "width": 2},
-        marker={"size": 5, "color": color},
-        hovertemplate=f"{title}<br>α = %{{x:g}}<br>%{{y:.3g}}<extra></extra>",
-    )
-
-
-def _scan_marks(x, y, color: str, symbol: str, name: str) -> go.Scatter:
-    return go.Scatter(
-        x=list(x),
-        y=list(y),
-        mode="markers",
-        name=name,
-        marker={"symbol": symbol, "size": 14, "color": color, "line": {"width": 2, "color": color}},
-        hovertemplate=f"{name}<br>α = %{{x:g}}<extra></extra>",
-    )
-
-
-def _small_layout(fig: go.Figure, title: str | None) -> None:
-    fig.update_layout(
-        height=390,
-        margin={"l": 60, "r": 20, "t": 40, "b": 90},
-        plot_bgcolor="white",
-        title={"text": title, "font": {"size": 14}, "y": 0.98} if title else None,
-        legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"},
-    )
-    fig.update_xaxes(gridcolor="#EEEEEE")
-    fig.update_yaxes(gridcolor="#EEEEEE")
