@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from app_pages.lab_results import training_turns  # the server's one queue of trainings
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.optim import OPTIMIZERS
@@ -30,8 +31,10 @@ RUNS = len(OPTIMIZERS) * len(GRID)
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def tuned(exp: Experiment, criterion: str, tol: float, _data: Dataset) -> dict[str, Tuning]:
-    """Keyed by the experiment (an uploaded CSV by its digest), so ``_data`` is its data."""
-    return tune(exp, criterion, tol, data=_data)
+    """Keyed by the experiment (an uploaded CSV by its digest), so ``_data`` is its data; trained
+    in its turn among the lab's trainings (only when not cached)."""
+    with training_turns().turn():
+        return tune(exp, criterion, tol, data=_data)
 
 
 def too_long(exp: Experiment, data: Dataset) -> str | None:
@@ -92,7 +95,8 @@ def panel(exp: Experiment, data: Dataset) -> None:
     if reason:
         st.warning(reason)
         return
-    with st.spinner(f"Training {RUNS} runs…", show_time=True):
+    with st.spinner(f"Training {RUNS} runs (in turn with the server's other trainings)…",
+                    show_time=True):  # fmt: skip
         tunings = tuned(exp, criterion, float(tol), data)
     histories = [t.history for t in tunings.values()]
     labels = [label(t) for t in tunings.values()]

@@ -3,8 +3,9 @@
 Widgets, layout, cache calls and calls into nnviz only. The applied ``Settings`` in
 ``SS.sm_settings`` is the cache key and the URL; the sidebar's form edits a copy and applies it
 on "Draw the map". While a map trains, its rows appear as each lockstep group finishes
-(``iter_sweep`` + ``st.empty`` redraws). Clicking a cell (a Plotly point selection, which reruns
-the page) or choosing it in the cell picker shows that run's decision boundary and its lab link.
+(``iter_sweep`` + ``st.empty`` redraws), each group in its turn among the lab's trainings.
+Clicking a cell (a Plotly point selection, which reruns the page) or choosing it in the cell
+picker shows that run's decision boundary and its lab link.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from app_pages.lab_results import training_turns  # the server's one queue of trainings
 from nnviz.engine.config import DATASETS
 from nnviz.engine.data import Dataset
 from nnviz.engine.optim import OPTIMIZERS
@@ -78,7 +80,13 @@ def trained(settings: sm.Settings, place) -> Trained:
             return done
         rows, sweep, start = [], settings.sweep(), time.perf_counter()
         n = len(sweep.runs())
-        for group in iter_sweep(sweep, dataset(settings)):
+        groups = iter_sweep(sweep, dataset(settings))
+        while True:
+            # one lockstep group per turn: the lab's trainings on this server go in between
+            with training_turns().turn(lambda ahead: waiting(place, ahead)):
+                group = next(groups, None)
+            if group is None:
+                break
             rows += group
             with place.container():
                 seconds = time.perf_counter() - start
@@ -88,6 +96,10 @@ def trained(settings: sm.Settings, place) -> Trained:
         done = rows, time.perf_counter() - start
         keep(settings, done)
         return done
+
+
+def waiting(place, ahead: int) -> None:
+    place.caption(f"Waiting for the server: {ahead} training(s) ahead of this map…")
 
 
 # --- settings <-> widgets -----------------------------------------------------------------------

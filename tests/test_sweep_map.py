@@ -6,6 +6,7 @@ The oracle of every cell is its run trained alone through the lab's path (``run_
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -312,3 +313,29 @@ def test_picking_a_cell_shows_its_boundary_and_lab_link():
     assert (shapes[0]["x0"], shapes[0]["y0"]) == (0.5, 0.5)  # row 1, column 1
     exp, _ = lab.experiment_from_url(lab_link(at))
     assert (exp.runs[0].lr, exp.runs[0].beta1) == (0.1, 0.9)
+
+
+def test_a_map_trains_each_group_in_its_turn_among_the_labs_trainings():
+    """Another session holds the server's turn: the map waits, then trains once released."""
+    from test_turns import BOUND, Session, until
+
+    from app_pages import lab_results
+
+    turns, log = lab_results.training_turns(), []
+    holder = Session(turns, log, "another session")
+    holder.start()
+    until(lambda: log == ["another session"], "the other session trains")
+    seen: list[int] = []
+
+    def release_when_the_map_waits() -> None:
+        until(lambda: turns.waiting == 1, "the map waits for its turn")
+        seen.append(turns.waiting)
+        holder.release.set()
+
+    releaser = threading.Thread(target=release_when_the_map_waits, daemon=True)
+    releaser.start()
+    at = open_page({**QUICK, "axis1": "lr=0.01,0.1", "axis2": "", "seed": "424243"})
+    releaser.join(BOUND)
+    assert_clean(at)
+    assert seen == [1] and any("2 runs trained" in c.value for c in at.caption)
+    assert turns.running == 0 and turns.waiting == 0
