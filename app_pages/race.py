@@ -22,7 +22,7 @@ from nnviz.engine.tune import CRITERIA, GRID, Tuning, race, tune
 from nnviz.views import figures
 from nnviz.views import lab_model as lab
 from nnviz.views.formulas import fmt
-from nnviz.views.playground_figures import tuning_figure
+from nnviz.views.playground_panels import tuning_figure
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 MAX_TUNE_SECONDS = 60.0
