@@ -167,6 +167,14 @@ def test_each_preset_is_a_valid_map_of_at_most_144_runs(key):
     assert (back, warnings) == (settings, [])
 
 
+def test_a_preset_undoes_what_the_previous_one_set():
+    decayed = sm.with_preset(sm.Settings(), "lr_decay")
+    assert (decayed.base.runs[0].optimizer, decayed.base.runs[0].decay) == ("gd", "inverse")
+    back = sm.with_preset(decayed, "adam_betas").base.runs[0]
+    assert (back.optimizer, back.decay) == ("adam", "constant")
+    assert sm.with_preset(decayed, "lr_optimizer").base.runs[0].decay == "constant"
+
+
 def test_url_round_trip_of_edited_settings():
     settings = replace(
         sm.with_preset(sm.Settings(), "lr_lambd"),

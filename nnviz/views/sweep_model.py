@@ -127,9 +127,11 @@ class Settings:
 
 
 def with_preset(settings: Settings, key: str) -> Settings:
-    """The preset's axes and the base run it needs; data, network and metric are kept."""
+    """The preset's axes and the base run it needs; data, network and metric are kept. What an
+    earlier preset set (e.g. the decay schedule) goes back to the page's base run first."""
     preset = PRESETS[key]
-    run = replace(settings.base.runs[0], **preset.run)
+    reset = {name: getattr(BASE.runs[0], name) for p in PRESETS.values() for name in p.run}
+    run = replace(settings.base.runs[0], **{**reset, **preset.run})
     return replace(
         settings,
         preset=key,
