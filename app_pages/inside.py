@@ -74,10 +74,11 @@ def _on_node_click() -> None:
 def controls(labels: Sequence[str], histories: Sequence[History], epoch: int | None):
     """Run, W or dW, and (without the lab's scrubber) the epoch: returns (run, links, epoch)."""
     left, middle, right = st.columns([3, 2, 4], vertical_alignment="bottom")
+    if st.session_state.get("inside_run") not in range(len(labels)):  # a run was removed
+        st.session_state.inside_run = 0
     run = left.selectbox(
         "Run", range(len(labels)), key="inside_run", format_func=lambda k: f"{k + 1}: {labels[k]}"
     )
-    run = min(run or 0, len(labels) - 1)
     links = middle.segmented_control(
         "Links: weights or gradients",
         list(LINKS),

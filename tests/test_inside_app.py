@@ -94,6 +94,22 @@ def test_the_deep_initialization_lesson_opens_the_panel(monkeypatch):
     assert all(label in " ".join(notes) for label in lesson.labels)
 
 
+def test_a_chosen_run_that_disappears_falls_back_to_the_first(monkeypatch):
+    for key in ("deep_initialization", "initialization"):
+        lesson = LESSONS[key]
+        runs = tuple(replace(r, epochs=20) for r in lesson.experiment.runs)
+        monkeypatch.setitem(
+            LESSONS, key, replace(lesson, experiment=lesson.experiment.with_runs(*runs))
+        )
+    at = open_app()
+    at.button(key="lesson_deep_initialization").click().run()
+    at.selectbox(key="inside_run").set_value(3).run()  # the fourth of four runs
+    assert_clean(at)
+    at.button(key="lesson_initialization").click().run()  # three runs
+    assert_clean(at)
+    assert at.selectbox(key="inside_run").value == 0
+
+
 def test_a_run_without_hidden_layers_says_so():
     at = opened({"hidden": ",", "epochs": "20,20"})
     assert "inside_maps" not in charts(at)
