@@ -29,6 +29,7 @@ QUICK = {
     "axis1": "lr=0.01:100:6:log",
     "axis2": "beta1=0,0.5,0.8,0.9,0.95,0.99",
     "epochs": "100",
+    "metric": "test_accuracy",
 }
 
 

@@ -45,6 +45,7 @@ class Preset:
     axis1: str  # FIELD=VALUES, the map's rows
     axis2: str  # its columns ("" for one axis)
     run: Mapping[str, Any]  # settings of the base run this map needs (e.g. the optimizer)
+    metric: str  # what its cells show first
     explain: str
 
 
@@ -54,26 +55,33 @@ PRESETS = {
         Preset(
             "adam_betas", "Adam's β₁ × β₂", f"beta1={BETAS}", f"beta2={BETA2S}",
             {"optimizer": "adam"},
+            "train_cost",
             "Where Adam works: β₁ averages the gradients (momentum), β₂ their squares. "
-            "The course's β₁ = 0.9, β₂ = 0.999 sits in a wide good region.",
+            "The course's β₁ = 0.9, β₂ = 0.999 sits in a wide good region; β₂ = 0 divides "
+            "each step by |dW|.",
         ),
         Preset(
             "lr_lambd", "α × λ", "lr=1e-4:1:12:log",
             "lambd=0,0.01,0.02,0.05,0.1,0.2,0.5,0.7,1,2,5,10",
             {"optimizer": "adam"},
-            "Learning rate against L2 strength: too large an α diverges whatever λ; too large a "
+            "test_accuracy",
+            "Learning rate against L2 strength: too large an α fails whatever λ; too large a "
             "λ underfits whatever α.",
         ),
         Preset(
             "momentum", "Momentum's α × β₁", "lr=1e-3:10:12:log", f"beta1={BETAS}",
             {"optimizer": "momentum"},
-            "The convergence map of Distill's 'Why Momentum Really Works': a larger β₁ lets a "
-            "smaller α go as fast, until the two together diverge.",
+            "epochs_below",
+            "A convergence map (after Distill's 'Why Momentum Really Works'): the first epoch "
+            "J < 0.3. The course's v = β₁v + (1 − β₁)dW is an average, so α sets the speed and "
+            "β₁ barely does, until β₁ → 1 makes it lag; at the largest α only a large β₁ "
+            "still converges.",
         ),
         Preset(
             "lr_decay", "α₀ × decay rate", "lr=1e-3:10:12:log",
             "decay_rate=0,1e-4,3e-4,1e-3,3e-3,0.01,0.03,0.1,0.3,1,3,10",
             {"optimizer": "gd", "decay": "inverse"},
+            "train_cost",
             "Gradient descent with α = α₀ / (1 + decay_rate · epoch): decay lets a large α₀ "
             "settle; too fast a decay stops learning early.",
         ),
@@ -81,6 +89,7 @@ PRESETS = {
             "lr_optimizer", "α × optimizer", "lr=1e-4:1:12:log",
             "optimizer=gd,momentum,rmsprop,adam",
             {},
+            "train_cost",
             "Each optimizer over the same learning rates: the good α differs by orders of "
             "magnitude, so race optimizers only at their own tuned α.",
         ),
@@ -106,7 +115,7 @@ class Settings:
     preset: str = DEFAULT_PRESET
     axis1: str = PRESETS[DEFAULT_PRESET].axis1
     axis2: str = PRESETS[DEFAULT_PRESET].axis2
-    metric: str = "test_accuracy"
+    metric: str = PRESETS[DEFAULT_PRESET].metric
     below: float = DEFAULT_BELOW  # the cost threshold of the convergence metric
     base: Experiment = replace(BASE, runs=(replace(BASE.runs[0], **PRESETS[DEFAULT_PRESET].run),))
 
@@ -127,14 +136,15 @@ class Settings:
 
 
 def with_preset(settings: Settings, key: str) -> Settings:
-    """The preset's axes and the base run it needs; data, network and metric are kept. What an
-    earlier preset set (e.g. the decay schedule) goes back to the page's base run first."""
+    """The preset's axes, metric and the base run it needs; the data and network are kept. What
+    an earlier preset set (e.g. the decay schedule) goes back to the page's base run first."""
     preset = PRESETS[key]
     reset = {name: getattr(BASE.runs[0], name) for p in PRESETS.values() for name in p.run}
     run = replace(settings.base.runs[0], **{**reset, **preset.run})
     return replace(
         settings,
         preset=key,
+        metric=preset.metric,
         axis1=preset.axis1,
         axis2=preset.axis2,
         base=settings.base.with_runs(run),
