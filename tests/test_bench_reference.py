@@ -8,6 +8,7 @@ Adam step and mini-batches agree with nnviz's on a tiny problem. No timing is as
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -107,3 +108,25 @@ def test_bench_prints_json(capsys):
     assert report["lesson"]["epochs"] == 20 and report["setup"]["quick"]
     # a shortened lesson is not held to the course lesson's 4 s target
     assert all(row["target"] is None for row in report["checks"] if "lesson" in row["name"])
+
+
+def test_the_64_run_rows_are_held_to_15x_the_reference():
+    rates = {
+        mode: {"nnviz_1": 40.0, "nnviz_8": 100.0, "nnviz_64": 140.0 + k * 20, "reference": 10.0}
+        | {"sklearn": 10.0}
+        for k, mode in enumerate(("full", "mini"))
+    }
+    lesson = dict(runs=3, epochs=10, course_epochs=False, nnviz_seconds=1.0)
+    lesson |= dict(reference_seconds=5.0, reference_estimated_from_epochs=None)
+    rows = {row["name"]: row for row in engine.checks(rates, lesson)}
+    full = rows["nnviz 64 lockstep runs ÷ reference 1 run, full batch (300)"]
+    mini = rows["nnviz 64 lockstep runs ÷ reference 1 run, mini-batch 64"]
+    assert (full["value"], full["target"], full["pass"]) == (14.0, 15.0, False)
+    assert (mini["value"], mini["target"], mini["pass"]) == (16.0, 15.0, True)
+
+
+def test_the_cpu_clock_counts_this_process_only():
+    assert engine.CLOCKS["cpu"] is time.process_time
+    busy = engine._seconds(lambda n: sum(range(n)), 200_000, engine.CLOCKS["cpu"])
+    idle = engine._seconds(lambda n: time.sleep(n / 1000), 200, engine.CLOCKS["cpu"])
+    assert busy > 0 and idle < 0.1  # 0.2 s of sleeping is not CPU time
