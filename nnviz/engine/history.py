@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
 
 from nnviz.engine.config import RunConfig
 from nnviz.engine.data import Dataset
@@ -117,9 +116,12 @@ class Recorder:
         B = X1.shape[-1]
         if B not in self.buffers:
             self.buffers[B] = Buffers(len(self.runs), self.layout.dims, B)
-        Zs, _As = forward(self.layout.blocks(theta), X1, self.act, buffers=self.buffers[B])
+        Zs, _As = forward(
+            self.layout.blocks(theta), X1, self.act, buffers=self.buffers[B], sigma=False
+        )
         Z = Zs[-1]
-        accuracy = np.add.reduce((expit(Z) > 0.5) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
+        # σ(z) > 0.5 exactly when z > 0: no σ needed
+        accuracy = np.add.reduce((Z > 0) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
         return cross_entropy(Z, Y), accuracy
 
     def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray, lr: np.ndarray) -> None:

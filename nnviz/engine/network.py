@@ -179,12 +179,14 @@ def forward(
     act: Activation,
     masks: list[np.ndarray] | None = None,
     buffers: Buffers | None = None,
+    sigma: bool = True,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Zs and As of every layer. X1 = [X; 1] (``with_ones``); hidden As carry the row of ones too.
 
     The last Z is the logit Z[L]; the last A is σ(Z[L]). ``masks`` (inverted dropout) are already
     divided by keep_prob: A[l] ← A[l] ⊙ D[l] / keep_prob. ``buffers`` (the trainer's) receive
-    every Z and A, to save allocations; fresh arrays are made otherwise.
+    every Z and A, to save allocations; fresh arrays are made otherwise. ``sigma=False`` stops at
+    the logit: no A[L] (σ costs more than a layer, and costs and accuracies need only Z[L]).
     """
     Zs, As = [], [X1]
     A = X1
@@ -199,7 +201,8 @@ def forward(
         As.append(A)
     Z = np.matmul(blocks[-1], A, out=buffers.Z[-1] if buffers else None)
     Zs.append(Z)
-    As.append(expit(Z, out=buffers.A[-1] if buffers else None))
+    if sigma:
+        As.append(expit(Z, out=buffers.A[-1] if buffers else None))
     return Zs, As
 
 
