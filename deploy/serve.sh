@@ -89,10 +89,13 @@ fi
 # one secret for all processes: a cookie one process signed is valid in another
 export STREAMLIT_SERVER_COOKIE_SECRET="$("$python" -c 'import secrets; print(secrets.token_hex(32))')"
 cd "$root"
+# each app process in a session of its own, as independent services are: Linux's scheduler
+# (autogroup) then gives each its own share of a busy machine, not K processes one share together
+own_session='import os, sys; os.setsid(); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])'
 for ((i = 0; i < k; i++)); do
-  "$python" -m streamlit run app.py --server.headless true --server.address 127.0.0.1 \
-    --server.port "$((app_port + i))" --browser.gatherUsageStats false \
-    --server.fileWatcherType none >"$run_dir/app-$i.log" 2>&1 &
+  "$python" -c "$own_session" -m streamlit run app.py --server.headless true \
+    --server.address 127.0.0.1 --server.port "$((app_port + i))" \
+    --browser.gatherUsageStats false --server.fileWatcherType none >"$run_dir/app-$i.log" 2>&1 &
   pids+=("$!")
 done
 "$python" - "$run_dir" "$app_port" "${pids[@]}" <<'EOF' || exit 2
@@ -129,3 +132,4 @@ pids+=("$!")
 echo "serve.sh: nnviz at http://$listen (nginx), $k app processes on 127.0.0.1:$app_port-$((app_port + k - 1)); Ctrl-C stops all"
 wait -n "${pids[@]}" || true
 echo "serve.sh: a process exited; stopping the others" >&2
+exit 1

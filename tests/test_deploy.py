@@ -46,11 +46,25 @@ def _free(port: int) -> bool:
             return False
 
 
-def run_serve(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_serve(
+    *args: str, env: dict | None = None, timeout: float = 150
+) -> subprocess.CompletedProcess:
+    """serve.sh to its end, in its own process group: on a timeout, all it started is killed."""
     env = {**(env or os.environ), "PYTHON": sys.executable}
-    return subprocess.run(
-        ["bash", str(SERVE), *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    with subprocess.Popen(
+        ["bash", str(SERVE), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    ) as serve:
+        try:
+            out, err = serve.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(serve.args, serve.returncode, out, err)
 
 
 @needs_nginx
@@ -142,3 +156,17 @@ def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
     assert procfs.listening_pids([app_port, app_port + 1, nginx_port]) == []
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}"), f"process {pid} is still there"
+
+
+@needs_nginx
+def test_a_port_in_use_stops_everything_with_a_reason():
+    app_port = free_ports(range(8751, 8761), 1)
+    with socket.socket() as taken:  # nginx's port is taken: nginx exits, so does the rest
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_serve("-k", "1", "--listen", f"127.0.0.1:{port}", "--app-port", str(app_port))
+    assert done.returncode == 1
+    assert "a process exited; stopping the others" in done.stderr
+    assert "Address already in use" in done.stderr  # nginx's own word for it
+    assert procfs.listening_pids([app_port]) == []
