@@ -20,7 +20,7 @@ from nnviz.engine.sweep import Sweep, parse_axis, run_sweep
 from nnviz.engine.train import run_experiment
 from nnviz.views import lab_model as lab
 from nnviz.views import sweep_model as sm
-from nnviz.views.sweep_figures import map_figure, target_trace
+from nnviz.views.sweep_figures import color_range, map_figure, target_trace
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "sweep.py")
 SHORT = replace(sm.BASE, runs=(replace(sm.BASE.runs[0], epochs=40),))
@@ -67,7 +67,7 @@ def test_a_huge_learning_rate_is_marked_diverged_on_the_map(lr_beta):
     assert list(zip(crosses.y, crosses.x)) == [("100", "50")]
 
 
-def test_convergence_cells_are_the_first_epoch_below_the_threshold(lr_beta):
+def test_convergence_cells_are_the_epoch_from_which_the_cost_stays_below(lr_beta):
     sweep, result = lr_beta
     below = 0.5
     data = sm.map_data(sweep, result.rows, "epochs_below", below)
@@ -75,14 +75,29 @@ def test_convergence_cells_are_the_first_epoch_below_the_threshold(lr_beta):
         (alone,) = run_experiment(sweep.experiment_at(index))
         if alone.diverged_at is not None:
             continue
-        hits = [e for e, J in zip(alone.epochs, alone.train_cost) if J < below]
-        if hits:
-            assert data.z[i, j] == hits[0] and data.state[i, j] == "ok"
+        J = list(alone.train_cost)
+        stays = [e for k, e in enumerate(alone.epochs) if all(c < below for c in J[k:])]
+        if stays:
+            assert data.z[i, j] == stays[0] and data.state[i, j] == "ok"
         else:
             assert np.isnan(data.z[i, j]) and data.state[i, j] == "never"
     never = sm.map_data(sweep, result.rows, "epochs_below", 1e-9)
     assert set(never.state.ravel()) == {"never", "diverged"}
     assert "never" in never.hover[0, 0]
+
+
+def test_a_cost_that_dips_below_and_climbs_out_has_not_settled(lr_beta):
+    _, result = lr_beta
+    h = result.rows[0].history
+    epochs = np.arange(5)
+    for costs, settled in (
+        ([0.9, 0.2, 0.9, 0.2, 0.2], 3),  # dips at epoch 1, climbs out, settles at 3
+        ([0.2, 0.2, 0.2, 0.2, 0.2], 0),
+        ([0.9, 0.2, 0.2, 0.2, 0.9], None),  # ends above
+        ([0.9, 0.2, np.nan, 0.2, 0.2], 3),  # NaN is not below
+    ):
+        fake = replace(h, epochs=epochs, train_cost=np.array(costs))
+        assert sm.settled_epoch(fake, 0.3) == settled
 
 
 def test_cells_not_yet_trained_are_pending(lr_beta):
@@ -116,8 +131,8 @@ def test_cell_index_is_the_run_order():
 def hand_made(z, cost, lower_better) -> sm.MapData:
     z, cost = np.array(z, float), np.array(cost, float)
     text = np.full(z.shape, "", dtype=object)
-    labels = ("a", "b"), ("c", "d"), "r", "c"
-    return sm.MapData(*labels, z, text, text, text, "m", lower_better, False, cost)
+    rows, cols = (tuple(f"{name}{k}" for k in range(n)) for name, n in zip("rc", z.shape))
+    return sm.MapData(rows, cols, "r", "c", z, text, text, text, "m", lower_better, False, cost)
 
 
 def test_best_cell_by_the_metric_ties_by_the_lower_cost():
@@ -150,6 +165,16 @@ def test_map_figure_lays_out_the_cells_on_categorical_axes(lr_beta):
     )
     accuracy = map_figure(sm.map_data(sweep, result.rows, "test_accuracy", 0.3))
     assert not accuracy.data[0].reversescale and not accuracy.layout.shapes
+
+
+def test_a_cost_map_clips_its_colours_at_the_90th_percentile():
+    z = np.array([[0.1 * k for k in range(1, 11)] + [5000.0, np.nan]])
+    costs = hand_made(z, z, lower_better=True)
+    low, high = color_range(costs)
+    assert low == pytest.approx(0.1) and high == pytest.approx(np.nanpercentile(z, 90))
+    heat = map_figure(costs).data[0]
+    assert heat.zmax == high and "darkest" in heat.colorbar.title.text
+    assert color_range(hand_made(z, z, lower_better=False)) == (None, None)  # accuracies: 0–1
 
 
 # --- presets, URL, limits ------------------------------------------------------------------------

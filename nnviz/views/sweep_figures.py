@@ -29,9 +29,23 @@ def _cells(data: MapData) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def color_range(data: MapData) -> tuple[float | None, float | None]:
+    """(zmin, zmax) of the colours. A cost map is clipped at its 90th percentile, so that one
+    run that ended far above the others (J = 5,000) does not paint every other cell alike."""
+    finite = data.z[np.isfinite(data.z)]
+    if not data.lower_better or data.percent or len(finite) < 10:
+        return None, None
+    top = float(np.percentile(finite, 90))
+    return float(finite.min()), (top if top < finite.max() else None)
+
+
 def _heatmap(data: MapData) -> go.Heatmap:
+    zmin, zmax = color_range(data)
+    title = data.metric if zmax is None else f"{data.metric} (≥ {zmax:.3g}: darkest)"
     return go.Heatmap(
         z=data.z,
+        zmin=zmin,
+        zmax=zmax,
         x=list(data.col_labels),
         y=list(data.row_labels),
         text=data.text,
@@ -40,7 +54,7 @@ def _heatmap(data: MapData) -> go.Heatmap:
         colorscale="Viridis",
         reversescale=data.lower_better,  # the best cells are always the bright ones
         colorbar=dict(
-            title=dict(text=data.metric, side="right"),
+            title=dict(text=title, side="right"),
             thickness=12,
             tickformat=".0%" if data.percent else "",
         ),

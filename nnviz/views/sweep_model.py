@@ -18,7 +18,8 @@ import numpy as np
 
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import split_counts
-from nnviz.engine.sweep import GROUP_SIZE, Sweep, SweepRow, first_epoch_below, parse_axis
+from nnviz.engine.history import History
+from nnviz.engine.sweep import GROUP_SIZE, Sweep, SweepRow, parse_axis
 from nnviz.views import lab_model as lab
 from nnviz.views.formulas import fmt
 from nnviz.views.urlstate import decode
@@ -72,10 +73,10 @@ PRESETS = {
             "momentum", "Momentum's α × β₁", "lr=1e-3:10:12:log", f"beta1={BETAS}",
             {"optimizer": "momentum"},
             "epochs_below",
-            "A convergence map (after Distill's 'Why Momentum Really Works'): the first epoch "
-            "J < 0.3. The course's v = β₁v + (1 − β₁)dW is an average, so α sets the speed and "
-            "β₁ barely does, until β₁ → 1 makes it lag; at the largest α only a large β₁ "
-            "still converges.",
+            "A convergence map (after Distill's 'Why Momentum Really Works'): the epoch from "
+            "which J stays below 0.3. The course's v = β₁v + (1 − β₁)dW is an average, so α "
+            "sets the speed and β₁ barely does, until β₁ → 1 makes it lag; at the largest α "
+            "only a large β₁ still converges.",
         ),
         Preset(
             "lr_decay", "α₀ × decay rate", "lr=1e-3:10:12:log",
@@ -103,7 +104,7 @@ METRICS = {
     "train_accuracy": ("final train accuracy", False),
     "train_cost": ("final train cost J", True),
     "test_cost": ("final test cost", True),
-    "epochs_below": ("first epoch with train cost below the threshold", True),
+    "epochs_below": ("epoch from which J stays below the threshold", True),
 }
 DEFAULT_BELOW = 0.3
 
@@ -264,10 +265,20 @@ def value_labels(values: Sequence[Any]) -> tuple[str, ...]:
     return tuple(map(str, values))
 
 
+def settled_epoch(history: History, below: float) -> int | None:
+    """The first recorded epoch from which the training cost J stays below ``below`` to the end;
+    None if it ends above. (A run that dips below and then climbs out has not converged.)"""
+    above = np.flatnonzero(~(history.train_cost < below))  # NaN counts as above
+    if len(above) and above[-1] == len(history.train_cost) - 1:
+        return None
+    first = above[-1] + 1 if len(above) else 0
+    return int(history.epochs[first])
+
+
 def cell_value(row: SweepRow, metric: str, below: float) -> float | None:
-    """One run's metric: a final value, or the first epoch its train cost is below ``below``."""
+    """One run's metric: a final value, or the epoch from which J stays below ``below``."""
     if metric == "epochs_below":
-        return first_epoch_below(row.history, below)
+        return settled_epoch(row.history, below)
     return row.history.final[metric]
 
 
@@ -278,7 +289,7 @@ def _cell_text(value: float | None, metric: str) -> str:
         return f"{100 * value:.0f}"
     if metric == "epochs_below":
         return f"{value:.0f}"
-    return f"{value:.2f}" if value < 10 else f"{value:.2g}"
+    return f"{value:.2f}" if value < 10 else f"{value:.0f}" if value < 1000 else f"{value:.0e}"
 
 
 def map_data(sweep: Sweep, rows: Sequence[SweepRow], metric: str, below: float) -> MapData:
