@@ -257,7 +257,9 @@ def backward(
         dZ = dA
 
 
-def predict_proba(params: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, activation: str):
+def predict_proba(
+    params: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, activation: str
+) -> np.ndarray:
     """σ(Z[L]) for one run's (W, b) list at points X (2, m): shape (m,)."""
     blocks = [np.concatenate([W, b], axis=1)[None] for W, b in params]
     _Zs, As = forward(blocks, with_ones(X), ACTIVATIONS[activation])
