@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TARGETS = {"script": 1.0, "open": 3.0, "change": 1.5}  # seconds
-WAIT_MS = 60_000  # a bounded wait for anything in the browser; generous for a busy 2-core machine
+WAIT_MS = 180_000  # a bounded wait for anything in the browser; generous for a busy 2-core machine
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -147,7 +147,9 @@ _IDLE = """(() => {
 _READY = f"""keys => {{
     if (!{_IDLE}) return false;
     const drawn = keys.every(k => document.querySelector(`.st-key-${{k}} .js-plotly-plot`));
-    return drawn && document.querySelectorAll('.js-plotly-plot').length === keys.length;
+    const frames = document.querySelector(
+        '[class*="_live"] .js-plotly-plot, [class*="_replay"] .js-plotly-plot');
+    return drawn && !frames;
 }}"""
 _CHART = "document.querySelector(`.st-key-${key} .js-plotly-plot`)"
 _SIGNATURE = f"""([key, part]) => {{
@@ -167,7 +169,8 @@ def wait_idle(page: Page, timeout: float = WAIT_MS) -> None:
 
 
 def wait_ready(page: Page, keys: list[str], timeout: float = WAIT_MS) -> None:
-    """Until the script has finished and exactly these charts are drawn."""
+    """Until the script has finished, these charts are drawn, and no live or replay frame is
+    left (other panels may add charts of their own)."""
     page.wait_for_function(_READY, arg=keys, timeout=timeout)
 
 

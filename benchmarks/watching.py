@@ -1,0 +1,46 @@
+"""The cost of watching a training in the lab: plain training against training with every live
+frame the page would draw, built and serialized as st.plotly_chart does. Used by app_latency.py."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nnviz.engine.config import Experiment
+
+
+def watch_times(repeats: int) -> dict[str, list[float]]:
+    """Plain training against training with every live frame the lab draws, built and turned
+    into JSON as st.plotly_chart does (the websocket and the browser are not in this number)."""
+    import plotly.io as pio
+
+    from nnviz.engine.lessons import LESSONS
+    from nnviz.engine.train import run_experiment, train_live
+    from nnviz.views import figures, live
+    from nnviz.views import lab_model as lab
+
+    def frame_work(exp: Experiment, data, frame) -> None:
+        labels = lab.run_labels(exp)
+        for i, (h, label) in enumerate(zip(frame, labels)):
+            fig = figures.boundary_figure(h, data, label, i, 48)
+            pio.to_json(fig.to_dict(), validate=False)
+        pio.to_json(figures.cost_figure(frame, labels).to_dict(), validate=False)
+
+    times: dict[str, list[float]] = {}
+    cases = {"default": lab.DEFAULT} | {k: lesson.experiment for k, lesson in LESSONS.items()}
+    for name, exp in cases.items():
+        data = lab.load_dataset(exp)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run_experiment(exp, data)
+            plain = time.perf_counter() - start
+            start = time.perf_counter()
+            frames = train_live(data, exp.runs, exp.seed, exp.log_every, every=live.EVERY)
+            pacer = live.Pacer()
+            live.watch(frames, lambda f, e=exp, d=data: frame_work(e, d, f), lambda f: None, pacer)
+            watched = time.perf_counter() - start
+            times.setdefault(f"{name}_plain", []).append(plain)
+            times.setdefault(f"{name}_watched", []).append(watched)
+            times.setdefault(f"{name}_frames", []).append(pacer.drawn)
+    return times
