@@ -55,12 +55,11 @@ def header(exp: Experiment, present: bool) -> None:
             "Every change in the sidebar trains at once, drawn as it trains."
         )
     row = st.container(horizontal=True, vertical_alignment="center")
-    row.markdown("**Lessons:**", width="content")
+    row.markdown(":material/school: **Lessons:**", width="content")
     for lesson in LESSONS.values():
         row.button(
             lesson.title.split(":")[0],
             key=f"lesson_{lesson.key}",
-            icon=":material/school:",
             help=lesson.title,
             on_click=load_lesson,
             args=(lesson.key,),

@@ -150,7 +150,7 @@ def run_controls(i: int, n_runs: int) -> None:
 def decay_controls(key: Callable[[str], str]) -> None:
     """α's schedule, compact: its formula as the expander's text, the unused settings disabled
     (never hidden: a widget left out of a run would lose its value)."""
-    with st.expander("α decay — learning-rate schedule"):
+    with st.expander("α decay (schedule)"):
         decay = st.selectbox(
             "Schedule",
             list(SCHEDULES),
