@@ -2,33 +2,38 @@
 
     python -m nnviz train --dataset circles --hidden 10,5 --init he --optimizer gd --lr 0.01 --json
     python -m nnviz train --data points.csv --test-data held_out.csv --save weights.npz
+    python -m nnviz train --config nnviz-config.json --epochs 100   # the lab's experiment
     python -m nnviz bench ...            # the engine's speed tables (nnviz/bench/engine.py)
 
 ``train`` reads as its phases: parse -> validate (the config dataclasses do it, and their messages
 are reused with field names turned into option names) -> load data -> train -> save -> print.
 Every bad input ends with exit status 2 and ONE line on stderr naming the option and the value.
 A run that diverges is a result, not an error: exit 0 and ``"diverged": true``.
+
+``--config FILE.json`` (the lab's "Config (JSON)" download, or this command's --json output)
+trains every run of that experiment; an option written next to it overrides that setting in
+every run (``--run N`` keeps only run N). --json then prints one line per run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn
+from typing import NamedTuple, NoReturn
 
 import numpy as np
 
+from nnviz.cli_output import result_dict, summary
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import GENERATORS, MAX_BYTES, DataError, Dataset, digest, from_csv
 from nnviz.engine.network import ACTIVATIONS, INITS, Layout
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
-from nnviz.engine.train import History, load_data, train
+from nnviz.engine.train import load_data, train
 from nnviz.engine.weights import WeightsError, load_npz, save_npz
 
 PROG = "nnviz"
@@ -67,15 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser = commands.add_parser(
         "train",
         help="train one network; print a summary or --json",
-        description="Train one network on a toy data set or your CSV; print a summary or JSON.",
+        description="Train one network (or the runs of a --config file) on a toy data set or "
+        "your CSV; print a summary or JSON.",
         allow_abbrev=False,
     )
+    _add_config_options(train_parser.add_argument_group("experiment file"))
     _add_data_options(train_parser.add_argument_group("data"))
     _add_network_options(train_parser.add_argument_group("network"))
     _add_training_options(train_parser.add_argument_group("training"))
     out = train_parser.add_argument_group("output")
     out.add_argument("--save", metavar="FILE.npz", help="write the final W1, b1, ..., WL, bL")
-    out.add_argument("--json", action="store_true", help="print one JSON object instead")
+    out.add_argument(
+        "--json", action="store_true", help="print JSON instead: one object (a line) per run"
+    )
     commands.add_parser("bench", help="speed tables (nnviz/bench/engine.py; its options follow)")
     commands.add_parser("sweep", help="train a grid of runs varying one or two settings (--help)")
     return parser
@@ -115,6 +124,16 @@ def _add_numbers(group: argparse._ArgumentGroup, table: list[tuple]) -> None:
         group.add_argument(
             option, type=kind, metavar=metavar, default=default, help=text + _DEFAULT
         )
+
+
+def _add_config_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--config",
+        metavar="FILE.json",
+        help="train the runs of a config JSON (the lab's download, or --json output); options "
+        "given as well override that setting in every run",
+    )
+    group.add_argument("--run", type=int, metavar="N", help="with --config: only run N (1 = first)")
 
 
 def _add_data_options(group: argparse._ArgumentGroup) -> None:
@@ -199,9 +218,78 @@ def _data_config(args: argparse.Namespace, files: CsvFiles) -> DataConfig:
     if files.data is None:
         name = args.dataset or _DATA.name
         return DataConfig(name, args.samples, args.noise, args.test_fraction)
+    return _csv_config(args, files, args.test_fraction)
+
+
+def _csv_config(args: argparse.Namespace, files: CsvFiles, test_fraction: float) -> DataConfig:
     names = "+".join(Path(p).name for p in (args.data, args.test_data) if p)
     source = f"{names}@{digest(files.data, files.test)}"  # the config changes when the file does
-    return DataConfig("csv", test_fraction=args.test_fraction, source=source)
+    return DataConfig("csv", test_fraction=test_fraction, source=source)
+
+
+# --- --config FILE.json -------------------------------------------------------------------------
+
+
+def given_options(argv: Sequence[str]) -> frozenset[str]:
+    """The options written on the command line (their dests), as opposed to defaulted ones."""
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for action in commands.choices["train"]._actions:
+        action.default = argparse.SUPPRESS
+    return frozenset(vars(parser.parse_args(list(argv)))) - {"command"}
+
+
+def read_config(path: str) -> Experiment:
+    try:
+        return Experiment.from_json(_read(path, "--config"))
+    except ValueError as e:
+        raise UsageError(TRAIN, f"--config {path}: {e}") from None
+
+
+def configured_experiment(
+    args: argparse.Namespace, files: CsvFiles, given: frozenset[str]
+) -> Experiment:
+    """The experiment of --config, with every option ``given`` applied to it (to every run)."""
+    exp = read_config(args.config)
+    try:
+        changes = {f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name in given}
+        if "hidden" in given:
+            changes["hidden"] = parse_hidden(args.hidden)
+        runs = _chosen(tuple(replace(r, **changes) for r in exp.runs), args.run)
+        return Experiment(
+            data=_configured_data(exp.data, args, files, given),
+            runs=runs,
+            seed=args.seed if "seed" in given else exp.seed,
+            log_every=args.log_every if "log_every" in given else exp.log_every,
+        )
+    except ValueError as e:
+        raise UsageError(TRAIN, _option_names(str(e))) from None
+
+
+def _chosen(runs: tuple[RunConfig, ...], n: int | None) -> tuple[RunConfig, ...]:
+    if n is None:
+        return runs
+    if not 1 <= n <= len(runs):
+        raise UsageError(TRAIN, f"--run must be in [1, {len(runs)}] (the config's runs), got {n}")
+    return (runs[n - 1],)
+
+
+def _configured_data(
+    data: DataConfig, args: argparse.Namespace, files: CsvFiles, given: frozenset[str]
+) -> DataConfig:
+    test_fraction = args.test_fraction if "test_fraction" in given else data.test_fraction
+    if files.data is not None:
+        return _csv_config(args, files, test_fraction)
+    if "dataset" in given:
+        data = replace(data, name=args.dataset, source="")
+    if data.name == "csv":
+        raise UsageError(
+            TRAIN,
+            f"--config {args.config} trains on a CSV file ({data.source or 'not named'}): "
+            "give it with --data FILE.csv",
+        )
+    changes = {n: getattr(args, n) for n in ("samples", "noise") if n in given}
+    return replace(data, test_fraction=test_fraction, **changes)
 
 
 _FIELDS = {f.name for cls in (DataConfig, RunConfig, Experiment) for f in fields(cls)}
@@ -271,112 +359,59 @@ def initial_weights(path: str | None, layout: Layout) -> np.ndarray | None:
 # --- train, save, print ----------------------------------------------------------------------
 
 
-def run_train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace, given: frozenset[str] = frozenset()) -> int:
     """parse -> validate -> load -> train -> save -> print; returns the exit status."""
     files = read_csv_files(args)
-    exp = experiment_from(args, files)
+    if args.run is not None and not args.config:
+        raise UsageError(
+            TRAIN, f"--run {args.run} needs --config FILE.json, the runs to choose from"
+        )
+    exp = configured_experiment(args, files, given) if args.config else experiment_from(args, files)
     data = dataset_for(exp, args, files)
-    initial = initial_weights(args.init_from, Layout(exp.runs[0].layer_dims))
-    check_save_path(args.save)  # before training, so a typo does not cost a long run
-    [history] = train(data, exp.runs, exp.seed, exp.log_every, initial=[initial])
+    initial = initial_weights(args.init_from, _one_layout(exp, args.init_from))
+    check_save_path(args.save, len(exp.runs))  # before training: a typo costs no long run
+    histories = train(data, exp.runs, exp.seed, exp.log_every, initial=[initial] * len(exp.runs))
     if args.save:
         try:
-            save_npz(args.save, history.params)
+            save_npz(args.save, histories[0].params)
         except OSError as e:
             raise UsageError(TRAIN, f"--save cannot write {args.save}: {e.strerror or e}") from None
+    alone = [exp.with_runs(h.config) for h in histories]  # each run's own experiment
     if args.json:
-        print(json.dumps(result_dict(exp, history, args), allow_nan=False))
+        for one, h in zip(alone, histories):
+            print(json.dumps(result_dict(one, h, args), allow_nan=False))
+    elif len(histories) == 1:
+        print(summary(exp, histories[0], data, args))
     else:
-        print(summary(exp, history, data, args))
+        print(
+            "\n\n".join(
+                f"run        {i} of {len(histories)}\n" + summary(one, h, data, args)
+                for i, (one, h) in enumerate(zip(alone, histories), start=1)
+            )
+        )
     return 0
 
 
-def check_save_path(path: str | None) -> None:
-    """--save must name a file in an existing folder."""
+def _one_layout(exp: Experiment, init_from: str | None) -> Layout:
+    """The network shape --init-from must fit: the same for every run."""
+    dims = {run.layer_dims for run in exp.runs}
+    if init_from and len(dims) > 1:
+        raise UsageError(
+            TRAIN, f"--init-from {init_from} fits one network; the runs have {len(dims)}"
+        )
+    return Layout(exp.runs[0].layer_dims)
+
+
+def check_save_path(path: str | None, n_runs: int = 1) -> None:
+    """--save must name a file in an existing folder, for one run."""
     if path is None:
         return
+    if n_runs > 1:
+        raise UsageError(TRAIN, f"--save writes one run's weights; there are {n_runs}: add --run N")
     if Path(path).is_dir():
         raise UsageError(TRAIN, f"--save {path} is a folder, not a file name")
     if not Path(path).parent.is_dir():
         raise UsageError(TRAIN, f"--save {path}: folder {Path(path).parent} does not exist")
-
-
-def result_dict(exp: Experiment, h: History, args: argparse.Namespace) -> dict[str, Any]:
-    """The JSON record: config, the aligned curves (epoch 0 first), final values, divergence."""
-    files = {"data_file": args.data, "test_data_file": args.test_data, "init_from": args.init_from}
-    return {
-        "config": {**exp.to_dict(), **files},
-        "epochs": [int(e) for e in h.epochs],
-        "train_cost": _numbers(h.train_cost),
-        "test_cost": _numbers(h.test_cost),
-        "train_accuracy": _numbers(h.train_accuracy),
-        "test_accuracy": _numbers(h.test_accuracy),
-        "lr": _numbers(h.lr),  # α in effect at each recorded epoch (after --decay)
-        "final": {k: _number(v) for k, v in h.final.items()},
-        "diverged": h.diverged_at is not None,
-        "diverged_at": None if h.diverged_at is None else int(h.diverged_at),
-        "seconds": h.seconds,
-    }
-
-
-def _number(x: float | None) -> float | None:
-    """JSON has no NaN or infinity: such a value (never recorded by train) becomes null."""
-    return float(x) if x is not None and math.isfinite(x) else None
-
-
-def _numbers(a: Sequence[float]) -> list[float | None]:
-    return [_number(float(x)) for x in a]
-
-
-def summary(exp: Experiment, h: History, data: Dataset, args: argparse.Namespace) -> str:
-    """A few readable lines: data, network, optimizer, final values, divergence, time."""
-    run, final = exp.runs[0], h.final
-    files = " + ".join(_shown(p) for p in (args.data, args.test_data) if p)
-    source = files or f"{exp.data.name} (noise {exp.data.noise})"
-    n_train, n_test = data.X_train.shape[1], data.X_test.shape[1]
-    start = f"weights from {_shown(args.init_from)}" if args.init_from else f"{run.init} init"
-    lines = [
-        f"data       {source}, seed {exp.seed}: {n_train} training, {n_test} test points",
-        f"network    {'-'.join(map(str, run.layer_dims))}, {run.activation}, {start}",
-        f"training   {_training_line(run)}",
-        f"train      {_final_values(final['train_cost'], final['train_accuracy'])}",
-    ]
-    if data.has_test:
-        lines.append(f"test       {_final_values(final['test_cost'], final['test_accuracy'])}")
-    diverged = "no" if h.diverged_at is None else f"yes, at epoch {h.diverged_at}"
-    lines.append(f"diverged   {diverged}")
-    lines.append(f"time       {h.seconds:.2f} s")
-    if args.save:
-        lines.append(f"saved      {_shown(args.save)}")
-    return "\n".join(lines)
-
-
-def _final_values(cost: float | None, accuracy: float | None) -> str:
-    if cost is None or accuracy is None:  # diverged before the first record
-        return "no finite values"
-    return f"cost {cost:.4g}, accuracy {accuracy:.1%}"
-
-
-def _training_line(run: RunConfig) -> str:
-    """The optimizer with only the hyperparameters its rule reads, then the rest of training."""
-    uses = OPTIMIZERS[run.optimizer].uses
-    used = [f"{k} {getattr(run, k):g}" for k in ("lr", "beta1", "beta2", "epsilon") if k in uses]
-    batch = "full batch" if run.batch_size == 0 else f"batch {run.batch_size}"
-    rest = f"lambd {run.lambd:g}, keep-prob {run.keep_prob:g}, {batch}, {run.epochs} epochs"
-    return f"{run.optimizer} ({', '.join(used)}{_decay_words(run)}), {rest}"
-
-
-def _decay_words(run: RunConfig) -> str:
-    """', inverse decay rate 1' or ', scheduled decay rate 1 every 1000 epochs'; '' if constant."""
-    uses = SCHEDULES[run.decay].uses
-    words = f", {run.decay} decay" if run.decay != "constant" else ""
-    words += f" rate {run.decay_rate:g}" if "decay_rate" in uses else ""
-    return words + (f" every {run.decay_interval} epochs" if "decay_interval" in uses else "")
-
-
-def _shown(path: str) -> str:
-    """A file name printable on any UTF-8 terminal (argv may hold undecodable bytes)."""
-    return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -407,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command is None:
             raise UsageError(PROG, "choose a command: train, sweep or bench (see --help)")
-        return run_train(args)
+        return run_train(args, given_options(argv) if args.config else frozenset())
     except UsageError as e:
         print(str(e).replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)  # one line
         return 2

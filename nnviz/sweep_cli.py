@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from nnviz import cli
+from nnviz import cli, cli_output
 from nnviz.cli import UsageError
 from nnviz.engine.data import Dataset
 from nnviz.engine.sweep import (
@@ -139,7 +139,7 @@ def main(argv: Sequence[str]) -> int:
 
 def _row_values(record: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe: a metric that is not finite (never recorded by train) becomes null."""
-    return {k: cli._number(v) if k in METRICS else v for k, v in record.items()}
+    return {k: cli_output.json_number(v) if k in METRICS else v for k, v in record.items()}
 
 
 def result_dict(result: SweepResult, args: argparse.Namespace) -> dict[str, Any]:
@@ -172,13 +172,13 @@ def table(result: SweepResult, data: Dataset, args: argparse.Namespace) -> str:
     """What was swept around which base run, one aligned line per run, then the time."""
     sweep, run = result.sweep, result.sweep.template
     varied = " × ".join(f"{a.field} ({len(a.values)})" for a in sweep.axes)
-    source = " + ".join(cli._shown(p) for p in (args.data, args.test_data) if p)
+    source = " + ".join(cli_output.shown(p) for p in (args.data, args.test_data) if p)
     source = source or f"{sweep.base.data.name} (noise {sweep.base.data.noise})"
     head = [
         f"data       {source}, seed {sweep.base.seed}: "
         f"{data.X_train.shape[1]} training, {data.X_test.shape[1]} test points",
         f"network    {'-'.join(map(str, run.layer_dims))}, {run.activation}, {run.init} init",
-        f"base run   {cli._training_line(run)}",
+        f"base run   {cli_output.training_line(run)}",
         f"varied     {varied} = {len(result.rows)} runs",
         "",
     ]

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from nnviz.cli import main
-from nnviz.engine.config import Experiment
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.network import Layout
+from nnviz.engine.train import run_experiment
 from nnviz.engine.weights import load_npz, save_npz, to_npz_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -462,3 +463,101 @@ def test_no_shuffle_trains_the_batches_in_the_data_order(capsys):
     assert ordered["config"]["runs"][0]["shuffle"] is False
     assert shuffled["train_cost"][0] == ordered["train_cost"][0]  # same start, same data
     assert shuffled["train_cost"][-1] != ordered["train_cost"][-1]  # other batches
+
+
+# --- --config FILE.json: the lab's download, trained again -----------------------------------
+
+
+def lab_config(tmp_path: Path, **data) -> str:
+    exp = Experiment(
+        DataConfig(samples=60, **data),
+        (RunConfig(epochs=3, lambd=0.0), RunConfig(epochs=3, lambd=0.7, optimizer="gd")),
+        seed=4,
+    )
+    return write(tmp_path / "nnviz-config.json", exp.to_json())
+
+
+def json_lines(capsys: pytest.CaptureFixture, *args: str) -> list[dict]:
+    code, out, err = train_cli(capsys, *args, "--json")
+    assert (code, err) == (0, "")
+    return [json.loads(line, parse_constant=_no_constants) for line in out.splitlines()]
+
+
+def test_config_trains_every_run_of_the_experiment_one_json_line_each(capsys, tmp_path):
+    path = lab_config(tmp_path)
+    exp = Experiment.from_json(Path(path).read_text())
+    lines = json_lines(capsys, "--config", path)
+    assert [set(r) for r in lines] == [KEYS, KEYS]
+    for r, run in zip(lines, exp.runs):
+        config = {
+            k: v
+            for k, v in r["config"].items()
+            if k not in ("data_file", "test_data_file", "init_from")
+        }
+        assert Experiment.from_dict(config) == exp.with_runs(run)  # each line reloads as its run
+    # the same numbers as the lab's trainer on the same experiment
+    histories = run_experiment(exp)
+    for r, h in zip(lines, histories):
+        assert r["train_cost"] == pytest.approx(list(h.train_cost), rel=1e-12)
+
+
+def test_options_given_next_to_config_override_every_run(capsys, tmp_path):
+    path = lab_config(tmp_path)
+    lines = json_lines(capsys, "--config", path, "--epochs", "5", "--seed", "9", "--noise", "0.1")
+    assert [r["config"]["runs"][0]["epochs"] for r in lines] == [5, 5]
+    assert [r["config"]["runs"][0]["lambd"] for r in lines] == [0.0, 0.7]  # not given: kept
+    assert {(r["config"]["seed"], r["config"]["data"]["noise"]) for r in lines} == {(9, 0.1)}
+    # a default written out is still an override
+    lines = json_lines(capsys, "--config", path, "--lambd", "0.0")
+    assert [r["config"]["runs"][0]["lambd"] for r in lines] == [0.0, 0.0]
+
+
+def test_run_n_keeps_one_run_and_save_needs_one(capsys, tmp_path):
+    path = lab_config(tmp_path)
+    (line,) = json_lines(capsys, "--config", path, "--run", "2")
+    assert line["config"]["runs"][0]["optimizer"] == "gd"
+    assert_rejected(capsys, ["--config", path, "--save", str(tmp_path / "w.npz")], "--run N")
+    assert_rejected(capsys, ["--config", path, "--run", "3"], "--run must be in [1, 2]", "got 3")
+    assert_rejected(capsys, ["--run", "1"], "--run 1 needs --config")
+    code, out, _ = train_cli(
+        capsys, "--config", path, "--run", "1", "--save", str(tmp_path / "w.npz")
+    )
+    assert code == 0 and (tmp_path / "w.npz").exists()
+
+
+def test_config_summary_names_each_run(capsys, tmp_path):
+    code, out, err = train_cli(capsys, "--config", lab_config(tmp_path))
+    assert (code, err) == (0, "")
+    assert out.startswith("run        1 of 2\n") and "\n\nrun        2 of 2\n" in out
+    assert "lambd 0.7" in out
+
+
+@pytest.mark.parametrize(
+    "text, needles",
+    [
+        ("{", ["--config", "not a JSON file"]),
+        ('{"runs": [{"lr": -1}]}', ["--config", "lr must be in (0, 100], got -1"]),
+        ('{"runs": [{"speed": 1}]}', ["--config", "unknown RunConfig field(s): speed"]),
+        (
+            '{"data": {"name": "csv", "source": "pts.csv@ab12"}}',
+            ["pts.csv@ab12", "--data FILE.csv"],
+        ),
+    ],
+)
+def test_a_bad_config_file_is_one_line(capsys, tmp_path, text, needles):
+    assert_rejected(capsys, ["--config", write(tmp_path / "c.json", text)], *needles)
+
+
+def test_a_missing_config_file_and_a_bad_override(capsys, tmp_path):
+    assert_rejected(capsys, ["--config", str(tmp_path / "none.json")], "--config cannot read")
+    assert_rejected(capsys, ["--config", lab_config(tmp_path), "--lr", "-1"], "--lr must be in")
+
+
+def test_a_csv_config_trains_on_the_file_given_with_data(capsys, tmp_path):
+    points = write(tmp_path / "points.csv", GOOD_CSV)
+    exp = Experiment(
+        DataConfig("csv", test_fraction=0.25, source="points.csv@x"), (RunConfig(epochs=2),)
+    )
+    path = write(tmp_path / "c.json", exp.to_json())
+    (line,) = json_lines(capsys, "--config", path, "--data", points)
+    assert line["config"]["data"]["name"] == "csv" and line["config"]["data_file"] == points

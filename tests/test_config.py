@@ -153,3 +153,32 @@ def test_with_runs_replaces_the_runs_only():
     new = exp.with_runs(RunConfig(optimizer="rmsprop"))
     assert new.runs == (RunConfig(optimizer="rmsprop"),)
     assert (new.data, new.seed, new.log_every) == (exp.data, exp.seed, exp.log_every)
+
+
+def test_config_json_round_trips_and_reads_the_clis_output_too():
+    exp = Experiment(
+        DataConfig("circles", samples=100), (RunConfig(lr=0.1), RunConfig(hidden=(), lambd=2.0))
+    )
+    assert Experiment.from_json(exp.to_json()) == exp
+    assert Experiment.from_json(exp.to_json().encode()) == exp
+    cli_output = {"config": {**exp.to_dict(), "data_file": None, "init_from": None}, "epochs": []}
+    assert Experiment.from_json(json.dumps(cli_output)) == exp
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("{", "not a JSON file"),
+        ("[1, 2]", "a config is a JSON object"),
+        ('{"runs": 3}', "runs must be a list"),
+        ('{"runs": []}', "at least one run"),
+        ('{"data": "moons"}', "data must be a JSON object"),
+        ('{"runs": [{"hidden": 5}]}', "wrong type"),
+        ('{"runs": [{"lr": -1}]}', "lr must be in (0, 100], got -1"),
+        ('{"seed": 1, "colour": "red"}', "unknown Experiment field(s): colour"),
+    ],
+)
+def test_a_bad_config_json_is_one_value_error_line(text, needle):
+    with pytest.raises(ValueError) as err:
+        Experiment.from_json(text)
+    assert needle in str(err.value) and "\n" not in str(err.value)

@@ -7,6 +7,7 @@ Every field is validated once, here, with a message that names the field and the
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -186,8 +187,37 @@ class Experiment:
         rest = {k: v for k, v in d.items() if k not in ("data", "runs")}
         return cls(data=data, runs=runs, **rest)
 
+    def to_json(self) -> str:
+        """The experiment as indented JSON: what the lab's "Config (JSON)" download holds."""
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Experiment:
+        """Inverse of to_json; also reads the ``"config"`` of ``nnviz train --json`` output (its
+        file names are ignored). Raises ValueError, one line, for anything else."""
+        try:
+            d = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+            raise ValueError(f"not a JSON file ({e})") from None
+        if isinstance(d, dict) and isinstance(d.get("config"), dict):
+            d = {k: v for k, v in d["config"].items() if k not in _RESULT_FILES}
+        _check(isinstance(d, dict), "a config is a JSON object with data, runs and seed")
+        _check(isinstance(d.get("data", {}), dict), "data must be a JSON object")
+        runs = d.get("runs", [{}])
+        _check(
+            isinstance(runs, list) and all(isinstance(r, dict) for r in runs),
+            "runs must be a list of JSON objects",
+        )
+        try:
+            return cls.from_dict(d)
+        except TypeError as e:  # e.g. "hidden": 5 instead of [5]
+            raise ValueError(f"a config value has the wrong type ({e})") from None
+
     def with_runs(self, *runs: RunConfig) -> Experiment:
         return replace(self, runs=tuple(runs))
+
+
+_RESULT_FILES = ("data_file", "test_data_file", "init_from")  # beside the config in CLI output
 
 
 def _known(cls: type, d: dict[str, Any]) -> None:
