@@ -20,7 +20,15 @@ from app_pages import inside, race
 from app_pages import lab_details as details
 from app_pages import lab_results as results
 from app_pages.lab_controls import sidebar
-from app_pages.lab_state import csv_content, init_state, load_lesson, on_present, sync
+from app_pages.lab_state import (
+    csv_content,
+    init_state,
+    load_lesson,
+    on_present,
+    reset,
+    sync,
+    write_url,
+)
 from nnviz.engine.config import Experiment
 from nnviz.engine.lessons import LESSONS
 from nnviz.views import figures
@@ -64,6 +72,13 @@ def header(exp: Experiment, present: bool) -> None:
             on_click=load_lesson,
             args=(lesson.key,),
         )
+    row.button(
+        "Reset to defaults",
+        key="reset",
+        icon=":material/restart_alt:",
+        on_click=reset,
+        help="The default experiment: two runs, λ = 0 and λ = 0.7",
+    )
 
 
 def lesson_info() -> None:
@@ -77,9 +92,7 @@ def lesson_info() -> None:
 def notices() -> None:
     warnings = st.session_state.get("url_warnings")
     if warnings:
-        st.warning(
-            "Some link settings were not usable:\n\n" + "\n".join(f"- {w}" for w in warnings)
-        )
+        st.warning("Some settings could not be used:\n\n" + "\n".join(f"- {w}" for w in warnings))
     if st.session_state.get("apply_error"):
         st.error(st.session_state.apply_error)
 
@@ -103,13 +116,23 @@ def layout(exp: Experiment, present: bool) -> results.Slots:
     )
 
 
-def view_options(present: bool, has_test: bool) -> tuple[bool, bool]:
-    options = st.container(horizontal=True)
+COST_SCALES = {"auto": None, "linear": False, "log": True}  # auto: log past two decades
+
+
+def view_options(present: bool, has_test: bool) -> tuple[bool, bool | None]:
+    options = st.container(horizontal=True, vertical_alignment="center")
     show_test = options.toggle(
         "Show test points", value=True, key="show_test", disabled=not has_test
     )
-    log = options.toggle("Log scale for the cost", key="log_cost")
-    return show_test, log
+    scale = options.segmented_control(
+        "Cost axis",
+        list(COST_SCALES),
+        default="auto",
+        key="cost_scale",
+        label_visibility="collapsed",
+        help="Cost axis — auto: logarithmic when the costs span more than two decades",
+    )
+    return show_test, COST_SCALES.get(scale or "auto")
 
 
 def scrubber(slot: Any, epochs: Sequence[int]) -> int | None:
@@ -188,15 +211,14 @@ def main() -> None:
         sync()
     exp = st.session_state.exp
     params = lab.url_params(exp) | ({"present": "1"} if present else {})
-    if st.query_params.to_dict() != params:  # the address bar shows what trains, at once
-        st.query_params.from_dict(params)
+    write_url(params)  # the address bar shows what trains, at once
     st.html(PRESENT_CSS if present else COMPACT_CSS)
     header(exp, present)
     if not present:
         sidebar(exp)
     notices()
     has_test = exp.data.test_fraction > 0
-    show_test, log = view_options(present, has_test) if not present else (True, False)
+    show_test, log = view_options(present, has_test) if not present else (True, None)
     height = figures.boundary_height(
         lab.load_dataset(exp, csv_content()).bounds, len(exp.runs), present
     )
@@ -207,7 +229,7 @@ def main() -> None:
     result = results_of(exp, view, slots)
     details.status(exp, result, slots.status)
     with slots.after:
-        details.metrics(exp, result[1])
+        details.final_numbers(exp, result[1])
         inside.panel(exp, *result, lab.run_labels(exp), st.session_state.get("scrub"))
         race.panel(exp, result[0])
         details.formulas(exp, result[0])

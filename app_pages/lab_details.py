@@ -7,10 +7,11 @@ from typing import Any
 import streamlit as st
 
 from app_pages.lab_results import Result
+from app_pages.lab_state import load_config
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.train import History
-from nnviz.views import exports
+from nnviz.views import exports, metrics
 from nnviz.views import lab_model as lab
 from nnviz.views.formulas import formula_sections
 
@@ -18,19 +19,22 @@ from nnviz.views.formulas import formula_sections
 def status(exp: Experiment, result: Result, slot: Any) -> None:
     data, histories = result
     n_train, n_test = data.X_train.shape[1], data.X_test.shape[1]
-    slot.caption(
+    box = slot.container()
+    for alarm in metrics.cost_alarms(histories, lab.run_labels(exp)):
+        box.warning(alarm, icon=":material/warning:")
+    box.caption(
         f"{len(exp.runs)} runs trained together in {histories[0].seconds:.2f} s on {n_train} "
         f"training and {n_test} test points (x₁ across, x₂ up). Background: predicted P(y = 1), "
         "blue 0 → orange 1; "
-        "black line: the decision boundary P = 0.5; ● training points, ◆ test points, "
+        "black line: the decision boundary P = 0.5; ● training points, ◇ test points, "
         "✕ misclassified. Solid curves: training set (J includes λ/(2m)·Σ‖W‖²); dashed: test set."
     )
 
 
-def metrics(exp: Experiment, histories: list[History]) -> None:
+def final_numbers(exp: Experiment, histories: list[History]) -> None:
     st.subheader("Final numbers")
     labels = lab.run_labels(exp)
-    st.table(lab.format_metrics(lab.metrics_rows(histories, labels)))
+    st.table(metrics.format_metrics(metrics.metrics_rows(histories, labels)))
     st.caption(
         "Runs train together in one batched computation, so they share one time. "
         "To share this experiment, copy the address bar: it holds every setting."
@@ -65,6 +69,15 @@ def downloads(exp: Experiment, histories: list[History], labels: tuple[str, ...]
             icon=":material/download:",
             on_click="ignore",
         )
+    with row.popover("Load a config (JSON)", icon=":material/upload:"):
+        st.file_uploader(
+            "A config downloaded here, or the output of python -m nnviz train --json",
+            type=["json"],
+            key="config_file",
+            on_change=load_config,
+        )
+        if st.session_state.get("config_error"):
+            st.error(st.session_state.config_error)
 
 
 def formulas(exp: Experiment, data: Dataset) -> None:
@@ -77,7 +90,7 @@ def formulas(exp: Experiment, data: Dataset) -> None:
             "Formulas of run",
             range(len(exp.runs)),
             key="formula_run",
-            format_func=lambda k: f"{k + 1}: {labels[k]}",
+            format_func=lambda k: lab.numbered(k, labels[k]),
         )
         run = exp.runs[min(i or 0, len(exp.runs) - 1)]
         for heading, lines in formula_sections(run, data.X_train.shape[1]):

@@ -22,6 +22,7 @@ from nnviz.engine.data import Dataset
 from nnviz.engine.train import History, train_live
 from nnviz.views import figures, live
 from nnviz.views import lab_model as lab
+from nnviz.views.curves import accuracy_figure, cost_figure, wants_log
 from nnviz.views.turns import Turns
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -42,7 +43,7 @@ class View:
     """How the page shows results: display options, never part of the cache key of training."""
 
     show_test: bool
-    log_cost: bool
+    log_cost: bool | None  # None: logarithmic when the costs span decades (curves.wants_log)
     big: bool
     height: int
 
@@ -91,14 +92,15 @@ def result_figures(exp: Experiment, result: Result, view: View) -> dict[str, Any
     data, histories = result
     labels = lab.run_labels(exp)
     out: dict[str, Any] = {
-        "cost": figures.cost_figure(histories, labels, log_y=False),
-        "cost_log": figures.cost_figure(histories, labels, log_y=True),
-        "accuracy": figures.accuracy_figure(histories, labels),
+        "cost": cost_figure(histories, labels, log_y=False),
+        "cost_log": cost_figure(histories, labels, log_y=True),
+        "accuracy": accuracy_figure(histories, labels),
     }
     for fig in out.values():
         fig.update_layout(height=CURVES_HEIGHT)
     if view.big:
         out = {name: figures.enlarged(fig) for name, fig in out.items()}
+    out["log_auto"] = wants_log(histories)
     out["boundaries"] = boundaries(histories, data, labels, view.show_test, view.big, view.height)
     return out
 
@@ -168,7 +170,8 @@ def draw_result(
         shown = boundaries(histories, data, labels, view.show_test, view.big, view.height, upto)
     for i, (slot, fig) in enumerate(zip(slots.boundaries, shown)):
         slot.chart(fig, f"boundary_{i}", alt=f"run {i + 1}: {labels[i]}")
-    slots.cost.chart(figs["cost_log" if view.log_cost else "cost"], "cost")
+    log = figs["log_auto"] if view.log_cost is None else view.log_cost
+    slots.cost.chart(figs["cost_log" if log else "cost"], "cost")
     slots.accuracy.chart(figs["accuracy"], "accuracy")
 
 
@@ -182,7 +185,7 @@ def draw_frame(
         if fig is not None:
             slot.chart(fig, f"boundary_{i}_live{n}")
     done = [h for h in frame if h is not None]
-    cost = figures.cost_figure(done, labels[: len(done)], log_y=view.log_cost)
+    cost = cost_figure(done, labels[: len(done)], log_y=view.log_cost)
     cost.update_xaxes(range=[0, exp.runs[0].epochs])  # a fixed frame while the curves grow
     cost.update_layout(height=CURVES_HEIGHT)
     slots.cost.chart(figures.enlarged(cost) if view.big else cost, f"cost_live{n}")

@@ -7,7 +7,7 @@ becomes the experiment at once, unless it can't be (then ``apply_error`` says wh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
@@ -38,17 +38,30 @@ def set_experiment(exp: Experiment) -> None:
         st.session_state[key] = value
 
 
-def init_state() -> None:
-    """First run of a session: the experiment comes from the URL (or the default)."""
-    if "exp" in st.session_state:
-        return
-    query = st.query_params.to_dict()
-    st.session_state.present = query.pop("present", "0") == "1"
-    exp, warnings = lab.experiment_from_url(query)
+def open_experiment(exp: Experiment, warnings: Sequence[str] = ()) -> None:
+    """``set_experiment`` for one from outside the widgets (the URL, a lesson, a file, Reset):
+    with what could not be used of it, and its lesson if it is one."""
     set_experiment(exp)
-    st.session_state.url_warnings = warnings
+    st.session_state.url_warnings = list(warnings)
     lesson = lab.lesson_for(exp)
     st.session_state.lesson = lesson.key if lesson else None
+
+
+def init_state() -> None:
+    """The experiment comes from the URL: on a session's first run, and whenever the address is
+    not the one this page last wrote (the browser's Back and Forward, an edited link)."""
+    query = st.query_params.to_dict()
+    if "exp" in st.session_state and query == st.session_state.get("url"):
+        return
+    st.session_state.present = query.pop("present", "0") == "1"
+    open_experiment(*lab.experiment_from_url(query, csv_source()))
+
+
+def write_url(params: dict[str, str]) -> None:
+    """The address bar shows ``params``; each new experiment is a browser history entry."""
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    st.session_state.url = params
 
 
 def edited() -> Experiment:
@@ -97,9 +110,26 @@ def restructure(change: Callable[..., Experiment], *args: int) -> None:
 
 
 def load_lesson(key: str) -> None:
-    set_experiment(LESSONS[key].experiment)
-    st.session_state.lesson = key
-    st.session_state.url_warnings = []
+    open_experiment(LESSONS[key].experiment)
+
+
+def reset() -> None:
+    """Callback of "Reset to defaults": the default experiment (an uploaded CSV stays uploaded)."""
+    open_experiment(lab.DEFAULT)
+
+
+def load_config() -> None:
+    """Callback of the config uploader: a downloaded "Config (JSON)" becomes the experiment."""
+    upload = st.session_state.get("config_file")
+    if upload is None:
+        return
+    try:
+        exp, warnings = lab.experiment_from_config(upload.getvalue(), csv_source())
+    except ValueError as e:
+        st.session_state.config_error = f"{upload.name}: {e}"
+        return
+    st.session_state.config_error = None
+    open_experiment(exp, warnings)
 
 
 def new_data() -> None:

@@ -106,7 +106,7 @@ def script_times(repeats: int) -> dict[str, list[float]]:
         at = fresh()
         times["cold"].append(_timed_run(at))
         times["warm"].append(_timed_run(at))
-        at.toggle(key="log_cost").set_value(True)
+        at.button_group(key="cost_scale").set_value("log")
         times["display"].append(_timed_run(at))
         at.select_slider(key="run0_lambd").set_value(0.001)
         times["change"].append(_timed_run(at))
@@ -159,7 +159,7 @@ def _lab_change(page: Page) -> float:
 def _lab_toggle(page: Page) -> float:
     before = signature(page, "cost", "layout")
     start = time.perf_counter()
-    page.locator(".st-key-log_cost label").click()
+    page.locator(".st-key-cost_scale button", has_text="log").click()
     wait_changed(page, "cost", before, "layout")
     return time.perf_counter() - start
 

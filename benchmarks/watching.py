@@ -19,13 +19,14 @@ def watch_times(repeats: int) -> dict[str, list[float]]:
     from nnviz.engine.train import run_experiment, train_live
     from nnviz.views import figures, live
     from nnviz.views import lab_model as lab
+    from nnviz.views.curves import cost_figure
 
     def frame_work(exp: Experiment, data, frame) -> None:
         labels = lab.run_labels(exp)
         for i, (h, label) in enumerate(zip(frame, labels)):
             fig = figures.boundary_figure(h, data, label, i, 48)
             pio.to_json(fig.to_dict(), validate=False)
-        pio.to_json(figures.cost_figure(frame, labels).to_dict(), validate=False)
+        pio.to_json(cost_figure(frame, labels).to_dict(), validate=False)
 
     times: dict[str, list[float]] = {}
     cases = {"default": lab.DEFAULT} | {k: lesson.experiment for k, lesson in LESSONS.items()}

@@ -21,7 +21,7 @@ from nnviz.engine.config import GROUP_FIELDS, DataConfig, Experiment, RunConfig
 from nnviz.engine.data import to_csv
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import load_data, run_experiment, train_live
-from nnviz.views import exports, figures, formulas
+from nnviz.views import exports, figures, formulas, metrics
 from nnviz.views import lab_model as lab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -192,7 +192,9 @@ def test_add_duplicate_and_remove_runs_between_one_and_four():
 def test_display_options_never_retrain():
     at = open_app()
     trained_in = status(at)
-    at.toggle(key="log_cost").set_value(True).run()
+    assert at.button_group(key="cost_scale").value == "auto"
+    assert chart(at, "cost")["layout"]["yaxis"]["type"] == "linear"  # 0.69 → 0.3: one decade
+    at.button_group(key="cost_scale").set_value("log").run()
     assert chart(at, "cost")["layout"]["yaxis"]["type"] == "log"
     assert not at.latex  # the formulas are typeset only when asked for
     at.toggle(key="show_formulas").set_value(True).run()
@@ -418,7 +420,9 @@ def test_run_labels_name_what_differs():
     same = lab.DEFAULT.with_runs(runs[0], runs[0])
     assert lab.run_labels(same) == ("run 1", "run 2")
     twins = lab.DEFAULT.with_runs(runs[0], runs[0], runs[1])
-    assert lab.run_labels(twins) == ("1: λ 0", "2: λ 0", "3: λ 0.7")
+    assert lab.run_labels(twins) == ("λ 0", "λ 0 (copy)", "λ 0.7")
+    triplets = lab.DEFAULT.with_runs(runs[0], runs[1], runs[0], runs[0])
+    assert lab.run_labels(triplets) == ("λ 0", "λ 0.7", "λ 0 (copy)", "λ 0 (copy 2)")
     optimizers = lab.DEFAULT.with_runs(runs[0], replace(runs[0], optimizer="gd", lr=0.1))
     assert lab.run_labels(optimizers) == ("Adam, α 0.01", "Gradient descent, α 0.1")
     decayed = lab.DEFAULT.with_runs(runs[0], replace(runs[0], decay="inverse", decay_rate=0.3))
@@ -457,6 +461,7 @@ def test_exports():
         assert sorted(npz.files) == ["W1", "W2", "W3", "b1", "b2", "b3"]
         assert npz["W1"].shape == (5, 2) and npz["b3"].shape == (1, 1)
     assert exports.file_stem(1, "λ 0.7") == "run2-lambda-0.7"
+    assert exports.file_stem(1, "run 2") == "run2"  # numbered once
 
 
 def csv_rows(text: str):
@@ -483,13 +488,13 @@ def test_formulas_carry_the_runs_numbers():
 def test_metrics_rows_and_their_text():
     exp = Experiment(DataConfig(samples=60, test_fraction=0.0), (RunConfig(epochs=5),))
     (h,) = run_experiment(exp)
-    (row,) = lab.metrics_rows([h], ["only"])
+    (row,) = metrics.metrics_rows([h], ["only"])
     assert row["test cost"] is None and row["train J"] == pytest.approx(h.train_cost[-1])
-    (text,) = lab.format_metrics([row])
-    assert text["test cost"] == "—" and text["diverged at"] == "—"
+    (text,) = metrics.format_metrics([row])
+    assert text["test cost"] == "—" and text["stability"] == "ok"
     assert text["train accuracy"].endswith("%")
-    huge = lab.format_metrics([{**row, "train J": 3.7e307, "diverged at": 51}])[0]
-    assert huge["train J"] == "3.7e+307" and huge["diverged at"] == "epoch 51"
+    huge = metrics.format_metrics([{**row, "train J": 3.7e307, "stability": "diverged at 51"}])
+    assert huge[0]["train J"] == "3.7e+307" and huge[0]["stability"] == "diverged at 51"
 
 
 def test_formula_sections_follow_the_run():
@@ -539,3 +544,135 @@ def test_keyed_locks_let_concurrent_sessions_train_an_experiment_once():
 def test_every_run_field_is_either_shared_by_a_lockstep_group_or_set_per_run():
     assert lab.SHARED == GROUP_FIELDS
     assert sorted(lab.SHARED + lab.PER_RUN) == sorted(f.name for f in fields(RunConfig))
+
+
+# --- rough edges --------------------------------------------------------------------------------
+
+
+def exploding() -> Experiment:
+    """RMSprop with α = 1 on the default data: its costs climb to about 1e5, all finite."""
+    runs = tuple(replace(r, optimizer="rmsprop", lr=1.0, epochs=300) for r in lab.DEFAULT.runs)
+    return lab.DEFAULT.with_runs(lab.DEFAULT.runs[0], runs[1])
+
+
+def test_a_run_whose_cost_explodes_is_flagged_in_words():
+    exp = exploding()
+    healthy, wild = run_experiment(exp)
+    assert wild.diverged_at is None and np.all(np.isfinite(wild.test_cost))
+    assert max(wild.test_cost.max(), wild.train_cost.max()) > 1000 * wild.train_cost[0]
+    assert metrics.cost_alarm(healthy) is None
+    assert metrics.cost_alarm(wild).startswith("exploded:")
+    (line,) = metrics.cost_alarms([healthy, wild], lab.run_labels(exp))
+    assert line.startswith("Run 2 (RMSprop, α 1, λ 0.7) exploded: J") and "smaller α" in line
+
+
+def test_the_lab_flags_an_exploding_run_above_the_charts_and_in_the_table():
+    at = open_app(lab.url_params(exploding()))
+    assert not at.exception
+    assert any("exploded" in w.value for w in at.warning)
+    table = at.table[0].value
+    assert list(table["stability"].str.startswith("exploded")) == [False, True]
+
+
+def test_runs_are_numbered_once_in_the_formula_choice():
+    runs = lab.DEFAULT.runs
+    twins = lab.DEFAULT.with_runs(runs[0], runs[0])
+    assert [lab.numbered(i, label) for i, label in enumerate(lab.run_labels(twins))] == [
+        "run 1",
+        "run 2",
+    ]
+    assert lab.numbered(1, "λ 0 (copy)") == "2: λ 0 (copy)"
+    at = open_app(
+        lab.url_params(replace(twins, runs=tuple(replace(r, epochs=30) for r in twins.runs)))
+    )
+    at.toggle(key="show_formulas").set_value(True).run()
+    assert at.selectbox(key="formula_run").options == ["run 1", "run 2"]
+
+
+def test_a_malformed_url_value_keeps_the_default_runs_as_its_warning_says():
+    exp, warnings = lab.experiment_from_url({"lr": "abc"})
+    assert exp == lab.DEFAULT and warnings == ["URL parameter lr='abc' is malformed; ignored"]
+    exp, warnings = lab.experiment_from_url({"lr": "0.1,abc"})
+    assert [r.lr for r in exp.runs] == [0.1, lab.DEFAULT.runs[1].lr] and len(warnings) == 1
+    at = open_app({"lr": "abc"})
+    assert len(boundary_keys(at)) == len(lab.DEFAULT.runs)
+    assert any("lr='abc'" in w.value for w in at.warning)
+
+
+def test_back_restores_the_previous_experiment_and_the_address_matches_the_screen():
+    at = open_app()
+    first = params(at)
+    at.select_slider(key=lab.run_key(1, "lambd")).set_value(2.0).run()  # applies by itself
+    assert params(at)["lambd"] == "0.0,2.0"
+    second = params(at)
+    at.query_params.clear()
+    at.query_params.update(first)  # what the browser sends after Back
+    at.run()
+    assert_clean(at)
+    assert at.session_state.exp == lab.experiment_from_url(first)[0]
+    assert at.select_slider(key=lab.run_key(1, "lambd")).value == 0.7
+    assert params(at) == first
+    at.query_params.clear()
+    at.query_params.update(second)  # and Forward
+    at.run()
+    assert at.select_slider(key=lab.run_key(1, "lambd")).value == 2.0
+
+
+def test_a_csv_error_goes_away_when_a_built_in_data_set_is_chosen_again():
+    at = open_app()
+    at.selectbox(key="dataset").set_value("csv").run()
+    assert any("no CSV file uploaded" in e.value for e in at.error)
+    at.selectbox(key="dataset").set_value("moons").run()
+    assert_clean(at)
+
+
+def test_reset_to_defaults():
+    at = open_app(lab.url_params(short_lesson(LESSONS["optimization"]).experiment))
+    assert len(boundary_keys(at)) == 3
+    at.button(key="reset").click().run()
+    assert_clean(at)
+    assert at.session_state.exp == lab.DEFAULT
+    assert params(at) == lab.url_params(lab.DEFAULT)
+
+
+def load_config_file(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader(key="config_file").set_value((name, content, "application/json"))
+    return at.run()
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """file name -> the bytes the page offered for download (Streamlit's media store, spied)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    offered: dict = {}
+    store = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        offered[filename] = path_or_data
+        return store(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return offered
+
+
+def test_config_json_round_trip_download_then_load(downloads):
+    runs = (RunConfig(optimizer="momentum", lr=0.1, epochs=30), RunConfig(lambd=2.0, epochs=30))
+    exp = Experiment(DataConfig("circles", samples=100, noise=0.1), runs, seed=7)
+    at = open_app(lab.url_params(exp))
+    content = downloads["nnviz-config.json"]
+    at.button(key="reset").click().run()
+    assert at.session_state.exp == lab.DEFAULT
+    at = load_config_file(at, "nnviz-config.json", content)
+    assert_clean(at)
+    assert at.session_state.exp == exp
+    assert params(at) == lab.url_params(exp)
+
+
+def test_a_bad_config_file_is_one_line_and_keeps_the_experiment():
+    at = open_app()
+    before = at.session_state.exp
+    at = load_config_file(at, "notes.json", b'{"runs": [{"lr": -1}]}')
+    assert not at.exception
+    assert [e.value for e in at.error] == ["notes.json: lr must be in (0, 100], got -1"]
+    assert at.session_state.exp == before

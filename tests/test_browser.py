@@ -273,7 +273,7 @@ def test_lab_log_scale_toggle_redraws_the_cost_axis(open_tab):
     wait_ready(page, LAB_KEYS)
     y_type = "document.querySelector('.st-key-cost .js-plotly-plot').layout.yaxis.type"
     assert page.evaluate(y_type) != "log"
-    page.locator(".st-key-log_cost label").click()
+    page.locator(".st-key-cost_scale button", has_text="log").click()
     page.wait_for_function(f"() => {y_type} === 'log'")
     wait_ready(page, LAB_KEYS)
     tab.assert_clean()

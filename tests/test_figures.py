@@ -6,12 +6,15 @@ diverges (gradient descent with α = 100 and λ = 1000 multiplies its weights by
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import load_data, run_experiment
-from nnviz.views import figures
+from nnviz.views import curves, figures
 from nnviz.views.palette import RUN_COLORS
 
 NET = dict(hidden=(8,), epochs=60, batch_size=0)
@@ -157,8 +160,8 @@ def test_no_test_set_draws_no_test_points(trained):
     fig = figures.boundary_figure(h, data, "alone")
     assert by_name(fig, "test,") == []
     assert "test" not in fig.layout.title.text
-    assert figures.cost_figure([h], ["alone"]).data[0].line.dash == "solid"
-    assert len(figures.cost_figure([h], ["alone"]).data) == 1
+    assert curves.cost_figure([h], ["alone"]).data[0].line.dash == "solid"
+    assert len(curves.cost_figure([h], ["alone"]).data) == 1
 
 
 def test_probability_grid_is_indexed_rows_by_x2():
@@ -174,7 +177,7 @@ def test_probability_grid_is_indexed_rows_by_x2():
 
 def test_cost_curves_solid_train_dashed_test_one_color_per_run(trained):
     _, histories = trained
-    fig = figures.cost_figure(histories, LABELS)
+    fig = curves.cost_figure(histories, LABELS)
     for i, label in enumerate(LABELS):
         (train,) = named(fig, label)
         (test,) = named(fig, f"{label} · test")
@@ -187,8 +190,8 @@ def test_cost_curves_solid_train_dashed_test_one_color_per_run(trained):
 
 def test_colors_agree_between_cost_accuracy_and_boundary(trained, boundaries):
     _, histories = trained
-    cost = figures.cost_figure(histories, LABELS)
-    accuracy = figures.accuracy_figure(histories, LABELS)
+    cost = curves.cost_figure(histories, LABELS)
+    accuracy = curves.accuracy_figure(histories, LABELS)
     for i in range(len(LABELS)):
         colors = {t.line.color for t in cost.data + accuracy.data if t.legendgroup == f"run{i}"}
         assert colors == {RUN_COLORS[i]}
@@ -197,13 +200,13 @@ def test_colors_agree_between_cost_accuracy_and_boundary(trained, boundaries):
 
 def test_log_scale_toggle(trained):
     _, histories = trained
-    assert figures.cost_figure(histories, LABELS, log_y=True).layout.yaxis.type == "log"
-    assert figures.cost_figure(histories, LABELS, log_y=False).layout.yaxis.type == "linear"
+    assert curves.cost_figure(histories, LABELS, log_y=True).layout.yaxis.type == "log"
+    assert curves.cost_figure(histories, LABELS, log_y=False).layout.yaxis.type == "linear"
 
 
 def test_accuracy_curves_train_and_test(trained):
     _, histories = trained
-    fig = figures.accuracy_figure(histories, LABELS)
+    fig = curves.accuracy_figure(histories, LABELS)
     (train,) = named(fig, LABELS[0])
     (test,) = named(fig, f"{LABELS[0]} · test")
     assert np.asarray(train.y) == pytest.approx(histories[0].train_accuracy)
@@ -215,7 +218,7 @@ def test_accuracy_curves_train_and_test(trained):
 def test_diverged_curve_stops_where_the_run_diverged(trained):
     _, histories = trained
     h = histories[2]
-    fig = figures.cost_figure(histories, LABELS, log_y=True)
+    fig = curves.cost_figure(histories, LABELS, log_y=True)
     (train,) = named(fig, LABELS[2])
     assert np.asarray(train.x)[-1] < h.diverged_at
     assert np.all(np.isfinite(np.asarray(train.y)))
@@ -274,12 +277,12 @@ def test_every_boundary_spec_is_valid_plotly(trained, boundaries):
 def test_a_diverged_run_does_not_flatten_the_linear_cost_axis(trained):
     _, histories = trained
     healthy = max(max(h.train_cost.max(), h.test_cost.max()) for h in histories[:2])
-    linear = figures.cost_figure(histories, LABELS)
+    linear = curves.cost_figure(histories, LABELS)
     assert tuple(linear.layout.yaxis.range) == pytest.approx((0, 1.1 * healthy))
     (mark,) = [t for t in linear.data if t.mode == "markers+text"]
     assert mark.y[0] <= linear.layout.yaxis.range[1]
-    assert figures.cost_figure(histories, LABELS, log_y=True).layout.yaxis.range is None
-    assert figures.cost_figure(histories[:2], LABELS[:2]).layout.yaxis.range is None
+    assert curves.cost_figure(histories, LABELS, log_y=True).layout.yaxis.range is None
+    assert curves.cost_figure(histories[:2], LABELS[:2]).layout.yaxis.range is None
 
 
 def test_test_points_can_be_hidden_and_lie_under_the_training_points(trained, boundaries):
@@ -291,3 +294,60 @@ def test_test_points_can_be_hidden_and_lie_under_the_training_points(trained, bo
     wrong = relu_net_predictions(histories[0].params, data.X_train) != (data.Y_train[0] > 0.5)
     assert len(by_name(fig, "misclassified")[0].x) == wrong.sum()
     assert "test" in fig.layout.title.text  # the accuracy stays in the title
+
+
+# --- the lessons, as the lab draws them (their data and runs, fewer epochs) --------------------
+
+
+def short_lesson_run(key: str, epochs: int):
+    lesson = LESSONS[key]
+    exp = lesson.experiment.with_runs(*(replace(r, epochs=epochs) for r in lesson.experiment.runs))
+    return lesson, load_data(exp), run_experiment(exp)
+
+
+def test_initialization_lesson_draws_its_cost_on_a_log_axis_by_itself():
+    lesson, _, histories = short_lesson_run("initialization", 300)
+    zeros, random, he = histories
+    assert random.train_cost[0] > 500  # confident wrong predictions: J ≈ 1200 at epoch 0
+    assert he.train_cost[-1] < 1 and zeros.train_cost[-1] == pytest.approx(np.log(2))
+    assert curves.cost_figure(histories, lesson.labels).layout.yaxis.type == "log"
+    assert curves.cost_figure(histories, lesson.labels, log_y=False).layout.yaxis.type == "linear"
+
+
+def test_curves_within_two_decades_keep_a_linear_cost_axis(trained):
+    _, histories = trained
+    costs = np.concatenate([np.r_[h.train_cost, h.test_cost] for h in histories[:2]])
+    assert costs.max() / costs.min() < 100
+    assert not curves.wants_log(histories)  # the diverged run's 1e70 does not count
+    assert curves.cost_figure(histories[:2], LABELS[:2]).layout.yaxis.type == "linear"
+    assert curves.cost_figure(histories[:2], LABELS[:2], log_y=True).layout.yaxis.type == "log"
+
+
+def test_optimization_lesson_keeps_gd_visible_under_momentum():
+    lesson, _, histories = short_lesson_run("optimization", 500)
+    gd, momentum, adam = histories
+    height = np.ptp(np.concatenate([h.train_cost for h in histories]))
+    assert np.max(np.abs(gd.train_cost - momentum.train_cost)) < 0.01 * height  # one line
+    assert np.max(np.abs(gd.train_cost - adam.train_cost)) > 0.1 * height
+    lines = [t for t in curves.cost_figure(histories, lesson.labels).data if t.mode == "lines"]
+    assert [t.name for t in lines] == ["GD", "momentum (same curve as GD)", "Adam"]
+    width = [t.line.width for t in lines]
+    assert width[0] > width[1] == width[2]  # GD wider, drawn first: underneath momentum
+
+
+def test_same_curve_means_within_one_percent_of_the_axis_everywhere():
+    x = np.linspace(0.0, 1.0, 50)
+    near, far, short = x + 0.005, x + 0.05, x[:-1]
+    assert curves.covered_by([x, near, far, short, x], span=1.0) == [None, 0, None, None, 0]
+
+
+def test_regularization_lesson_draws_training_points_over_smaller_hollow_test_points():
+    _, data, histories = short_lesson_run("regularization", 1)
+    assert data.X_test.shape[1] >= data.X_train.shape[1]  # as many test points as training ones
+    fig = figures.boundary_figure(histories[0], data, "none")
+    points = [t for t in fig.data if t.name and t.name.startswith(("train,", "test,"))]
+    kinds = [t.name.split(",")[0] for t in points]
+    assert kinds == ["test", "test", "train", "train"]  # training drawn last: on top
+    test, train = points[0].marker, points[2].marker
+    assert test.symbol.endswith("-open") and not train.symbol.endswith("-open")
+    assert test.size < train.size and test.opacity < 1

@@ -60,7 +60,7 @@ def test_panel_is_closed_by_default_and_opens_clean():
 def test_links_switch_between_weights_and_gradients():
     at = opened()
     assert "weights W" in spec(at, "inside_network")["layout"]["title"]["text"]
-    at.get("button_group")[0].set_value("dW").run()
+    at.button_group(key="inside_links").set_value("dW").run()
     assert_clean(at)
     assert "gradients dW" in spec(at, "inside_network")["layout"]["title"]["text"]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,8 +41,8 @@ def histories_csv(histories: Sequence[History], labels: Sequence[str]) -> str:
 
 
 def config_json(exp: Experiment) -> str:
-    """The experiment as indented JSON (Experiment.to_dict)."""
-    return json.dumps(exp.to_dict(), indent=2)
+    """The experiment as indented JSON; Experiment.from_json reads it back."""
+    return exp.to_json()
 
 
 def weights_npz(h: History) -> bytes:
@@ -52,8 +51,9 @@ def weights_npz(h: History) -> bytes:
 
 
 def file_stem(i: int, label: str) -> str:
-    """run1-lambda-0.7: a safe file name for run i's downloads."""
+    """run2-lambda-0.7: a safe file name for run i's downloads ('run 2' alone: run2)."""
     text = label.replace("λ", "lambda").replace("α", "alpha").replace("β₁", "beta1")
     text = text.replace("β₂", "beta2").replace("ε", "eps")
     safe = "".join(c if c.isalnum() or c in ".-" else "-" for c in text.lower())
-    return f"run{i + 1}-" + "-".join(p for p in safe.split("-") if p)
+    words = [p for p in safe.split("-") if p]
+    return "-".join([f"run{i + 1}", *([] if words == ["run", str(i + 1)] else words)])

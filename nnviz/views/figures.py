@@ -2,7 +2,8 @@
 
 One color per run (palette.RUN_COLORS, by run index) in every chart; the two classes in
 palette.CLASS_COLORS; the predicted probability on palette.PROBA_SCALE, always from 0 to 1.
-Training points are circles, test points diamonds, and a black ✕ marks every misclassified point.
+Training points are filled circles, drawn over the smaller hollow diamonds of the test points (a
+test set four times the training set must not hide it); a black ✕ marks every misclassified point.
 Nothing here raises for a diverged run: its curves stop at the epoch it diverged, and its boundary
 is drawn from the last finite parameters, titled "diverged at epoch e".
 """
@@ -26,7 +27,8 @@ BIG_FONT, BIG_TICKS = 20, 18  # presentation mode: readable from the back of a r
 MARGIN = dict(l=10, r=10, t=56, b=10)
 BOUNDARY_HEIGHT = 310  # with equal scales: fills a laptop (1280 px) column, some blank at 1024
 BOUNDARY_COLOR = "#1A1A1A"  # the 0.5 contour and the misclassification crosses
-TRAIN_SYMBOL, TEST_SYMBOL, WRONG_SYMBOL = "circle", "diamond", "x-thin"
+TRAIN_SYMBOL, TEST_SYMBOL, WRONG_SYMBOL = "circle", "diamond-open", "x-thin"
+TRAIN_SIZE, TEST_SIZE = 8, 6
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -122,7 +124,7 @@ def _surface(xs: np.ndarray, ys: np.ndarray, P: np.ndarray) -> dict:
 
 
 def _points(X: np.ndarray, Y: np.ndarray, test: bool, showlegend: bool) -> list[dict]:
-    """One trace per class; training points are circles, test points diamonds."""
+    """One trace per class; training points are filled circles, test points hollow diamonds."""
     part, symbol = ("test", TEST_SYMBOL) if test else ("train", TRAIN_SYMBOL)
     traces = []
     for c in (0, 1):
@@ -138,9 +140,12 @@ def _points(X: np.ndarray, Y: np.ndarray, test: bool, showlegend: bool) -> list[
                 showlegend=showlegend,
                 marker=dict(
                     symbol=symbol,
-                    size=8 if test else 7,
+                    size=TEST_SIZE if test else TRAIN_SIZE,
                     color=CLASS_COLORS[c],
-                    line=dict(color="white" if test else BOUNDARY_COLOR, width=1),
+                    opacity=0.8 if test else 1.0,
+                    line=dict(
+                        color=CLASS_COLORS[c] if test else BOUNDARY_COLOR, width=1.5 if test else 1
+                    ),
                 ),
                 hovertemplate=f"{part}, label {c}<extra></extra>",
             )
@@ -217,10 +222,10 @@ def boundary_figure(
     """One run's decision boundary over Dataset.bounds (so every run gets the same axes).
 
     Background: predicted P(y = 1); black line: the 0.5 boundary; circles: training points, drawn
-    over the diamonds of the test points (``show_test``); ✕: points the run misclassifies. The
-    title, in the run's color, gives the accuracies, or the epoch it diverged. ``upto``: drawn from
-    the snapshot at that epoch (the replay) instead of the final parameters. ``big``: larger text,
-    for a projector.
+    over the smaller hollow diamonds of the test points (``show_test``); ✕: points the run
+    misclassifies. The title, in the run's color, gives the accuracies, or the epoch it diverged.
+    ``upto``: drawn from the snapshot at that epoch (the replay) instead of the final parameters.
+    ``big``: larger text, for a projector.
     """
     act, bounds = h.config.activation, data.bounds
     params = h.params if upto is None else snapshot_params(h, upto)
@@ -270,103 +275,6 @@ def boundary_height(bounds: tuple[float, float, float, float], n_runs: int, big:
 def unvalidated(spec: dict) -> go.Figure:
     """A Figure from a plain spec, without Plotly's slow per-property validation (see above)."""
     return go.Figure(spec, _validate=False)
-
-
-# --- learning curves ----------------------------------------------------------------------------
-
-
-def _curve(x: np.ndarray, y: np.ndarray, label: str, kind: str, i: int, fmt: str) -> go.Scatter:
-    """One run's curve: the training one solid and in the legend, the test one dashed."""
-    test = kind.startswith("test")
-    return go.Scatter(
-        x=x,
-        y=y,
-        mode="lines",
-        name=f"{label} · test" if test else label,
-        legendgroup=f"run{i}",
-        showlegend=not test,
-        line=dict(color=run_color(i), width=2.5, dash="dash" if test else "solid"),
-        hovertemplate=f"{label} · {kind}<br>epoch %{{x}}: %{{y:{fmt}}}<extra></extra>",
-    )
-
-
-def _diverged_mark(h: History, y: np.ndarray, i: int) -> list[go.Scatter]:
-    """A ✕ where a diverged run's curve stops."""
-    if h.diverged_at is None or len(y) == 0:
-        return []
-    return [
-        go.Scatter(
-            x=[h.epochs[-1]],
-            y=[y[-1]],
-            mode="markers+text",
-            text=[f"diverged at epoch {h.diverged_at}"],
-            textposition="middle right",
-            cliponaxis=False,
-            textfont=dict(color=run_color(i)),
-            marker=dict(symbol="x", size=12, color=run_color(i)),
-            showlegend=False,
-            hoverinfo="skip",
-        )
-    ]
-
-
-def _curves_figure(
-    histories: Sequence[History],
-    labels: Sequence[str],
-    metric: str,
-    kinds: tuple[str, str],
-    fmt: str,
-) -> go.Figure:
-    """train_<metric> solid and test_<metric> dashed for every run, one color per run."""
-    fig = go.Figure()
-    for i, (h, label) in enumerate(zip(histories, labels)):
-        train, test = getattr(h, f"train_{metric}"), getattr(h, f"test_{metric}")
-        fig.add_trace(_curve(h.epochs, train, label, kinds[0], i, fmt))
-        if len(test):
-            fig.add_trace(_curve(h.epochs, test, label, kinds[1], i, fmt))
-        fig.add_traces(_diverged_mark(h, train, i))
-    fig.update_layout(
-        font=FONT,
-        height=400,
-        margin=dict(l=10, r=10, t=40, b=10),
-        hovermode="closest",
-        legend=dict(orientation="h", yanchor="top", y=-0.24, x=0),
-    )
-    fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    return fig
-
-
-def cost_figure(
-    histories: Sequence[History], labels: Sequence[str], log_y: bool = False
-) -> go.Figure:
-    """J on the training set (solid, with the L2 term) and the test cross-entropy (dashed)."""
-    fig = _curves_figure(histories, labels, "cost", ("train J (with L2)", "test"), ".4f")
-    fig.update_layout(title=dict(text="Cost", x=0.01))
-    fig.update_yaxes(title_text="cost", type="log" if log_y else "linear")
-    top = _healthy_top(histories)
-    if not log_y and top is not None:  # a diverged run's 1e70 would flatten everything else
-        fig.update_yaxes(range=[0, top])
-        for mark in fig.select_traces(selector=dict(mode="markers+text")):
-            mark.y = [min(mark.y[0], 0.95 * top)]
-    return fig
-
-
-def _healthy_top(histories: Sequence[History]) -> float | None:
-    """1.1 × the highest cost of the runs that did not diverge, if some run did."""
-    if all(h.diverged_at is None for h in histories):
-        return None
-    costs = [
-        np.concatenate([h.train_cost, h.test_cost]) for h in histories if h.diverged_at is None
-    ]
-    return 1.1 * float(np.max(np.concatenate(costs))) if costs else None
-
-
-def accuracy_figure(histories: Sequence[History], labels: Sequence[str]) -> go.Figure:
-    """Train (solid) and test (dashed) accuracy."""
-    fig = _curves_figure(histories, labels, "accuracy", ("train", "test"), ".1%")
-    fig.update_layout(title=dict(text="Accuracy", x=0.01))
-    fig.update_yaxes(title_text="accuracy", tickformat=".0%")
-    return fig
 
 
 # --- replay ------------------------------------------------------------------------------------

@@ -10,13 +10,10 @@ group) and differ in optimizer, initialization, α, λ, β₁, β₂, ε and kee
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from typing import Any
-
-import numpy as np
 
 from nnviz.engine.config import (
     GROUP_FIELDS,
@@ -28,7 +25,7 @@ from nnviz.engine.config import (
 from nnviz.engine.data import DataError, Dataset, digest, from_csv, split_counts
 from nnviz.engine.lessons import LESSONS, Lesson
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.engine.train import History, load_data
+from nnviz.engine.train import load_data
 from nnviz.views.formulas import fmt
 from nnviz.views.urlstate import decode, encode
 
@@ -113,6 +110,7 @@ def widget_values(exp: Experiment) -> dict[str, Any]:
         "activation": first.activation,
         "epochs": first.epochs,
         "batch_size": first.batch_size,
+        "shuffle": first.shuffle,  # no widget: kept as the URL, a lesson or a file set it
     }
     for layer in range(MAX_HIDDEN_LAYERS):
         widths = first.hidden or (8,)
@@ -132,6 +130,7 @@ def experiment_from_widgets(
         activation=values["activation"],
         epochs=int(values["epochs"]),
         batch_size=int(values["batch_size"]),
+        shuffle=bool(values.get("shuffle", True)),
     )
     runs = tuple(
         RunConfig(**shared, **{name: values[run_key(i, name)] for name in PER_RUN})
@@ -203,25 +202,40 @@ def _describe(run: RunConfig, names: Sequence[str]) -> str:
         value = getattr(run, name)
         if name == "optimizer":
             parts.append(OPTIMIZERS[value].title)
-        elif name == "init":
-            parts.append(f"{value} init")
-        elif name == "decay":
-            parts.append(f"{value} decay")
+        elif name in ("init", "decay"):
+            parts.append(f"{value} {name}")
+        elif isinstance(value, float):
+            parts.append(f"{SYMBOLS.get(name, name)} {fmt(value)}")
         else:
-            parts.append(f"{SYMBOLS[name]} {fmt(value)}")
+            parts.append(f"{name} {value}")
     return ", ".join(parts)
 
 
 def run_labels(exp: Experiment) -> tuple[str, ...]:
-    """A lesson's labels, else what tells the runs apart ('λ 0', 'λ 0.7'), else 'run 1', ...."""
+    """A lesson's labels, else what tells the runs apart ('λ 0', 'λ 0.7'), else 'run 1', ....
+
+    Never numbered: the page numbers runs itself (``numbered``). A run equal to an earlier one
+    is that run's label plus ' (copy)', ' (copy 2)', ....
+    """
     lesson = lesson_for(exp)
     if lesson is not None:
         return lesson.labels
     differing = [n for n in PER_RUN if len({getattr(r, n) for r in exp.runs}) > 1]
-    labels = [_describe(r, differing) or f"run {i + 1}" for i, r in enumerate(exp.runs)]
-    if len(set(labels)) < len(labels):  # duplicates: number them
-        labels = [f"{i + 1}: {label}" for i, label in enumerate(labels)]
+    if not differing:
+        return tuple(f"run {i + 1}" for i in range(len(exp.runs)))
+    labels: list[str] = []
+    for run in exp.runs:
+        label = _describe(run, differing)
+        copies = sum(1 for earlier in labels if earlier.partition(" (copy")[0] == label)
+        labels.append(
+            label if not copies else f"{label} (copy{'' if copies == 1 else f' {copies}'})"
+        )
     return tuple(labels)
+
+
+def numbered(i: int, label: str) -> str:
+    """'2: λ 0.7' for choosing among runs; 'run 2' stays 'run 2'."""
+    return label if label == f"run {i + 1}" else f"{i + 1}: {label}"
 
 
 # --- the URL ------------------------------------------------------------------------------------
@@ -232,13 +246,40 @@ def url_params(exp: Experiment) -> dict[str, str]:
     return encode(exp, URL_ALIASES)
 
 
-def experiment_from_url(params: Mapping[str, Any]) -> tuple[Experiment, list[str]]:
+def experiment_from_url(
+    params: Mapping[str, Any], csv_source: str = ""
+) -> tuple[Experiment, list[str]]:
     """Decode query parameters; anything unusable falls back to DEFAULT with a warning."""
     exp, warnings = decode(Experiment, params, DEFAULT, URL_ALIASES, max_items=MAX_RUNS)
-    if exp.data.name == "csv":
-        warnings.append("dataset=csv needs an uploaded file; using the default data set")
+    exp, more = for_the_lab(exp, csv_source)
+    return exp, warnings + more
+
+
+def experiment_from_config(content: bytes, csv_source: str = "") -> tuple[Experiment, list[str]]:
+    """A downloaded config JSON (or the CLI's --json output), made trainable in the lab.
+
+    Raises ValueError, one line, for a file that is not such a config.
+    """
+    exp = Experiment.from_json(content)
+    warnings = []
+    if len(exp.runs) > MAX_RUNS:
+        warnings.append(f"the file has {len(exp.runs)} runs; the lab shows the first {MAX_RUNS}")
+        exp = exp.with_runs(*exp.runs[:MAX_RUNS])
+    exp, more = for_the_lab(exp, csv_source)
+    return exp, warnings + more
+
+
+def for_the_lab(exp: Experiment, csv_source: str = "") -> tuple[Experiment, list[str]]:
+    """What the lab can train of ``exp``: CSV data only with its file uploaded, one set of shared
+    settings, within the time limit; each change said in a warning."""
+    warnings = []
+    if exp.data.name == "csv" and not (csv_source and exp.data.source == csv_source):
+        warnings.append(
+            f"the data is an uploaded CSV file ({exp.data.source or 'not named'}); upload it, "
+            "then load this again. Using the default data set"
+        )
         exp = replace(exp, data=DEFAULT.data)
-    elif exp.data.source:
+    elif exp.data.name != "csv" and exp.data.source:
         warnings.append(f"source={exp.data.source!r} names a CSV file; ignored for generated data")
         exp = replace(exp, data=replace(exp.data, source=""))
     exp, more = shared_settings(exp)
@@ -332,52 +373,3 @@ def load_dataset(exp: Experiment, csv_content: bytes | None = None) -> Dataset:
             raise DataError("no CSV file uploaded")
         return from_csv(csv_content, exp.data.test_fraction, exp.seed)
     return load_data(exp)
-
-
-# --- results ------------------------------------------------------------------------------------
-
-
-def _last(a: np.ndarray) -> float | None:
-    return float(a[-1]) if len(a) else None
-
-
-def metrics_rows(histories: Sequence[History], labels: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per run: the final numbers of the metrics table."""
-    rows = []
-    for h, label in zip(histories, labels):
-        rows.append(
-            {
-                "run": label,
-                "train J": _last(h.train_cost),
-                "test cost": _last(h.test_cost),
-                "train accuracy": _last(h.train_accuracy),
-                "test accuracy": _last(h.test_accuracy),
-                "Σ‖W‖²": h.weight_norm,
-                "diverged at": h.diverged_at,
-                "time (s)": h.seconds,
-            }
-        )
-    return rows
-
-
-def format_metrics(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The metrics rows as text for a table: costs to 4 decimals, accuracies in percent."""
-
-    def number(v: float | None, spec: str) -> str:
-        if v is None or not math.isfinite(v):
-            return "—"
-        return format(v, spec) if abs(v) < 1e5 else f"{v:.3g}"  # a diverged run's huge J
-
-    return [
-        {
-            "run": row["run"],
-            "train J": number(row["train J"], ".4f"),
-            "test cost": number(row["test cost"], ".4f"),
-            "train accuracy": number(row["train accuracy"], ".1%"),
-            "test accuracy": number(row["test accuracy"], ".1%"),
-            "Σ‖W‖²": number(row["Σ‖W‖²"], ".1f"),
-            "diverged at": "—" if row["diverged at"] is None else f"epoch {row['diverged at']}",
-            "time (s)": number(row["time (s)"], ".3f"),
-        }
-        for row in rows
-    ]

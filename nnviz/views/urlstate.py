@@ -48,6 +48,17 @@ def _parse(text: str, like: Any) -> Any:
     return text
 
 
+def _any_parses(texts: list[str], like: Any) -> bool:
+    """Whether any of ``texts`` reads as the type of ``like``."""
+    for part in texts:
+        try:
+            _parse(part, like)
+            return True
+        except ValueError:
+            pass
+    return False
+
+
 def _is_dc(value: Any) -> bool:
     return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
@@ -139,19 +150,27 @@ def _fields_of(obj: Any) -> dict[str, Any]:
 
 
 def _decode_items(likes, flat, aliases, max_items, warnings, used) -> tuple:
+    """A tuple of dataclasses (the runs), one comma-separated value per item under each field.
+
+    How many items: the longest list with a usable value. A list with none (lr=abc) is ignored
+    as a whole, with one warning, so the default's items stay, as that warning says.
+    """
     item_cls = type(likes[0])
-    keys = [aliases.get(g.name, g.name) for g in dataclasses.fields(item_cls)]
-    lengths = [len(flat[k].split(",")) for k in keys if k in flat]
-    n = max(lengths, default=len(likes))
+    kinds = {
+        aliases.get(g.name, g.name): getattr(likes[0], g.name) for g in dataclasses.fields(item_cls)
+    }
+    given = {k: flat[k].split(",") for k in kinds if k in flat}
+    used.update(given)
+    for k in [k for k, values in given.items() if not _any_parses(values, kinds[k])]:
+        warnings.append(f"URL parameter {k}={flat[k]!r} is malformed; ignored")
+        del given[k]
+    n = max((len(values) for values in given.values()), default=len(likes))
     if n > max_items:
         warnings.append(f"the URL asks for {n} runs; showing the first {max_items}")
         n = max_items
     items = []
     for i in range(n):
         like = likes[min(i, len(likes) - 1)]
-        column = {
-            k: flat[k].split(",")[i] for k in keys if k in flat and i < len(flat[k].split(","))
-        }
-        used.update(k for k in keys if k in flat)
+        column = {k: values[i] for k, values in given.items() if i < len(values)}
         items.append(_decode(item_cls, column, like, aliases, max_items, warnings, set()))
     return tuple(items)

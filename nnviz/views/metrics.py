@@ -1,0 +1,81 @@
+"""The lab's verdict on each run: the final-numbers table, and the alarm for a run whose cost
+diverged or exploded (a warning by the status line, and the table's stability column)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nnviz.engine.train import History
+
+EXPLODED = 10.0  # a cost this many times its value at epoch 0 is flagged: training blew up
+
+
+def cost_alarm(h: History) -> str | None:
+    """Why this run's costs are not to be trusted, in a few words, or None.
+
+    Diverged (a cost or a weight stopped being finite), or exploded: the training or the test
+    cost rose above EXPLODED × its value at epoch 0 (e.g. RMSprop with α = 1 reaches 1e5).
+    """
+    if h.diverged_at is not None:
+        return f"diverged at epoch {h.diverged_at}"
+    for name, cost in (("J", h.train_cost), ("test cost", h.test_cost)):
+        if len(cost) > 1 and np.max(cost[1:]) > EXPLODED * cost[0]:
+            k = 1 + int(np.argmax(cost[1:]))
+            return f"exploded: {name} {cost[k]:.3g} at epoch {int(h.epochs[k])}"
+    return None
+
+
+def cost_alarms(histories: Sequence[History], labels: Sequence[str]) -> list[str]:
+    """One line per run whose costs diverged or exploded, for a warning above the charts."""
+    lines = []
+    for i, (h, label) in enumerate(zip(histories, labels)):
+        alarm = cost_alarm(h)
+        if alarm:
+            start = f" (it started at {h.train_cost[0]:.3g})" if "exploded" in alarm else ""
+            name = f"Run {i + 1}" if label == f"run {i + 1}" else f"Run {i + 1} ({label})"
+            lines.append(f"{name} {alarm}{start}; try a smaller α.")
+    return lines
+
+
+def metrics_rows(histories: Sequence[History], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per run: the final numbers of the metrics table."""
+    return [
+        {
+            "run": label,
+            "train J": h.final["train_cost"],
+            "test cost": h.final["test_cost"],
+            "train accuracy": h.final["train_accuracy"],
+            "test accuracy": h.final["test_accuracy"],
+            "Σ‖W‖²": h.weight_norm,
+            "stability": cost_alarm(h),
+            "time (s)": h.seconds,
+        }
+        for h, label in zip(histories, labels)
+    ]
+
+
+def format_metrics(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The metrics rows as text for a table: costs to 4 decimals, accuracies in percent."""
+
+    def number(v: float | None, spec: str) -> str:
+        if v is None or not math.isfinite(v):
+            return "—"
+        return format(v, spec) if abs(v) < 1e5 else f"{v:.3g}"  # a diverged run's huge J
+
+    return [
+        {
+            "run": row["run"],
+            "train J": number(row["train J"], ".4f"),
+            "test cost": number(row["test cost"], ".4f"),
+            "train accuracy": number(row["train accuracy"], ".1%"),
+            "test accuracy": number(row["test accuracy"], ".1%"),
+            "Σ‖W‖²": number(row["Σ‖W‖²"], ".1f"),
+            "stability": row["stability"] or "ok",
+            "time (s)": number(row["time (s)"], ".3f"),
+        }
+        for row in rows
+    ]
