@@ -49,9 +49,11 @@ def open_experiment(exp: Experiment, warnings: Sequence[str] = ()) -> None:
 
 def init_state() -> None:
     """The experiment comes from the URL: on a session's first run, and whenever the address is
-    not the one this page last wrote (the browser's Back and Forward, an edited link)."""
+    not the one this page last wrote (the browser's Back and Forward, an edited link). An address
+    without settings (coming back from another page) keeps the session's experiment."""
     query = st.query_params.to_dict()
-    if "exp" in st.session_state and query == st.session_state.get("url"):
+    settings = set(query) - {"present"}
+    if "exp" in st.session_state and (query == st.session_state.get("url") or not settings):
         return
     st.session_state.present = query.pop("present", "0") == "1"
     open_experiment(*lab.experiment_from_url(query, csv_source()))

@@ -618,6 +618,15 @@ def test_back_restores_the_previous_experiment_and_the_address_matches_the_scree
     assert at.select_slider(key=lab.run_key(1, "lambd")).value == 2.0
 
 
+def test_coming_back_from_another_page_keeps_the_experiment():
+    at = open_app()
+    at.select_slider(key=lab.run_key(1, "lambd")).set_value(2.0).run()
+    changed = at.session_state.exp
+    at.query_params.clear()  # another page of the app had the address bar
+    at.run()
+    assert at.session_state.exp == changed and params(at) == lab.url_params(changed)
+
+
 def test_a_csv_error_goes_away_when_a_built_in_data_set_is_chosen_again():
     at = open_app()
     at.selectbox(key="dataset").set_value("csv").run()
