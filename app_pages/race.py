@@ -19,8 +19,8 @@ from nnviz.engine.data import Dataset
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.sweep import GROUP_SIZE
 from nnviz.engine.tune import CRITERIA, GRID, Tuning, race, tune
-from nnviz.views import figures
 from nnviz.views import lab_model as lab
+from nnviz.views.curves import cost_figure
 from nnviz.views.formulas import fmt
 from nnviz.views.playground_panels import tuning_figure
 
@@ -103,7 +103,7 @@ def panel(exp: Experiment, data: Dataset) -> None:
     st.table(table(tunings, float(tol)))
     cost, scan = st.columns(2, gap="medium")
     cost.plotly_chart(
-        figures.cost_figure(histories, labels, log_y=True), key="race_cost", config=PLOT_CONFIG
+        cost_figure(histories, labels, log_y=True), key="race_cost", config=PLOT_CONFIG
     )
     scan.plotly_chart(
         tuning_figure(tunings, "training cost J"), key="race_scan", config=PLOT_CONFIG
