@@ -124,6 +124,7 @@ def view_options(present: bool, has_test: bool) -> tuple[bool, bool | None]:
     show_test = options.toggle(
         "Show test points", value=True, key="show_test", disabled=not has_test
     )
+    options.markdown("Cost axis:")  # the segmented control's own label is collapsed to fit a row
     scale = options.segmented_control(
         "Cost axis",
         list(COST_SCALES),
