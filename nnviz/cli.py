@@ -11,8 +11,8 @@ Every bad input ends with exit status 2 and ONE line on stderr naming the option
 A run that diverges is a result, not an error: exit 0 and ``"diverged": true``.
 
 ``--config FILE.json`` (the lab's "Config (JSON)" download, or this command's --json output)
-trains every run of that experiment; an option written next to it overrides that setting in
-every run (``--run N`` keeps only run N). --json then prints one line per run.
+trains every run of that experiment (nnviz/cli_config.py); an option written next to it overrides
+that setting in every run (``--run N`` keeps only run N). --json then prints one line per run.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
@@ -227,71 +227,6 @@ def _csv_config(args: argparse.Namespace, files: CsvFiles, test_fraction: float)
     return DataConfig("csv", test_fraction=test_fraction, source=source)
 
 
-# --- --config FILE.json -------------------------------------------------------------------------
-
-
-def given_options(argv: Sequence[str]) -> frozenset[str]:
-    """The options written on the command line (their dests), as opposed to defaulted ones."""
-    parser = build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for action in commands.choices["train"]._actions:
-        action.default = argparse.SUPPRESS
-    return frozenset(vars(parser.parse_args(list(argv)))) - {"command"}
-
-
-def read_config(path: str) -> Experiment:
-    try:
-        return Experiment.from_json(_read(path, "--config"))
-    except ValueError as e:
-        raise UsageError(TRAIN, f"--config {path}: {e}") from None
-
-
-def configured_experiment(
-    args: argparse.Namespace, files: CsvFiles, given: frozenset[str]
-) -> Experiment:
-    """The experiment of --config, with every option ``given`` applied to it (to every run)."""
-    exp = read_config(args.config)
-    try:
-        changes = {f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name in given}
-        if "hidden" in given:
-            changes["hidden"] = parse_hidden(args.hidden)
-        runs = _chosen(tuple(replace(r, **changes) for r in exp.runs), args.run)
-        return Experiment(
-            data=_configured_data(exp.data, args, files, given),
-            runs=runs,
-            seed=args.seed if "seed" in given else exp.seed,
-            log_every=args.log_every if "log_every" in given else exp.log_every,
-        )
-    except ValueError as e:
-        raise UsageError(TRAIN, _option_names(str(e))) from None
-
-
-def _chosen(runs: tuple[RunConfig, ...], n: int | None) -> tuple[RunConfig, ...]:
-    if n is None:
-        return runs
-    if not 1 <= n <= len(runs):
-        raise UsageError(TRAIN, f"--run must be in [1, {len(runs)}] (the config's runs), got {n}")
-    return (runs[n - 1],)
-
-
-def _configured_data(
-    data: DataConfig, args: argparse.Namespace, files: CsvFiles, given: frozenset[str]
-) -> DataConfig:
-    test_fraction = args.test_fraction if "test_fraction" in given else data.test_fraction
-    if files.data is not None:
-        return _csv_config(args, files, test_fraction)
-    if "dataset" in given:
-        data = replace(data, name=args.dataset, source="")
-    if data.name == "csv":
-        raise UsageError(
-            TRAIN,
-            f"--config {args.config} trains on a CSV file ({data.source or 'not named'}): "
-            "give it with --data FILE.csv",
-        )
-    changes = {n: getattr(args, n) for n in ("samples", "noise") if n in given}
-    return replace(data, test_fraction=test_fraction, **changes)
-
-
 _FIELDS = {f.name for cls in (DataConfig, RunConfig, Experiment) for f in fields(cls)}
 
 
@@ -366,7 +301,12 @@ def run_train(args: argparse.Namespace, given: frozenset[str] = frozenset()) -> 
         raise UsageError(
             TRAIN, f"--run {args.run} needs --config FILE.json, the runs to choose from"
         )
-    exp = configured_experiment(args, files, given) if args.config else experiment_from(args, files)
+    if args.config:
+        from nnviz.cli_config import configured_experiment  # it reuses this module's checks
+
+        exp = configured_experiment(args, files, given)
+    else:
+        exp = experiment_from(args, files)
     data = dataset_for(exp, args, files)
     initial = initial_weights(args.init_from, _one_layout(exp, args.init_from))
     check_save_path(args.save, len(exp.runs))  # before training: a typo costs no long run
@@ -442,7 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command is None:
             raise UsageError(PROG, "choose a command: train, sweep or bench (see --help)")
-        return run_train(args, given_options(argv) if args.config else frozenset())
+        if args.config:  # the options written next to it override the file's settings
+            from nnviz.cli_config import given_options
+
+            return run_train(args, given_options(argv))
+        return run_train(args)
     except UsageError as e:
         print(str(e).replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)  # one line
         return 2
