@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from nnviz.bench import engine, reference
+from nnviz.bench import engine, measure, reference
 from nnviz.engine.network import (
     ACTIVATIONS,
     Layout,
@@ -44,7 +44,7 @@ def test_reference_gradients_match_nnviz_backward(problem):
     Zs, As = forward(layout.blocks(theta[None, :]), with_ones(X), relu)
     backward(layout.blocks(theta[None, :]), Zs, As, Y, relu, layout.blocks(grad))
 
-    AL, caches = reference.forward_propagation(X, engine.reference_params(theta, DIMS))
+    AL, caches = reference.forward_propagation(X, measure.reference_params(theta, DIMS))
     grads = reference.backward_propagation(X, Y, caches)
 
     np.testing.assert_allclose(AL, As[-1][0], rtol=1e-13)
@@ -56,7 +56,7 @@ def test_reference_gradients_match_nnviz_backward(problem):
 def test_reference_cost_matches_nnviz_cross_entropy(problem):
     X, Y, theta = problem
     Zs, _As = forward(Layout(DIMS).blocks(theta[None, :]), with_ones(X), ACTIVATIONS["relu"])
-    AL, _caches = reference.forward_propagation(X, engine.reference_params(theta, DIMS))
+    AL, _caches = reference.forward_propagation(X, measure.reference_params(theta, DIMS))
     assert reference.compute_cost(AL, Y) == pytest.approx(cross_entropy(Zs[-1], Y)[0], rel=1e-12)
 
 
@@ -65,8 +65,8 @@ def test_reference_adam_step_matches_nnviz_adam(problem):
     layout = Layout(DIMS)
     rng = np.random.default_rng(1)
     g = rng.standard_normal(theta.shape)
-    params = engine.reference_params(theta, DIMS)
-    grads = engine.reference_params(g, DIMS)
+    params = measure.reference_params(theta, DIMS)
+    grads = measure.reference_params(g, DIMS)
     grads = {"d" + k: v for k, v in grads.items()}  # {"dW1": ..., "db1": ...}
     v, s = reference.initialize_adam(params)
     state = (np.zeros_like(theta), np.zeros_like(theta))
@@ -126,7 +126,7 @@ def test_the_64_run_rows_are_held_to_15x_the_reference():
 
 
 def test_the_cpu_clock_counts_this_process_only():
-    assert engine.CLOCKS["cpu"] is time.process_time
-    busy = engine._seconds(lambda n: sum(range(n)), 200_000, engine.CLOCKS["cpu"])
-    idle = engine._seconds(lambda n: time.sleep(n / 1000), 200, engine.CLOCKS["cpu"])
+    assert measure.CLOCKS["cpu"] is time.process_time
+    busy = measure._seconds(lambda n: sum(range(n)), 200_000, measure.CLOCKS["cpu"])
+    idle = measure._seconds(lambda n: time.sleep(n / 1000), 200, measure.CLOCKS["cpu"])
     assert busy > 0 and idle < 0.1  # 0.2 s of sleeping is not CPU time

@@ -10,8 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from nnviz.bench import engine as bench
-from nnviz.bench import reference
+from nnviz.bench import measure, reference
 from nnviz.engine import train as trainer
 from nnviz.engine.config import RunConfig
 from nnviz.engine.data import Dataset, generate
@@ -108,7 +107,7 @@ def test_the_trainer_shuffles_like_the_course_notebook():
                 B,
                 num_epochs=epochs,
                 rng=stream(seed, SHUFFLE_STREAM),
-                parameters=bench.reference_params(theta0, dims),
+                parameters=measure.reference_params(theta0, dims),
             )
         theirs = Layout(dims).from_list(
             [(params[f"W{l}"], params[f"b{l}"]) for l in range(1, len(dims))]
