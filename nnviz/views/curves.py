@@ -22,6 +22,9 @@ from nnviz.views.figures import FONT, run_color
 LOG_DECADES = 2.0  # the cost axis turns logarithmic when the curves span more decades than this
 SAME_CURVE = 0.01  # curves closer than this share of the axis everywhere look like one line
 WIDTH, WIDER = 2.5, 3.0  # a curve's line width; + WIDER for every later curve drawn on top of it
+# room for the y ticks and title, the x ticks and title and one row of legend below (see
+# figures.MARGIN: margins too small for them cost the browser extra draws)
+MARGIN = dict(l=84, r=24, t=40, b=96)
 
 
 def cost_decades(histories: Sequence[History]) -> float:
@@ -136,7 +139,7 @@ def _curves_figure(
     fig.update_layout(
         font=FONT,
         height=400,
-        margin=dict(l=10, r=10, t=40, b=10),
+        margin=MARGIN,
         hovermode="closest",
         legend=dict(orientation="h", yanchor="top", y=-0.24, x=0),
     )

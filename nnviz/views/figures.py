@@ -24,7 +24,11 @@ GRID = 80  # boundary heatmap resolution (80 × 80 predictions per run)
 MAX_FRAMES = 30  # epochs the replay scrubber steps through
 FONT = dict(family='"Source Sans", sans-serif', size=14, color="#1A1A1A")  # Streamlit's font
 BIG_FONT, BIG_TICKS = 20, 18  # presentation mode: readable from the back of a room
-MARGIN = dict(l=10, r=10, t=56, b=10)
+# Margins that already hold the title, the tick labels and (curves) the legend: Plotly widens
+# margins that are too small for them ("automargin") by drawing the chart again, two or three
+# times over, which doubled what opening the lab cost the browser. These are minimums: a longer
+# tick label still gets its room, for one extra draw.
+MARGIN = {False: dict(l=42, r=10, t=56, b=44), True: dict(l=54, r=10, t=68, b=52)}  # big: ticks 18
 BOUNDARY_HEIGHT = 310  # with equal scales: fills a laptop (1280 px) column, some blank at 1024
 BOUNDARY_COLOR = "#1A1A1A"  # the 0.5 contour and the misclassification crosses
 TRAIN_SYMBOL, TEST_SYMBOL, WRONG_SYMBOL = "circle", "diamond-open", "x-thin"
@@ -245,7 +249,7 @@ def boundary_figure(
         coloraxis=_coloraxis(showscale=False),
         font=dict(FONT, size=size),
         height=height,
-        margin=dict(MARGIN, t=MARGIN["t"] + (12 if big else 0)),
+        margin=MARGIN[big],
         showlegend=legend,
         legend=dict(orientation="h", y=-0.2),
         **_axes(bounds, BIG_TICKS if big else FONT["size"] - 1),
@@ -266,9 +270,10 @@ def boundary_height(bounds: tuple[float, float, float, float], n_runs: int, big:
     (centered in its column), so that the curves below stay on the first screen.
     """
     column = (MAIN_WIDTH[big] - 16 * (n_runs - 1)) / n_runs
-    plot = column - 50  # the y-axis ticks, the margins
+    margin = MARGIN[big]
+    plot = column - margin["l"] - margin["r"]  # the y-axis ticks are in the left margin
     aspect = (bounds[3] - bounds[2]) / (bounds[1] - bounds[0])
-    extra = MARGIN["t"] + MARGIN["b"] + (40 if big else 25)  # title above, x-axis ticks below
+    extra = margin["t"] + margin["b"]  # the title above, the x-axis ticks below
     return int(np.clip(plot * aspect + extra, 220, MAX_HEIGHT[big]))
 
 
@@ -296,6 +301,10 @@ def enlarged(fig: go.Figure) -> go.Figure:
     """A copy with text for a projector (presentation mode): BIG_FONT, ticks BIG_TICKS px."""
     big = go.Figure(fig)
     big.update_layout(font_size=BIG_FONT, title_font_size=BIG_FONT + 2, legend_font_size=BIG_FONT)
+    margin = big.layout.margin  # room for the larger tick labels and legend (see MARGIN)
+    grow = BIG_FONT / FONT["size"]
+    sides = {k: getattr(margin, k) for k in ("l", "r", "t", "b")}
+    big.update_layout(margin={k: round(v * grow) for k, v in sides.items() if v is not None})
     big.update_xaxes(tickfont_size=BIG_TICKS, title_font_size=BIG_FONT)
     big.update_yaxes(tickfont_size=BIG_TICKS, title_font_size=BIG_FONT)
     return big
