@@ -1,6 +1,9 @@
-"""The lab's sidebar: each run's settings (a tab per run), then the data, network and training.
+"""The lab's sidebar: every run's α and λ, the rest of each run's settings, the data and the
+network in popovers whose labels say what they hold.
 
-The sidebar scrolls on its own, so the boundaries stay in view while a slider moves.
+The sidebar scrolls on its own, so the boundaries stay in view while a slider moves. A closed
+popover's widgets are not drawn in the browser (they are still part of every script run, so they
+keep their values): that keeps opening the lab fast.
 """
 
 from __future__ import annotations
@@ -35,8 +38,29 @@ def choice(
     st.select_slider(label, options, key=key, format_func=fmt, **kwargs)
 
 
+def data_summary() -> str:
+    """The data settings in a few words: the label of the popover that edits them."""
+    ss = st.session_state
+    if ss.get("dataset") == "csv":
+        name = ss["csv"]["name"] if ss.get("csv") else "no file yet"
+        return f"CSV: {name} · test {100 * float(ss.get('test_fraction', 0)):.0f}%"
+    return (
+        f"{ss.get('dataset')} · {ss.get('samples')} points · noise {lab.fmt(ss.get('noise', 0))}"
+        f" · test {100 * float(ss.get('test_fraction', 0)):.0f}% · seed {ss.get('seed')}"
+    )
+
+
+def network_summary() -> str:
+    ss = st.session_state
+    layers = int(ss.get("layers", 0))
+    widths = ", ".join(str(ss.get(lab.width_key(k))) for k in range(layers))
+    net = f"{layers} hidden ({widths}) {ss.get('activation')}" if layers else "no hidden layer"
+    size = int(ss.get("batch_size", 0))
+    batch = f"mini-batch {size}" if size else "full batch"
+    return f"{net} · {int(ss.get('epochs', 0)):,} epochs · {batch}"
+
+
 def data_controls() -> None:
-    st.subheader("Data")
     names = (*DATASETS, "csv")
     st.selectbox(
         "Data set", names, key="dataset", format_func=lambda n: "upload CSV…" if n == "csv" else n
@@ -72,7 +96,6 @@ def data_controls() -> None:
 
 
 def network_controls() -> None:
-    st.subheader("Network")
     choice("Hidden layers", "layers", lab.LAYER_CHOICES, str)
     layers = int(st.session_state.layers)
     if layers:
@@ -86,17 +109,47 @@ def network_controls() -> None:
         key="activation",
         help="The output layer is always a sigmoid.",
     )
-    st.subheader("Training")
     choice("Epochs", "epochs", lab.EPOCH_CHOICES, lambda v: f"{v:,}")
     choice(
         "Mini-batch size", "batch_size", lab.BATCH_CHOICES, lab.fmt_batch, help="full = all points"
     )
 
 
+def run_summary(i: int) -> str:
+    """Run i's settings besides α and λ, in a few words: the label of its popover."""
+    ss = st.session_state
+
+    def get(name: str, default: Any) -> Any:
+        value = ss.get(lab.run_key(i, name))
+        return default if value is None else value
+
+    optimizer, init = get("optimizer", "gd"), get("init", "he")
+    text = f"{OPTIMIZERS[optimizer].title} · {init} init"
+    if float(get("keep_prob", 1.0)) < 1:
+        text += f" · keep_prob {lab.fmt(get('keep_prob', 1.0))}"
+    if get("decay", "constant") != "constant":
+        text += f" · {SCHEDULES[get('decay', 'constant')].title.lower()} decay"
+    return text
+
+
 def run_controls(i: int, n_runs: int) -> None:
+    """α and λ in view; the optimizer, the initialization, dropout, decay and β₁, β₂, ε in a
+    popover named by them (a closed popover's widgets are not drawn in the browser until it
+    opens, which keeps opening the lab fast)."""
+
     def key(name: str) -> str:
         return lab.run_key(i, name)
 
+    box = st.container(border=True)
+    box.markdown(f"{RUN_DOTS[i % len(RUN_DOTS)]} **Run {i + 1}**")
+    with box:
+        choice("α — learning rate", key("lr"), lab.LR_CHOICES)
+        choice("λ — L2 strength", key("lambd"), lab.LAMBDA_CHOICES)
+        with st.popover(run_summary(i), icon=":material/tune:", width="stretch"):
+            run_details(i, n_runs, key)
+
+
+def run_details(i: int, n_runs: int, key: Callable[[str], str]) -> None:
     pick, init = st.columns(2)
     optimizer = pick.selectbox(
         "Optimizer",
@@ -105,27 +158,25 @@ def run_controls(i: int, n_runs: int) -> None:
         format_func=lambda o: OPTIMIZERS[o].title,
     )
     init.selectbox("Initialization", list(INITS), key=key("init"), format_func=INIT_NAMES.get)
-    choice("α — learning rate", key("lr"), lab.LR_CHOICES)
-    decay_controls(key)
-    choice("λ — L2 strength", key("lambd"), lab.LAMBDA_CHOICES)
     choice(
         "keep_prob — dropout",
         key("keep_prob"),
         lab.KEEP_CHOICES,
         help="Probability of keeping a hidden unit in each training step; 1 = no dropout.",
     )
+    decay_controls(key)
     unused = lab.unused(optimizer)
-    with st.expander("β₁, β₂, ε — advanced"):
-        for name, label, choices in (
-            ("beta1", "β₁ — momentum", lab.BETA1_CHOICES),
-            ("beta2", "β₂ — RMS decay", lab.BETA2_CHOICES),
-            ("epsilon", "ε — keeps √s + ε > 0", lab.EPSILON_CHOICES),
-        ):
-            hint = f"Used by {lab.users_of(name)} only."
-            choice(label, key(name), choices, disabled=name in unused, help=hint)
-        if unused:
-            names = ", ".join(lab.SYMBOLS[n] for n in ("beta1", "beta2", "epsilon") if n in unused)
-            st.caption(f"{OPTIMIZERS[optimizer].title} does not use {names}: disabled.")
+    st.markdown("**β₁, β₂, ε**")
+    for name, label, choices in (
+        ("beta1", "β₁ — momentum", lab.BETA1_CHOICES),
+        ("beta2", "β₂ — RMS decay", lab.BETA2_CHOICES),
+        ("epsilon", "ε — keeps √s + ε > 0", lab.EPSILON_CHOICES),
+    ):
+        hint = f"Used by {lab.users_of(name)} only."
+        choice(label, key(name), choices, disabled=name in unused, help=hint)
+    if unused:
+        names = ", ".join(lab.SYMBOLS[n] for n in ("beta1", "beta2", "epsilon") if n in unused)
+        st.caption(f"{OPTIMIZERS[optimizer].title} does not use {names}: disabled.")
     row = st.container(horizontal=True)
     row.button(
         "Duplicate",
@@ -148,34 +199,33 @@ def run_controls(i: int, n_runs: int) -> None:
 
 
 def decay_controls(key: Callable[[str], str]) -> None:
-    """α's schedule, compact: its formula as the expander's text, the unused settings disabled
-    (never hidden: a widget left out of a run would lose its value)."""
-    with st.expander("α decay (schedule)"):
-        decay = st.selectbox(
-            "Schedule",
-            list(SCHEDULES),
-            key=key("decay"),
-            format_func=lambda n: SCHEDULES[n].title,
+    """α's schedule: its formula under it, the unused settings disabled (never left out: a
+    widget left out of a run would lose its value)."""
+    decay = st.selectbox(
+        "α decay (schedule)",
+        list(SCHEDULES),
+        key=key("decay"),
+        format_func=lambda n: SCHEDULES[n].title,
+    )
+    schedule = SCHEDULES[decay]
+    rate, every = st.columns(2)
+    with rate:
+        choice(
+            "decay_rate",
+            key("decay_rate"),
+            DECAY_RATES,
+            disabled="decay_rate" not in schedule.uses,
         )
-        schedule = SCHEDULES[decay]
-        rate, every = st.columns(2)
-        with rate:
-            choice(
-                "decay_rate",
-                key("decay_rate"),
-                DECAY_RATES,
-                disabled="decay_rate" not in schedule.uses,
-            )
-        with every:
-            choice(
-                "time_interval",
-                key("decay_interval"),
-                DECAY_INTERVALS,
-                lambda v: f"{v:,}",
-                disabled="decay_interval" not in schedule.uses,
-                help="Epochs between two steps down (scheduled decay only).",
-            )
-        st.caption(f"{schedule.text} — {schedule.describe}")
+    with every:
+        choice(
+            "time_interval",
+            key("decay_interval"),
+            DECAY_INTERVALS,
+            lambda v: f"{v:,}",
+            disabled="decay_interval" not in schedule.uses,
+            help="Epochs between two steps down (scheduled decay only).",
+        )
+    st.caption(f"{schedule.text} — {schedule.describe}")
 
 
 def runs_controls(exp: Experiment) -> None:
@@ -191,14 +241,15 @@ def runs_controls(exp: Experiment) -> None:
         disabled=n >= lab.MAX_RUNS,
         width="stretch",
     )
-    tabs = st.tabs([f"{RUN_DOTS[i]} Run {i + 1}" for i in range(n)])
-    for i, tab in enumerate(tabs):
-        with tab:
-            run_controls(i, n)
+    for i in range(n):
+        run_controls(i, n)
 
 
 def sidebar(exp: Experiment) -> None:
     with st.sidebar:
         runs_controls(exp)
-        data_controls()
-        network_controls()
+        st.subheader("Data and network")
+        with st.popover(data_summary(), icon=":material/scatter_plot:", width="stretch"):
+            data_controls()
+        with st.popover(network_summary(), icon=":material/hub:", width="stretch"):
+            network_controls()

@@ -123,6 +123,26 @@ def button(page: Page, key: str):
     return page.locator(f".st-key-{key}").get_by_role("button")
 
 
+def popover(page: Page, text: str):
+    """The sidebar popover whose label (a summary of its settings) contains ``text``."""
+    return page.locator('[data-testid="stSidebar"] [data-testid="stPopover"] button', has_text=text)
+
+
+def assert_margins_held(page: Page, keys: list[str]) -> None:
+    """Plotly did not have to widen any margin for ticks, titles or legend: a widened margin means
+    the chart was drawn again (and again), which made opening the lab twice as slow."""
+    widened = page.evaluate(
+        """keys => keys.flatMap(k => {
+            const gd = document.querySelector(`.st-key-${k} .js-plotly-plot`);
+            const asked = gd.layout.margin, got = gd._fullLayout._size;
+            return ['l', 'r', 't', 'b'].filter(s => got[s] > asked[s] + 0.5)
+                .map(s => `${k}.${s}: ${asked[s]} → ${got[s]}`);
+        })""",
+        keys,
+    )
+    assert widened == []
+
+
 def charts(page: Page) -> int:
     return page.locator(".js-plotly-plot").count()
 
@@ -161,6 +181,8 @@ def test_lab_draws_every_chart_without_errors(open_tab, size):
     text = table_text(tab.page)
     assert all(label in text for label in lab.run_labels(lab.DEFAULT))
     assert_nothing_cut_off(tab.page)
+    if size in ("1280x800", "1920x1080"):
+        assert_margins_held(tab.page, LAB_KEYS)
     screenshots(tab.page, f"lab-{size}")
 
 
@@ -219,6 +241,7 @@ def test_presentation_mode_hides_the_controls_and_enlarges_the_text(open_tab):
             .map(t => parseFloat(getComputedStyle(t).fontSize)))"""
     )
     assert ticks >= 18
+    assert_margins_held(page, LAB_KEYS)
     screenshots(page, "lab-present-1920x1080", full=False)
     page.locator(".st-key-present label").click()  # back: the controls return
     expect(page.locator(".st-key-run0_lambd")).to_have_count(1, timeout=60_000)
@@ -248,6 +271,23 @@ def test_lab_lambda_slider_redraws_that_runs_boundary_by_itself(open_tab):
     assert page.url.endswith(urlencode(lab.url_params(changed)))  # the address bar follows
 
 
+def test_a_runs_popover_setting_retrains_that_run(open_tab):
+    tab = open_tab("/")
+    page = tab.page
+    wait_ready(page, LAB_KEYS)
+    before = [signature(page, f"boundary_{i}") for i in range(len(lab.DEFAULT.runs))]
+    expect(page.locator(".st-key-run0_keep_prob")).to_have_count(0)  # not drawn until opened
+    popover(page, "Adam").first.click()  # run 1's optimizer, init, dropout, decay, β₁, β₂, ε
+    slider = page.locator(".st-key-run0_keep_prob").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")  # keep_prob 1 → 0.95: dropout on
+    wait_changed(page, "boundary_0", before[0])
+    wait_ready(page, LAB_KEYS)
+    tab.assert_clean()
+    assert signature(page, "boundary_1") == before[1]
+    expect(popover(page, "keep_prob 0.95")).to_have_count(1)  # its label says what changed
+
+
 def test_a_newer_change_supersedes_a_training_in_progress(open_tab):
     long = lab.DEFAULT.with_runs(*(replace(r, epochs=5000) for r in lab.DEFAULT.runs))
     tab = open_tab("/?" + urlencode(lab.url_params(replace(long, seed=77))))  # not trained yet
@@ -255,6 +295,7 @@ def test_a_newer_change_supersedes_a_training_in_progress(open_tab):
     progress = page.locator('[data-testid="stProgress"]')
     expect(progress).to_contain_text("epoch", timeout=60_000)  # training, drawn as it goes
     page.locator("[class*='st-key-boundary_0_live']").first.wait_for(timeout=60_000)
+    popover(page, "epochs").click()  # the network's settings, in the popover named by them
     slider = page.locator(".st-key-epochs").get_by_role("slider")
     slider.focus()
     page.keyboard.press("Home")  # the shortest training instead: supersedes the long one
