@@ -1,6 +1,7 @@
 """Inside the network: a panel of the lab, for one run at one epoch.
 
-``panel(exp, data, histories, labels, epoch)`` is the lab's one call. The epoch comes from the
+``toggle(exp)`` is its switch in the lab's row of switches, ``panel(exp, data, histories, labels,
+epoch)`` the section shown when it is on. The epoch comes from the
 lab's replay scrubber when it passes one; otherwise a slider over the snapshot epochs is shown
 here. Widgets, layout and cache calls only: the numbers come from nnviz.engine.inspect, the charts
 from nnviz.views.network_figures.
@@ -107,6 +108,16 @@ def _show_by_default(exp: Experiment) -> None:
 # --- the panel ----------------------------------------------------------------------------------
 
 
+def toggle(exp: Experiment) -> bool:
+    """The panel's switch (in the lab's row of switches); on by itself for the deep lesson."""
+    _show_by_default(exp)
+    return st.toggle(
+        "Inside the network",
+        key="inside_show",
+        help="Each layer: links, unit maps, activations, weight and gradient norms",
+    )
+
+
 def panel(
     exp: Experiment,
     data: Dataset,
@@ -116,9 +127,6 @@ def panel(
 ) -> None:
     """The lab's "Inside the network" section; ``epoch`` from the lab's scrubber if it has one."""
     st.subheader("Inside the network")
-    _show_by_default(exp)
-    if not st.toggle("Show each layer: links, unit maps, activations, norms", key="inside_show"):
-        return
     _body(exp, data, list(histories), list(labels), epoch)
 
 

@@ -231,8 +231,24 @@ def main() -> None:
     details.status(exp, result, slots.status)
     with slots.after:
         details.final_numbers(exp, result[1])
+        more(exp, result)
+
+
+def more(exp: Experiment, result: results.Result) -> None:
+    """One row of switches, each section below it only when on (nothing of it is sent before)."""
+    row = st.container(horizontal=True, vertical_alignment="center")
+    with row:
+        st.markdown("**More:**", width="content")
+        show_inside, show_race, show_formulas = (
+            inside.toggle(exp),
+            race.toggle(),
+            details.formulas_toggle(),
+        )
+    if show_inside:
         inside.panel(exp, *result, lab.run_labels(exp), st.session_state.get("scrub"))
+    if show_race:
         race.panel(exp, result[0])
+    if show_formulas:
         details.formulas(exp, result[0])
 
 

@@ -59,8 +59,9 @@ def downloads(exp: Experiment, histories: list[History], labels: tuple[str, ...]
     keys = ["download_curves", "download_config"]
     keys += [f"download_weights_{i}" for i in range(len(histories))]
     row = st.container(horizontal=True)
+    box = row.popover("Download", icon=":material/download:")  # drawn in the browser when opened
     for (label, data, name, mime), key in zip(files, keys):
-        row.download_button(
+        box.download_button(
             label,
             data,
             file_name=name,
@@ -80,20 +81,25 @@ def downloads(exp: Experiment, histories: list[History], labels: tuple[str, ...]
             st.error(st.session_state.config_error)
 
 
-def formulas(exp: Experiment, data: Dataset) -> None:
+def formulas_toggle() -> bool:
     # a toggle, not an expander: the LaTeX is only sent (and typeset) when asked for, which
     # keeps opening the page about half a second faster
+    return st.toggle(
+        "Formulas", key="show_formulas", help="The course's formulas, with a run's numbers"
+    )
+
+
+def formulas(exp: Experiment, data: Dataset) -> None:
     st.subheader("Formulas")
-    if st.toggle("Show the formulas, with a run's numbers", key="show_formulas"):
-        labels = lab.run_labels(exp)
-        i = st.selectbox(
-            "Formulas of run",
-            range(len(exp.runs)),
-            key="formula_run",
-            format_func=lambda k: lab.numbered(k, labels[k]),
-        )
-        run = exp.runs[min(i or 0, len(exp.runs) - 1)]
-        for heading, lines in formula_sections(run, data.X_train.shape[1]):
-            st.markdown(heading)
-            for line in lines:
-                st.latex(line)
+    labels = lab.run_labels(exp)
+    i = st.selectbox(
+        "Formulas of run",
+        range(len(exp.runs)),
+        key="formula_run",
+        format_func=lambda k: lab.numbered(k, labels[k]),
+    )
+    run = exp.runs[min(i or 0, len(exp.runs) - 1)]
+    for heading, lines in formula_sections(run, data.X_train.shape[1]):
+        st.markdown(heading)
+        for line in lines:
+            st.latex(line)

@@ -1,6 +1,7 @@
 """The lab's fair race: "tune α per optimizer", then race them (one panel, ``panel``).
 
-Widgets, layout, cache calls and calls into nnviz only. Off until asked for (it trains 64 runs):
+Widgets, layout, cache calls and calls into nnviz only. Off until its switch (``toggle``) is on
+(it trains 64 runs):
 the lab's first run with each optimizer at every α of a log grid (nnviz.engine.tune), the α of
 each chosen by one criterion, the four chosen runs drawn as the race, beside each optimizer's
 final cost against α, and a link that opens the race in the lab.
@@ -70,6 +71,15 @@ def table(tunings: dict[str, Tuning], tol: float) -> list[dict[str, str]]:
     return rows
 
 
+def toggle() -> bool:
+    """The panel's switch, in the lab's row of switches."""
+    return st.toggle(
+        "Fair race: α tuned per optimizer",
+        key="race_on",
+        help=f"Trains run 1 with every optimizer at {len(GRID)} learning rates, then races them",
+    )
+
+
 def panel(exp: Experiment, data: Dataset) -> None:
     st.subheader("A fair race: α tuned per optimizer")
     st.caption(
@@ -77,8 +87,6 @@ def panel(exp: Experiment, data: Dataset) -> None:
         f"each optimizer at each of {len(GRID)} learning rates ({fmt(GRID[0])} to {fmt(GRID[-1])}, "
         f"{RUNS} runs in lockstep), chooses each one's α by the same criterion, and races them."
     )
-    if not st.toggle("Tune α per optimizer, then race", key="race_on"):
-        return
     left, right = st.columns(2)
     criterion = left.radio(
         "Criterion", list(CRITERIA), key="race_criterion", format_func=CRITERIA.get, horizontal=True
