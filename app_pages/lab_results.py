@@ -10,6 +10,7 @@ the superseded training is closed and nothing of it is kept.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -185,6 +186,8 @@ def draw_frame(
         if fig is not None:
             slot.chart(fig, f"boundary_{i}_live{n}")
     done = [h for h in frame if h is not None]
+    if all(len(h.epochs) < 2 for h in done):  # the starting point: no curve to draw yet
+        return
     cost = cost_figure(done, labels[: len(done)], log_y=view.log_cost)
     cost.update_xaxes(range=[0, exp.runs[0].epochs])  # a fixed frame while the curves grow
     cost.update_layout(height=CURVES_HEIGHT)
@@ -218,13 +221,14 @@ def _wait(slots: Slots, ahead: int) -> None:
 
 def _train(exp: Experiment, data: Dataset, view: View, slots: Slots) -> list[History]:
     epochs = exp.runs[0].epochs
-    long = lab.estimated_seconds(exp, data.X_train.shape[1]) > STOP_AFTER
+    estimate = lab.estimated_seconds(exp, data.X_train.shape[1])
+    long = estimate > STOP_AFTER
     with slots.progress.container():
         bar = st.progress(0.0, text=f"Training {len(exp.runs)} runs…")
         if long:
             st.button("Stop", key="stop", icon=":material/stop:", on_click=stop, args=(exp,))
     start = time.perf_counter()
-    frames = train_live(data, exp.runs, exp.seed, exp.log_every, every=live.EVERY)
+    frames = train_live(data, exp.runs, exp.seed, exp.log_every, every=live.EVERY, first=True)
     count = iter(range(1, 10**9))
 
     def tick(frame: live.Frame) -> None:
@@ -236,7 +240,11 @@ def _train(exp: Experiment, data: Dataset, view: View, slots: Slots) -> list[His
     def draw(frame: live.Frame) -> None:
         draw_frame(exp, data, frame, view, slots, next(count))
 
-    histories = live.watch(frames, draw, tick)
+    if estimate < live.WATCH_AFTER:  # over before a frame would be drawn: no frames
+        histories = live.watch(frames, lambda frame: None, tick, live.Pacer(min_gap=math.inf))
+    else:
+        pacer = live.pacer_for(len(exp.runs) + 1)  # the boundaries and the cost chart
+        histories = live.watch(frames, draw, tick, pacer, first=True)
     st.session_state.pop("partial", None)
     slots.progress.empty()
     return histories

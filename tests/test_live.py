@@ -85,3 +85,39 @@ def test_progress_follows_the_least_advanced_run():
     *_, final = train_live(data, EXP.runs, EXP.seed, every=0.0)
     assert live.progress(final, 300) == (1.0, 300)
     assert live.progress([None, None], 300) == (0.0, 0)
+
+
+def test_the_starting_point_is_drawn_before_any_training():
+    data = load_data(EXP)
+    drawn, pulled = [], []
+
+    def counted():
+        for frame in train_live(data, EXP.runs, EXP.seed, every=0.0, first=True):
+            pulled.append(frame)
+            yield frame
+
+    def draw(frame):
+        drawn.append((len(pulled), frame))
+
+    result = live.watch(counted(), draw, lambda f: None, first=True)
+    pulled_then, start = drawn[0]
+    assert pulled_then == 1  # drawn before the trainer was asked for a single epoch
+    expected = run_experiment(EXP)
+    for h, e in zip(start, expected):
+        assert list(h.epochs) == [0]  # the initial parameters, the first point of the curves
+        assert h.train_cost[0] == e.train_cost[0]
+    for h, e in zip(result, expected):  # and the starting frame changes nothing of the result
+        assert np.array_equal(h.theta, e.theta)
+
+
+def test_frames_are_no_closer_than_the_browser_can_draw_them():
+    clock = Clock(step=0.001)
+    pacer = live.pacer_for(charts=4)
+    pacer.clock = clock
+    times = []
+    for _ in range(20_000):  # frames arriving all the time, drawing them costing nothing here
+        if pacer.due():
+            pacer.draw(lambda: times.append(clock.now))
+    gaps = np.diff(times)
+    assert len(times) > 5 and gaps.min() >= 4 * live.BROWSER_PER_CHART - 0.002
+    assert live.pacer_for(charts=1).min_gap == live.MIN_GAP  # one chart: the plain limit

@@ -85,12 +85,15 @@ def train_live(
     initial: Sequence[np.ndarray | None] | None = None,
     *,
     every: float = 0.2,
+    first: bool = False,
 ) -> Iterator[list[History | None]]:
     """Train like ``train``, yielding every run's history so far about every ``every`` seconds.
 
     Groups train one after another; a run whose group has not started yet is None. The last list
     yielded is complete and equals ``train``'s result (the chunking changes no number). Stop early
     by not asking for more (closing the generator): nothing keeps running in the background.
+    ``first``: also yield each group's epoch-0 state (its initial parameters) before any update,
+    so that a watcher can show the starting point at once.
     """
     initial = list(initial) if initial is not None else [None] * len(runs)
     groups: dict[tuple, list[int]] = {}
@@ -101,6 +104,10 @@ def train_live(
         group = start(
             data, [runs[i] for i in members], seed, log_every, [initial[i] for i in members]
         )
+        if first:
+            for i, h in zip(members, histories(group)):
+                results[i] = h
+            yield list(results)
         while True:
             done = advance(group, every)
             for i, h in zip(members, histories(group)):

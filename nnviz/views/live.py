@@ -19,6 +19,13 @@ from nnviz.engine.train import History
 EVERY = 0.1  # seconds of training between chunks: how soon a newer change can stop this one
 SHARE = 0.15  # at most this share of the wall time goes to drawing frames (1/0.85: ≤ 1.18×)
 MIN_GAP = 0.15  # and never more than about 6 frames a second
+# what one chart of a frame costs the browser to draw (each live frame is a new Plotly chart):
+# about 0.1 s on a 2-core machine in software rendering (benchmarks/app_latency.py). Frames
+# closer together than that only queue up in the browser and delay the final result.
+BROWSER_PER_CHART = 0.1
+# trainings estimated shorter than this (s) are not drawn as they train: their result comes about
+# as soon as a first frame would, and a frame would add a third to their time
+WATCH_AFTER = 0.5
 
 Frame = Sequence[History | None]
 
@@ -48,6 +55,11 @@ class Pacer:
         self._next = end + max(self.min_gap, cost * (1 - self.share) / self.share)
 
 
+def pacer_for(charts: int) -> Pacer:
+    """A Pacer for frames of ``charts`` charts: no sooner than the browser can draw them."""
+    return Pacer(min_gap=max(MIN_GAP, BROWSER_PER_CHART * charts))
+
+
 def progress(frame: Frame, epochs: int) -> tuple[float, int]:
     """(fraction done, epoch reached): the least advanced run decides; not started = 0."""
     reached = [int(h.epochs[-1]) if h is not None and len(h.epochs) else 0 for h in frame]
@@ -60,8 +72,12 @@ def watch(
     draw: Callable[[Frame], None],
     tick: Callable[[Frame], None],
     pacer: Pacer | None = None,
+    first: bool = False,
 ) -> list[History]:
     """Consume ``train_live``'s frames: ``tick`` each, ``draw`` the due ones; return the last.
+
+    ``first``: the frames start with the starting point (``train_live(..., first=True)``), never
+    the last frame, so it is drawn at once, before any training.
 
     The last frame is complete (it equals ``train``'s result) and is returned, not drawn: the
     caller draws and stores the final result. Whatever ``draw`` or ``tick`` raise (Streamlit's
@@ -71,6 +87,9 @@ def watch(
     pacer = pacer or Pacer()
     last: list[History | None] | None = None
     try:
+        if first:
+            start = next(frames)
+            pacer.draw(lambda: draw(start))
         for frame in frames:
             if last is not None:  # every frame but the final one
                 tick(last)
