@@ -350,6 +350,8 @@ def test_deep_initialization_lesson_opens_inside_the_network(open_tab, size):
     acts.scroll_into_view_if_needed()
     for label in lesson.labels:  # one row of layer histograms per run
         expect(acts).to_contain_text(label)
+    if size == "1280x800":  # four runs: the curves' legend takes two rows
+        assert_margins_held(page, lab_chart_keys(lesson.experiment) + INSIDE_KEYS)
     screenshots(page, f"inside-deep-lesson-{size}")
 
 
@@ -385,6 +387,8 @@ def test_playground_draws_its_charts_and_animation_controls(open_tab, size):
     expect(play).to_be_visible()
     expect(pause).to_be_visible()
     expect(slider).to_have_count(1)
+    if size == "1280x800":
+        assert_margins_held(tab.page, PLAYGROUND_KEYS)
     screenshots(tab.page, f"playground-{size}")
 
 

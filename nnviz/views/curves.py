@@ -25,6 +25,7 @@ WIDTH, WIDER = 2.5, 3.0  # a curve's line width; + WIDER for every later curve d
 # room for the y ticks and title, the x ticks and title and one row of legend below (see
 # figures.MARGIN: margins too small for them cost the browser extra draws)
 MARGIN = dict(l=84, r=24, t=40, b=96)
+LEGEND_ROW = 20  # px
 
 
 def cost_decades(histories: Sequence[History]) -> float:
@@ -136,10 +137,11 @@ def _curves_figure(
     fig.add_traces(_lines(histories, labels, test, kinds[1], fmt, log))
     for i, (h, y) in enumerate(zip(histories, train)):
         fig.add_traces(_diverged_mark(h, y, i))
+    rows = -(-len(histories) // 2)  # the legend's rows in a half-width column: two runs a row
     fig.update_layout(
         font=FONT,
         height=400,
-        margin=MARGIN,
+        margin=dict(MARGIN, b=MARGIN["b"] + LEGEND_ROW * (rows - 1)),
         hovermode="closest",
         legend=dict(orientation="h", yanchor="top", y=-0.24, x=0),
     )

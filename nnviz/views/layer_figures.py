@@ -112,7 +112,7 @@ def activations_figure(views: Sequence[Inside], labels: Sequence[str]) -> go.Fig
             bargap=0,
             font=FONT,
             height=110 + 140 * len(views),
-            margin=dict(l=10, r=10, t=80, b=10),
+            margin=dict(l=20, r=16, t=80, b=40),  # held: no redraw to widen them
         ),
     )
 
@@ -174,7 +174,7 @@ def norms_figure(ins: Inspection, epoch: int | None = None) -> go.Figure:
         title=dict(text="Per-layer norms over training (log scale)", x=0.01),
         font=FONT,
         height=360,
-        margin=dict(l=10, r=10, t=70, b=10),
+        margin=dict(l=48, r=10, t=70, b=96),  # ticks, titles, the legend: held
         legend=dict(orientation="h", y=-0.25),
         hovermode="closest",
     )

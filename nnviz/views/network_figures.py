@@ -26,7 +26,11 @@ POSITIVE, NEGATIVE = "#0072B2", "#D55E00"  # Okabe–Ito blue and vermillion: th
 WIDTHS = (0.5, 1.2, 2.4, 4.0, 6.0)  # link widths by |value| / max |value|, in fifths
 MAX_HOVER_LINKS = 2500  # above this many links, no hover markers (the figure stays light)
 TILES_PER_ROW = 16  # unit maps per row of small multiples
-MARGIN = dict(l=10, r=10, t=50, b=10)
+# margins that hold the ticks, titles and colorbars already (see figures.MARGIN: a margin Plotly
+# has to widen costs the browser another draw of the chart)
+MARGIN = dict(l=10, r=10, t=50, b=40)  # the network diagram: the layer names below
+MAP_MARGIN = dict(l=76, r=76, t=50, b=10)  # one unit's map: x₂ ticks and title, the colorbar
+MAPS_MARGIN = dict(l=10, r=120, t=40, b=10)  # every unit's map: the colorbar on the right
 ACTIVATION_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # relu: (0, the largest a)
 # the unit-map color scale: blue (low) through white to orange (high), as for P(y = 1)
 MAP_SCALE = ((0.0, "#0072B2"), (0.5, "#F7F7F7"), (1.0, "#E69F00"))
@@ -257,7 +261,7 @@ def unit_maps_figure(view: Inside, tile: int = 56) -> go.Figure:
     fig.update_layout(
         coloraxis=dict(colorscale=MAP_SCALE, cmin=lo, cmax=hi, colorbar=dict(title="a", len=0.8)),
         font=FONT,
-        margin=dict(l=10, r=10, t=40, b=10),
+        margin=MAPS_MARGIN,
         height=int(height),
         plot_bgcolor="#FFFFFF",
     )
@@ -300,7 +304,7 @@ def unit_map_figure(view: Inside, data: Dataset, layer: int, unit: int) -> go.Fi
         title=dict(text=f"Layer {layer}, unit {unit} at epoch {view.epoch}", x=0.01),
         font=FONT,
         height=420,
-        margin=MARGIN,
+        margin=MAP_MARGIN,
         showlegend=False,
     )
     return fig

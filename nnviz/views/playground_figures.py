@@ -217,7 +217,7 @@ def _race_layout(fig: go.Figure, surface: Surface, ts: np.ndarray, height: int) 
     fig.update_yaxes(exponentformat="power", row=1, col=2)
     fig.update_layout(
         height=height,
-        margin={"l": 60, "r": 20, "t": 50, "b": 30},
+        margin={"l": 70, "r": 24, "t": 50, "b": 150},  # and the Play buttons, step slider
         plot_bgcolor="white",
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "xanchor": "left"},
         hovermode="closest",

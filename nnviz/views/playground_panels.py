@@ -148,7 +148,7 @@ def _scan_marks(x, y, color: str, symbol: str, name: str) -> go.Scatter:
 def _small_layout(fig: go.Figure, title: str | None) -> None:
     fig.update_layout(
         height=390,
-        margin={"l": 60, "r": 20, "t": 40, "b": 90},
+        margin={"l": 84, "r": 20, "t": 40, "b": 130},  # ticks, titles, legend: held
         plot_bgcolor="white",
         title={"text": title, "font": {"size": 14}, "y": 0.98} if title else None,
         legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"},
