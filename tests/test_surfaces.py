@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.playground.contours import contour_lines
 from nnviz.playground.settings import grid
 from nnviz.playground.surfaces import SURFACES, make_surface
+from nnviz.views.contours import contour_lines, level_line
 
 NAMES = list(SURFACES)
 
@@ -113,3 +113,36 @@ def test_contour_lines_lie_on_their_levels():
     levels = np.linspace(z.min(), z.max(), 12)[1:-1]
     nearest = np.abs(heights[:, None] - levels[None]).min(axis=1)
     assert nearest.max() < 0.05  # linear interpolation inside a cell of a smooth field
+
+
+def circle_grid(n: int = 61):
+    xs = np.linspace(-2, 2, n)
+    ys = np.linspace(-1.5, 1.5, n - 10)  # not square: rows are y, columns x
+    X, Y = np.meshgrid(xs, ys)
+    return xs, ys, X, Y
+
+
+def pieces(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """The NaN-separated pieces of a line, each an (n, 2) array of its points."""
+    cut = np.flatnonzero(np.isnan(x))
+    parts = [p[~np.isnan(p[:, 0])] for p in np.split(np.column_stack([x, y]), cut)]
+    return [p for p in parts if len(p)]
+
+
+def test_level_line_of_a_circle_is_one_closed_loop_on_the_circle():
+    xs, ys, X, Y = circle_grid()
+    x, y = level_line(xs, ys, np.hypot(X, Y), 1.0)
+    (loop,) = pieces(x, y)
+    assert np.allclose(loop[0], loop[-1])  # closed: it ends where it starts
+    assert np.abs(np.hypot(loop[:, 0], loop[:, 1]) - 1.0).max() < 0.01  # on the circle
+    steps = np.hypot(*np.diff(loop, axis=0).T)
+    assert steps.max() < 2 * (xs[1] - xs[0])  # joined cell to cell, never jumping across
+    assert len(loop) > 100  # every cell the circle crosses
+
+
+def test_level_line_keeps_separate_pieces_apart_and_is_empty_when_nothing_crosses():
+    xs, ys, X, Y = circle_grid()
+    two = np.minimum(np.hypot(X - 1, Y), np.hypot(X + 1, Y))  # two circles of radius 0.5
+    assert len(pieces(*level_line(xs, ys, two, 0.5))) == 2
+    x, y = level_line(xs, ys, np.hypot(X, Y), 10.0)
+    assert len(x) == len(y) == 0

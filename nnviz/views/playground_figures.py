@@ -12,10 +12,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.playground.contours import contour_lines
 from nnviz.playground.settings import display_indices, frame_steps
 from nnviz.playground.surfaces import Surface
 from nnviz.playground.trajectory import RULES, OptimizerPath, gap
+from nnviz.views.contours import contour_lines
 from nnviz.views.palette import RUN_COLORS
 
 # the four optimizers in the run colors; Adam without bias correction in vermillion, apart from
