@@ -70,7 +70,7 @@ def relu_net_predictions(params, X):
 
 def test_boundary_surface_is_a_probability_on_a_fixed_color_scale(boundaries):
     for fig in boundaries:
-        (surface,) = traces(fig, "contour")
+        (surface,) = traces(fig, "heatmap")
         z = np.asarray(surface.z)
         assert z.shape == (figures.GRID, figures.GRID)
         assert 0.0 <= z.min() and z.max() <= 1.0
@@ -78,11 +78,28 @@ def test_boundary_surface_is_a_probability_on_a_fixed_color_scale(boundaries):
         assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0.0, 1.0)
 
 
-def test_boundary_line_is_the_half_contour(boundaries):
-    for fig in boundaries:
-        (surface,) = traces(fig, "contour")
-        assert surface.contours.start == surface.contours.end == 0.5
-        assert surface.contours.coloring == "heatmap"
+def test_boundary_line_is_where_the_network_says_one_half(trained, boundaries):
+    """Every point of the black line is where an independent forward pass gives P = 0.5 (to the
+    grid's linear interpolation), and the line separates the predicted classes."""
+    data, histories = trained
+    for h, fig in zip(histories[:2], boundaries[:2]):
+        (line,) = by_name(fig, "decision boundary")
+        x, y = np.asarray(line.x, float), np.asarray(line.y, float)
+        on = ~np.isnan(x)
+        assert on.sum() > 20 and line.line.color == figures.BOUNDARY_COLOR
+        W_b = h.params
+        z = logit(W_b, np.vstack([x[on], y[on]]))  # σ(z) = 0.5 ⇔ z = 0
+        span = np.abs(logit(W_b, np.hstack([data.X_train, data.X_test]))).max()
+        assert np.abs(z).max() < 0.05 * span
+
+
+def logit(params, X: np.ndarray) -> np.ndarray:
+    """The output unit's z, by an independent forward pass (relu hidden layers)."""
+    A = X
+    for W, b in params[:-1]:
+        A = np.maximum(W @ A + b, 0.0)
+    W, b = params[-1]
+    return (W @ A + b)[0]
 
 
 def test_training_and_test_points_have_distinct_symbols(trained, boundaries):
@@ -125,7 +142,7 @@ def test_every_run_is_drawn_on_the_same_axes(trained, boundaries):
     for fig in boundaries:
         assert tuple(fig.layout.xaxis.range) == pytest.approx((x0, x1))
         assert tuple(fig.layout.yaxis.range) == pytest.approx((y0, y1))
-        (surface,) = traces(fig, "contour")
+        (surface,) = traces(fig, "heatmap")
         assert (surface.x[0], surface.x[-1]) == pytest.approx((x0, x1))
 
 
@@ -149,7 +166,7 @@ def test_diverged_run_is_titled_with_its_epoch(trained, boundaries):
     h = histories[2]
     assert h.diverged_at is not None
     assert f"diverged at epoch {h.diverged_at}" in boundaries[2].layout.title.text
-    (surface,) = traces(boundaries[2], "contour")
+    (surface,) = traces(boundaries[2], "heatmap")
     assert np.all(np.isfinite(np.asarray(surface.z)))
 
 
@@ -245,7 +262,7 @@ def test_replay_boundary_is_drawn_from_the_snapshot_at_that_epoch(trained):
     start = figures.boundary_figure(h, data, LABELS[0], upto=first)
     end = figures.boundary_figure(h, data, LABELS[0], upto=last)
     final = figures.boundary_figure(h, data, LABELS[0])
-    z = [np.asarray(traces(f, "contour")[0].z) for f in (start, end, final)]
+    z = [np.asarray(traces(f, "heatmap")[0].z) for f in (start, end, final)]
     assert np.array_equal(z[1], z[2])  # the last snapshot is the final state
     assert not np.array_equal(z[0], z[2])
     # the initial weights, predicted by an independent forward pass, give the ✕ marks at epoch 0
