@@ -57,6 +57,8 @@ def network_summary() -> str:
     net = f"{layers} hidden ({widths}) {ss.get('activation')}" if layers else "no hidden layer"
     size = int(ss.get("batch_size", 0))
     batch = f"mini-batch {size}" if size else "full batch"
+    if size and not ss.get("shuffle", True):
+        batch += ", not shuffled"
     return f"{net} · {int(ss.get('epochs', 0)):,} epochs · {batch}"
 
 
@@ -112,6 +114,14 @@ def network_controls() -> None:
     choice("Epochs", "epochs", lab.EPOCH_CHOICES, lambda v: f"{v:,}")
     choice(
         "Mini-batch size", "batch_size", lab.BATCH_CHOICES, lab.fmt_batch, help="full = all points"
+    )
+    st.toggle(
+        "Shuffle the mini-batches every epoch",
+        key="shuffle",
+        disabled=int(st.session_state.get("batch_size", 0)) == 0,
+        help="Off: the same batches in the same order every epoch, as "
+        "MLPClassifier(shuffle=False). "
+        "A full batch is never shuffled.",
     )
 
 

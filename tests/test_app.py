@@ -685,3 +685,23 @@ def test_a_bad_config_file_is_one_line_and_keeps_the_experiment():
     assert not at.exception
     assert [e.value for e in at.error] == ["notes.json: lr must be in (0, 100], got -1"]
     assert at.session_state.exp == before
+
+
+def test_the_shuffle_switch_retrains_with_the_same_batches_every_epoch():
+    at = open_app()
+    first = at.session_state.exp.runs[0]
+    assert first.batch_size > 0 and first.shuffle
+    before = chart(at, "boundary_0")
+    at.toggle(key="shuffle").set_value(False).run()
+    assert_clean(at)
+    exp = at.session_state.exp
+    assert all(not r.shuffle for r in exp.runs)
+    assert params(at) == lab.url_params(exp)  # the address bar follows
+    labels = [p.proto.popover.label for p in at.get("popover")]
+    assert any("not shuffled" in label for label in labels)  # the network popover says so
+    # the boundary is the engine's for shuffle=False, not the shuffled one it was
+    (h, _) = run_experiment(exp)
+    z = plotly_array(chart(at, "boundary_0")["data"][0]["z"])
+    xs, ys, P = figures.probability_grid(h.params, h.config.activation, load_data(exp).bounds, 80)
+    assert np.abs(z - P).max() < 1e-6
+    assert chart(at, "boundary_0") != before
