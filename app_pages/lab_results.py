@@ -10,7 +10,6 @@ the superseded training is closed and nothing of it is kept.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -186,7 +185,7 @@ def draw_frame(
         if fig is not None:
             slot.chart(fig, f"boundary_{i}_live{n}")
     done = [h for h in frame if h is not None]
-    if all(len(h.epochs) < 2 for h in done):  # the starting point: no curve to draw yet
+    if not live.has_curves(done):  # the starting point: no curve to draw yet
         return
     cost = cost_figure(done, labels[: len(done)], log_y=view.log_cost)
     cost.update_xaxes(range=[0, exp.runs[0].epochs])  # a fixed frame while the curves grow
@@ -240,11 +239,8 @@ def _train(exp: Experiment, data: Dataset, view: View, slots: Slots) -> list[His
     def draw(frame: live.Frame) -> None:
         draw_frame(exp, data, frame, view, slots, next(count))
 
-    if estimate < live.WATCH_AFTER:  # over before a frame would be drawn: no frames
-        histories = live.watch(frames, lambda frame: None, tick, live.Pacer(min_gap=math.inf))
-    else:
-        pacer = live.pacer_for(len(exp.runs) + 1)  # the boundaries and the cost chart
-        histories = live.watch(frames, draw, tick, pacer, first=True)
+    pacer = live.pacer_for(len(exp.runs) + 1, estimate)  # the boundaries and the cost chart
+    histories = live.watch(frames, draw if pacer else None, tick, pacer, first=True)
     st.session_state.pop("partial", None)
     slots.progress.empty()
     return histories

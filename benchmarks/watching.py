@@ -26,7 +26,7 @@ def watch_times(repeats: int) -> dict[str, list[float]]:
         for i, (h, label) in enumerate(zip(frame, labels)):
             fig = figures.boundary_figure(h, data, label, i, 48)
             pio.to_json(fig.to_dict(), validate=False)
-        if any(len(h.epochs) > 1 for h in frame):  # the starting point has no curve yet
+        if live.has_curves(frame):  # as the lab: the starting point has no curve yet
             pio.to_json(cost_figure(frame, labels).to_dict(), validate=False)
 
     times: dict[str, list[float]] = {}
@@ -41,13 +41,12 @@ def watch_times(repeats: int) -> dict[str, list[float]]:
             frames = train_live(
                 data, exp.runs, exp.seed, exp.log_every, every=live.EVERY, first=True
             )
-            pacer = live.pacer_for(len(exp.runs) + 1)  # as the lab: its boundaries, the costs
-            work = lambda f, e=exp, d=data: frame_work(e, d, f)  # noqa: E731
-            if lab.estimated_seconds(exp, data.X_train.shape[1]) < live.WATCH_AFTER:
-                work, pacer = (lambda f: None), live.Pacer(min_gap=float("inf"))  # as the lab
+            estimate = lab.estimated_seconds(exp, data.X_train.shape[1])
+            pacer = live.pacer_for(len(exp.runs) + 1, estimate)  # as the lab
+            work = (lambda f, e=exp, d=data: frame_work(e, d, f)) if pacer else None
             live.watch(frames, work, lambda f: None, pacer, first=True)
             watched = time.perf_counter() - start
             times.setdefault(f"{name}_plain", []).append(plain)
             times.setdefault(f"{name}_watched", []).append(watched)
-            times.setdefault(f"{name}_frames", []).append(pacer.drawn)
+            times.setdefault(f"{name}_frames", []).append(pacer.drawn if pacer else 0)
     return times

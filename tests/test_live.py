@@ -108,11 +108,12 @@ def test_the_starting_point_is_drawn_before_any_training():
         assert h.train_cost[0] == e.train_cost[0]
     for h, e in zip(result, expected):  # and the starting frame changes nothing of the result
         assert np.array_equal(h.theta, e.theta)
+    assert not live.has_curves(start) and live.has_curves(result)  # no cost chart at epoch 0
 
 
 def test_frames_are_no_closer_than_the_browser_can_draw_them():
     clock = Clock(step=0.001)
-    pacer = live.pacer_for(charts=4)
+    pacer = live.pacer_for(charts=4, estimated=10.0)
     pacer.clock = clock
     times = []
     for _ in range(20_000):  # frames arriving all the time, drawing them costing nothing here
@@ -120,4 +121,15 @@ def test_frames_are_no_closer_than_the_browser_can_draw_them():
             pacer.draw(lambda: times.append(clock.now))
     gaps = np.diff(times)
     assert len(times) > 5 and gaps.min() >= 4 * live.BROWSER_PER_CHART - 0.002
-    assert live.pacer_for(charts=1).min_gap == live.MIN_GAP  # one chart: the plain limit
+    assert live.pacer_for(charts=1, estimated=10.0).min_gap == live.MIN_GAP  # the plain limit
+
+
+def test_a_training_too_short_to_watch_draws_no_frame_and_gives_the_same_result():
+    assert live.pacer_for(charts=3, estimated=0.9 * live.WATCH_AFTER) is None
+    data = load_data(EXP)
+    ticks = []
+    frames = train_live(data, EXP.runs, EXP.seed, every=0.0, first=True)
+    result = live.watch(frames, None, ticks.append, None, first=True)
+    assert ticks  # the page still hears of every chunk (where a newer change stops it)
+    for h, e in zip(result, run_experiment(EXP)):
+        assert np.array_equal(h.theta, e.theta)

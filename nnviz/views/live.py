@@ -55,9 +55,17 @@ class Pacer:
         self._next = end + max(self.min_gap, cost * (1 - self.share) / self.share)
 
 
-def pacer_for(charts: int) -> Pacer:
-    """A Pacer for frames of ``charts`` charts: no sooner than the browser can draw them."""
+def pacer_for(charts: int, estimated: float) -> Pacer | None:
+    """How to pace the frames (``charts`` charts each) of a training estimated to take
+    ``estimated`` s: no sooner than the browser can draw them; None if it is too short to watch."""
+    if estimated < WATCH_AFTER:
+        return None
     return Pacer(min_gap=max(MIN_GAP, BROWSER_PER_CHART * charts))
+
+
+def has_curves(frame: Frame) -> bool:
+    """Whether some run of the frame has trained an epoch: at the starting point there is none."""
+    return any(h is not None and len(h.epochs) > 1 for h in frame)
 
 
 def progress(frame: Frame, epochs: int) -> tuple[float, int]:
@@ -69,12 +77,13 @@ def progress(frame: Frame, epochs: int) -> tuple[float, int]:
 
 def watch(
     frames: Iterator[list[History | None]],
-    draw: Callable[[Frame], None],
+    draw: Callable[[Frame], None] | None,
     tick: Callable[[Frame], None],
     pacer: Pacer | None = None,
     first: bool = False,
 ) -> list[History]:
     """Consume ``train_live``'s frames: ``tick`` each, ``draw`` the due ones; return the last.
+    ``draw`` None: no frame is drawn (a training too short to watch, see ``pacer_for``).
 
     ``first``: the frames start with the starting point (``train_live(..., first=True)``), never
     the last frame, so it is drawn at once, before any training.
@@ -89,11 +98,12 @@ def watch(
     try:
         if first:
             start = next(frames)
-            pacer.draw(lambda: draw(start))
+            if draw is not None:
+                pacer.draw(lambda: draw(start))
         for frame in frames:
             if last is not None:  # every frame but the final one
                 tick(last)
-                if pacer.due():
+                if draw is not None and pacer.due():
                     pacer.draw(lambda f=last: draw(f))
             last = frame
     finally:
