@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -65,6 +66,28 @@ def status(at: AppTest) -> str:
     return next(c.value for c in at.caption if "trained together" in c.value)
 
 
+def read_table(table: str) -> list[dict[str, str]]:
+    """A GFM Markdown table as rows of text: a row per line, cells between the pipes that no
+    backslash escapes, each backslash escape its character."""
+
+    def cells(line: str) -> list[str]:
+        parts = re.split(r"(?<!\\)\|", line)[1:-1]
+        return [re.sub(r"\\(.)", r"\1", part).strip() for part in parts]
+
+    head, rule, *rows = table.splitlines()
+    assert set(rule) <= set("|- ")
+    return [dict(zip(cells(head), cells(row), strict=True)) for row in rows]
+
+
+def final_numbers(at: AppTest) -> list[dict[str, str]]:
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| run |")]
+    return read_table(table)
+
+
+def column(at: AppTest, name: str) -> list[str]:
+    return [row[name] for row in final_numbers(at)]
+
+
 def params(at: AppTest) -> dict[str, str]:
     return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
 
@@ -80,8 +103,7 @@ def test_defaults_run_clean_and_put_every_setting_in_the_url():
     assert {"cost", "accuracy"} <= {c.key for c in at.get("plotly_chart")}
     assert at.select_slider(key="scrub").value == lab.DEFAULT.runs[0].epochs  # the last epoch
     assert params(at) == lab.url_params(lab.DEFAULT)
-    table = at.table[0].value
-    assert list(table["run"]) == ["λ 0", "λ 0.7"]
+    assert column(at, "run") == ["λ 0", "λ 0.7"]
 
 
 def short_lesson(lesson, epochs: int = 40):
@@ -98,7 +120,7 @@ def test_each_lesson_loads_with_one_click(key, monkeypatch):
     assert_clean(at)
     assert any(lesson.title in info.value for info in at.info)
     assert len(boundary_keys(at)) == len(lesson.experiment.runs)
-    assert list(at.table[0].value["run"]) == list(lesson.labels)
+    assert column(at, "run") == list(lesson.labels)
     assert params(at) == lab.url_params(lesson.experiment)
     assert at.session_state.exp == lesson.experiment
 
@@ -304,8 +326,7 @@ def test_url_round_trip_reproduces_the_experiment():
     assert at.select_slider(key=lab.run_key(2, "lr")).value == 0.002
     assert at.number_input(key=lab.width_key(1)).value == 3
     expected = run_experiment(exp)  # same URL, same numbers
-    table = at.table[0].value
-    assert list(table["train J"]) == [f"{h.final['train_cost']:.4f}" for h in expected]
+    assert column(at, "train J") == [f"{h.final['train_cost']:.4f}" for h in expected]
 
 
 @pytest.mark.parametrize(
@@ -570,8 +591,18 @@ def test_the_lab_flags_an_exploding_run_above_the_charts_and_in_the_table():
     at = open_app(lab.url_params(exploding()))
     assert not at.exception
     assert any("exploded" in w.value for w in at.warning)
-    table = at.table[0].value
-    assert list(table["stability"].str.startswith("exploded")) == [False, True]
+    assert [s.startswith("exploded") for s in column(at, "stability")] == [False, True]
+
+
+def test_the_final_numbers_table_shows_every_cell_as_written():
+    rows = [
+        {"run": "a | b, *not bold*, $x$ not math, keep_prob, [no](link) <b>", "J": "0.1"},
+        {"run": "λ 0.7 ~ \\", "J": "—"},
+    ]
+    table = metrics.markdown_table(rows)
+    assert read_table(table) == rows
+    for line in table.splitlines():  # each special character escaped, so nothing is markup
+        assert not re.search(r"(?<!\\)[*_$<>\[\]~`]", line.replace("\\\\", ""))
 
 
 def test_runs_are_numbered_once_in_the_formula_choice():

@@ -166,7 +166,8 @@ def screenshots(page: Page, name: str, full: bool = True) -> None:
 
 
 def table_text(page: Page) -> str:
-    return page.locator('[data-testid="stTable"]').first.inner_text()
+    """The final numbers, as the page shows them."""
+    return page.locator(".st-key-final_numbers table").inner_text()
 
 
 # --- the training lab -----------------------------------------------------------------------------
