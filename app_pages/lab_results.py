@@ -23,7 +23,7 @@ from nnviz.engine.train import History, train_live
 from nnviz.views import figures, live
 from nnviz.views import lab_model as lab
 from nnviz.views.curves import accuracy_figure, cost_figure, wants_log
-from nnviz.views.turns import Turns
+from nnviz.views.turns import KeyedLocks, Turns
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 LIVE_GRID = 48  # boundary resolution while training: cheaper frames, the final one is finer
@@ -70,9 +70,9 @@ def stored(exp: Experiment) -> Result | None:
 
 
 @st.cache_resource
-def training_locks() -> lab.KeyedLocks:
+def training_locks() -> KeyedLocks:
     """Shared by every session of this server process."""
-    return lab.KeyedLocks()
+    return KeyedLocks()
 
 
 @st.cache_resource

@@ -28,6 +28,7 @@ from nnviz.views import figures
 from nnviz.views import lab_model as lab
 from nnviz.views import sweep_model as sm
 from nnviz.views.sweep_figures import map_figure, target_trace
+from nnviz.views.turns import KeyedLocks
 
 SS = st.session_state
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -39,9 +40,9 @@ KEPT_MAPS = 16  # finished maps kept per server process
 
 
 @st.cache_resource
-def store() -> tuple[OrderedDict, lab.KeyedLocks, threading.Lock]:
+def store() -> tuple[OrderedDict, KeyedLocks, threading.Lock]:
     """Finished maps (settings -> rows), shared by every session; one training per map at once."""
-    return OrderedDict(), lab.KeyedLocks(), threading.Lock()
+    return OrderedDict(), KeyedLocks(), threading.Lock()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

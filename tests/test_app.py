@@ -538,30 +538,6 @@ def test_pending_changes_are_told_apart():
     assert lab.shared_changed(replace(applied, seed=6), applied)
 
 
-def test_keyed_locks_let_concurrent_sessions_train_an_experiment_once():
-    import threading
-    import time
-
-    locks, cache, calls = lab.KeyedLocks(keep=2), {}, []
-
-    def session(key: str) -> None:  # what the page does: lock, then the cached training
-        with locks.lock(key):
-            if key not in cache:
-                calls.append(key)
-                time.sleep(0.05)  # training takes a while; the others arrive meanwhile
-                cache[key] = key.upper()
-
-    threads = [threading.Thread(target=session, args=(k,)) for k in ["a"] * 8 + ["b"] * 4]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert sorted(calls) == ["a", "b"]  # each experiment trained once, not 8 and 4 times
-    for k in "cdef":  # idle locks are dropped beyond `keep`
-        locks.lock(k)
-    assert len(locks._locks) <= 3
-
-
 def test_every_run_field_is_either_shared_by_a_lockstep_group_or_set_per_run():
     assert lab.SHARED == GROUP_FIELDS
     assert sorted(lab.SHARED + lab.PER_RUN) == sorted(f.name for f in fields(RunConfig))

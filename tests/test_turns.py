@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nnviz.views.turns import Turns
+from nnviz.views.turns import KeyedLocks, Turns
 
 BOUND = 10.0  # seconds before a stuck thread counts as a failure
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,3 +152,24 @@ def test_the_lab_trains_in_turns():
     assert seen == [1] and not at.exception and not at.error
     assert any(c.key and c.key.startswith("boundary_") for c in at.get("plotly_chart"))
     assert turns.running == 0 and turns.waiting == 0  # nothing left held
+
+
+def test_keyed_locks_let_concurrent_sessions_train_an_experiment_once():
+    locks, cache, calls = KeyedLocks(keep=2), {}, []
+
+    def session(key: str) -> None:  # what the page does: lock, then the cached training
+        with locks.lock(key):
+            if key not in cache:
+                calls.append(key)
+                time.sleep(0.05)  # training takes a while; the others arrive meanwhile
+                cache[key] = key.upper()
+
+    threads = [threading.Thread(target=session, args=(k,)) for k in ["a"] * 8 + ["b"] * 4]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(calls) == ["a", "b"]  # each experiment trained once, not 8 and 4 times
+    for k in "cdef":  # idle locks are dropped beyond `keep`
+        locks.lock(k)
+    assert len(locks._locks) <= 3

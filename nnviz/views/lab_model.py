@@ -10,7 +10,6 @@ group) and differ in optimizer, initialization, α, λ, β₁, β₂, ε and kee
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from typing import Any
@@ -332,26 +331,6 @@ def too_long(exp: Experiment, m_train: int) -> str | None:
         f"{MAX_TRAIN_SECONDS:.0f} s: lower the epochs or the samples, or raise the batch size "
         "(or use python -m nnviz train)."
     )
-
-
-class KeyedLocks:
-    """One lock per key, so that sessions asking for the same experiment at the same moment (a
-    class opening the teacher's link) train it once: the first trains, the others wait for the
-    lock and then find the result in the cache. Different experiments do not wait for each other.
-    At most ``keep`` idle locks are kept."""
-
-    def __init__(self, keep: int = 64):
-        self._guard = threading.Lock()
-        self._locks: dict[Any, threading.Lock] = {}
-        self._keep = keep
-
-    def lock(self, key: Any) -> threading.Lock:
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-            if len(self._locks) > self._keep:
-                for k in [k for k, v in self._locks.items() if k != key and not v.locked()]:
-                    del self._locks[k]
-            return lock
 
 
 # --- data ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 class Turns:
@@ -68,3 +69,23 @@ class Turns:
             with self._changed:
                 self._running -= 1
                 self._changed.notify_all()
+
+
+class KeyedLocks:
+    """One lock per key, so that sessions asking for the same experiment at the same moment (a
+    class opening the teacher's link) train it once: the first trains, the others wait for the
+    lock and then find the result in the cache. Different experiments do not wait for each other.
+    At most ``keep`` idle locks are kept."""
+
+    def __init__(self, keep: int = 64):
+        self._guard = threading.Lock()
+        self._locks: dict[Any, threading.Lock] = {}
+        self._keep = keep
+
+    def lock(self, key: Any) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+            if len(self._locks) > self._keep:
+                for k in [k for k, v in self._locks.items() if k != key and not v.locked()]:
+                    del self._locks[k]
+            return lock
