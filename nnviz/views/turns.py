@@ -6,7 +6,8 @@ takes thirty times longer, draws its live frames for thirty times as long, and a
 together at the end. In turns, the first student has a result after one training, the last after
 about the same time as before, and the work done is less. A waiting session is told how many
 trainings are ahead of it, and can stop waiting at any moment (a rerun, a closed tab). No
-streamlit here: the page passes the function that shows the wait.
+streamlit here: the page passes the function that shows the wait. ``KeyedLocks`` is the other
+half: sessions that ask for the same experiment at the same moment train it once.
 """
 
 from __future__ import annotations
