@@ -20,8 +20,8 @@ from nnviz.engine.inspect import Inside, Inspection, inside, inspect, layer_stat
 from nnviz.engine.lessons import LESSONS
 from nnviz.views import layer_figures as lf
 from nnviz.views import network_figures as nf
+from nnviz.views.figures import PLOT_CONFIG
 
-PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 LINKS = {"W": "W", "dW": "dW"}
 
 

@@ -25,7 +25,6 @@ from nnviz.views import lab_model as lab
 from nnviz.views.curves import accuracy_figure, cost_figure, wants_log
 from nnviz.views.turns import KeyedLocks, Turns
 
-PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 LIVE_GRID = 48  # boundary resolution while training: cheaper frames, the final one is finer
 STOP_AFTER = 2.0  # trainings estimated longer than this (s) offer a Stop button
 REPLAY_FRAME = 0.25  # seconds per replay frame
@@ -141,7 +140,7 @@ class Slot:
 
     def chart(self, fig: Any, key: str, alt: str | None = None) -> None:
         target = self.element if self.element is not None else self.box
-        self.element = target.plotly_chart(fig, key=key, config=PLOT_CONFIG, alt=alt)
+        self.element = target.plotly_chart(fig, key=key, config=figures.PLOT_CONFIG, alt=alt)
 
 
 @dataclass

@@ -22,10 +22,10 @@ from nnviz.engine.sweep import GROUP_SIZE
 from nnviz.engine.tune import CRITERIA, GRID, Tuning, race, tune
 from nnviz.views import lab_model as lab
 from nnviz.views.curves import cost_figure
+from nnviz.views.figures import PLOT_CONFIG
 from nnviz.views.formulas import fmt
 from nnviz.views.playground_panels import tuning_figure
 
-PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 MAX_TUNE_SECONDS = 60.0
 RUNS = len(OPTIMIZERS) * len(GRID)
 

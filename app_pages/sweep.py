@@ -31,7 +31,6 @@ from nnviz.views.sweep_figures import map_figure, target_trace
 from nnviz.views.turns import KeyedLocks
 
 SS = st.session_state
-PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 NO_AXIS = "—"
 KEPT_MAPS = 16  # finished maps kept per server process
 
@@ -93,7 +92,7 @@ def trained(settings: sm.Settings, place) -> Trained:
                 seconds = time.perf_counter() - start
                 st.caption(f"Trained {len(rows)} of {n} runs ({seconds:.1f} s)…")
                 data = sm.map_data(sweep, rows, settings.metric, settings.below)
-                st.plotly_chart(map_figure(data), config=PLOT_CONFIG)
+                st.plotly_chart(map_figure(data), config=figures.PLOT_CONFIG)
         done = rows, time.perf_counter() - start
         keep(settings, done)
         return done
@@ -270,7 +269,7 @@ def cell_panel(settings: sm.Settings, rows: list[SweepRow], cell: tuple[int, int
     index = sm.cell_index(sweep, cell)
     row, label = rows[index], sm.run_label(sweep, index)
     fig = figures.boundary_figure(row.history, dataset(settings), label)
-    st.plotly_chart(fig, key="sm_boundary", config=PLOT_CONFIG)
+    st.plotly_chart(fig, key="sm_boundary", config=figures.PLOT_CONFIG)
     query = urlencode(sm.lab_url(sweep, index))
     st.link_button(
         "Open this run in the lab",
@@ -305,7 +304,11 @@ def main() -> None:
     SS.sm_target_trace = target_trace(fig)
     with place.container():
         st.plotly_chart(
-            fig, key="sm_map", on_select=on_cell_click, selection_mode="points", config=PLOT_CONFIG
+            fig,
+            key="sm_map",
+            on_select=on_cell_click,
+            selection_mode="points",
+            config=figures.PLOT_CONFIG,
         )
         diverged = int((data.state == "diverged").sum())
         st.caption(

@@ -21,6 +21,8 @@ from nnviz.engine.train import History
 from nnviz.views.contours import level_line
 from nnviz.views.palette import CLASS_COLORS, PROBA_SCALE, RUN_COLORS
 
+# every chart's toolbar: no Plotly logo, no box or lasso select (the sweep map selects by click)
+PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 GRID = 80  # boundary heatmap resolution (80 × 80 predictions per run)
 MAX_FRAMES = 30  # epochs the replay scrubber steps through
 FONT = dict(family='"Source Sans", sans-serif', size=14, color="#1A1A1A")  # Streamlit's font
