@@ -34,14 +34,22 @@ from nnviz.engine.lessons import LESSONS
 from nnviz.views import figures
 from nnviz.views import lab_model as lab
 
-PRESENT_CSS = """<style>
+TABLE_CSS = """.nnviz-table { border-collapse: collapse; font-size: 0.875rem; }
+.nnviz-table th, .nnviz-table td {
+  border: 1px solid rgba(49, 51, 63, 0.2); padding: 0.25rem 0.75rem; }
+.nnviz-table th { font-weight: 600; text-align: left; }
+.nnviz-table td { font-variant-numeric: tabular-nums; }
+.st-key-final_numbers { overflow-x: auto; }"""
+PRESENT_CSS = f"""<style>{TABLE_CSS}
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stExpandSidebarButton"] { display: none; }
+[data-testid="stExpandSidebarButton"] {{ display: none; }}
 .stMainBlockContainer .stMarkdown p, .stMainBlockContainer .stAlert p,
-[data-testid="stTable"] td, [data-testid="stTable"] th { font-size: 1.3rem; }
-.stMainBlockContainer { padding-top: 3.2rem; }
+[data-testid="stTable"] td, [data-testid="stTable"] th,
+.nnviz-table td, .nnviz-table th {{ font-size: 1.3rem; }}
+.stMainBlockContainer {{ padding-top: 3.2rem; }}
 </style>"""
-COMPACT_CSS = """<style>.stMainBlockContainer { padding-top: 3.2rem; }</style>"""
+COMPACT_CSS = f"""<style>{TABLE_CSS}
+.stMainBlockContainer {{ padding-top: 3.2rem; }}</style>"""
 
 
 # --- page sections ------------------------------------------------------------------------------

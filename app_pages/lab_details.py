@@ -35,7 +35,7 @@ def final_numbers(exp: Experiment, histories: list[History]) -> None:
     st.subheader("Final numbers")
     labels = lab.run_labels(exp)
     rows = metrics.format_metrics(metrics.metrics_rows(histories, labels))
-    st.container(key="final_numbers").markdown(metrics.markdown_table(rows))
+    st.container(key="final_numbers").html(metrics.html_table(rows))
     st.caption(
         "Runs train together in one batched computation, so they share one time. "
         "To share this experiment, copy the address bar: it holds every setting."

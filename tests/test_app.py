@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
 from dataclasses import fields, replace
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -67,20 +67,41 @@ def status(at: AppTest) -> str:
 
 
 def read_table(table: str) -> list[dict[str, str]]:
-    """A GFM Markdown table as rows of text: a row per line, cells between the pipes that no
-    backslash escapes, each backslash escape its character."""
+    """An HTML table as rows of text, read by the standard library's HTML parser: the header
+    row's cells name the columns, each character reference is its character."""
 
-    def cells(line: str) -> list[str]:
-        parts = re.split(r"(?<!\\)\|", line)[1:-1]
-        return [re.sub(r"\\(.)", r"\1", part).strip() for part in parts]
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
 
-    head, rule, *rows = table.splitlines()
-    assert set(rule) <= set("|- ")
-    return [dict(zip(cells(head), cells(row), strict=True)) for row in rows]
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+            else:  # any other tag inside the table is markup that leaked through
+                assert tag in ("table", "thead", "tbody"), tag
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("td", "th"):
+                self.rows[-1].append("".join(self.cell or []))
+                self.cell = None
+
+        def handle_data(self, data: str) -> None:
+            if self.cell is not None:
+                self.cell.append(data)
+
+    reader = Reader()
+    reader.feed(table)
+    reader.close()
+    head, *rows = reader.rows
+    return [dict(zip(head, row, strict=True)) for row in rows]
 
 
 def final_numbers(at: AppTest) -> list[dict[str, str]]:
-    (table,) = [m.value for m in at.markdown if m.value.startswith("| run |")]
+    (table,) = [h.proto.body for h in at.get("html") if "<table" in h.proto.body]
     return read_table(table)
 
 
@@ -572,13 +593,11 @@ def test_the_lab_flags_an_exploding_run_above_the_charts_and_in_the_table():
 
 def test_the_final_numbers_table_shows_every_cell_as_written():
     rows = [
-        {"run": "a | b, *not bold*, $x$ not math, keep_prob, [no](link) <b>", "J": "0.1"},
-        {"run": "λ 0.7 ~ \\", "J": "—"},
+        {"run": "a | b, *not bold*, $x$ not math, keep_prob, [no](link) <b>bold</b>", "J": "0.1"},
+        {"run": "λ 0.7 ~ \\ & &amp; \"quoted\" 'single'", "J": "—"},
+        {"run": "</td></tr></table><script>alert(1)</script>", "J": "<i>"},
     ]
-    table = metrics.markdown_table(rows)
-    assert read_table(table) == rows
-    for line in table.splitlines():  # each special character escaped, so nothing is markup
-        assert not re.search(r"(?<!\\)[*_$<>\[\]~`]", line.replace("\\\\", ""))
+    assert read_table(metrics.html_table(rows)) == rows
 
 
 def test_runs_are_numbered_once_in_the_formula_choice():
