@@ -34,22 +34,21 @@ from nnviz.engine.lessons import LESSONS
 from nnviz.views import figures
 from nnviz.views import lab_model as lab
 
-TABLE_CSS = """.nnviz-table { border-collapse: collapse; font-size: 0.875rem; }
+# both modes: the final-numbers table (plain HTML, see metrics.html_table) and the top padding
+BASE_CSS = """.nnviz-table { border-collapse: collapse; font-size: 0.875rem; }
 .nnviz-table th, .nnviz-table td {
   border: 1px solid rgba(49, 51, 63, 0.2); padding: 0.25rem 0.75rem; }
 .nnviz-table th { font-weight: 600; text-align: left; }
 .nnviz-table td { font-variant-numeric: tabular-nums; }
-.st-key-final_numbers { overflow-x: auto; }"""
-PRESENT_CSS = f"""<style>{TABLE_CSS}
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stExpandSidebarButton"] {{ display: none; }}
+.st-key-final_numbers { overflow-x: auto; }
+.stMainBlockContainer { padding-top: 3.2rem; }"""
+PRESENT_ONLY_CSS = """[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"] { display: none; }
 .stMainBlockContainer .stMarkdown p, .stMainBlockContainer .stAlert p,
 [data-testid="stTable"] td, [data-testid="stTable"] th,
-.nnviz-table td, .nnviz-table th {{ font-size: 1.3rem; }}
-.stMainBlockContainer {{ padding-top: 3.2rem; }}
-</style>"""
-COMPACT_CSS = f"""<style>{TABLE_CSS}
-.stMainBlockContainer {{ padding-top: 3.2rem; }}</style>"""
+.nnviz-table td, .nnviz-table th { font-size: 1.3rem; }"""
+COMPACT_CSS = f"<style>{BASE_CSS}</style>"
+PRESENT_CSS = f"<style>{BASE_CSS}\n{PRESENT_ONLY_CSS}</style>"
 
 
 # --- page sections ------------------------------------------------------------------------------
