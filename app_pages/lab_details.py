@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -44,14 +45,27 @@ def final_numbers(exp: Experiment, histories: list[History]) -> None:
 
 
 def downloads(exp: Experiment, histories: list[History], labels: tuple[str, ...]) -> None:
+    """The files are made when their button is clicked (Streamlit calls ``data`` then, on a
+    thread of its own): a script run never builds them, and a class opening the same lesson
+    does not build and hash the same CSV thirty times."""
     files = [
-        ("Curves (CSV)", exports.histories_csv(histories, labels), "nnviz-curves.csv", "text/csv"),
-        ("Config (JSON)", exports.config_json(exp), "nnviz-config.json", "application/json"),
+        (
+            "Curves (CSV)",
+            partial(exports.histories_csv, histories, labels),
+            "nnviz-curves.csv",
+            "text/csv",
+        ),
+        (
+            "Config (JSON)",
+            partial(exports.config_json, exp),
+            "nnviz-config.json",
+            "application/json",
+        ),
     ]
     files += [
         (
             f"Weights, run {i + 1} (.npz)",
-            exports.weights_npz(h),
+            partial(exports.weights_npz, h),
             f"{exports.file_stem(i, label)}.npz",
             "",
         )

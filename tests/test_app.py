@@ -677,25 +677,48 @@ def load_config_file(at: AppTest, name: str, content: bytes) -> AppTest:
 
 @pytest.fixture
 def downloads(monkeypatch) -> dict:
-    """file name -> the bytes the page offered for download (Streamlit's media store, spied)."""
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    """file name -> what the page's download button makes when clicked: the callable the page
+    gave Streamlit's media manager (spied), which Streamlit calls on a click, never before."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
 
     offered: dict = {}
-    store = MemoryMediaFileStorage.load_and_get_id
+    register = MediaFileManager.add_deferred
 
-    def spy(self, path_or_data, mimetype, kind, filename=None):
-        offered[filename] = path_or_data
-        return store(self, path_or_data, mimetype, kind, filename)
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        offered[file_name] = data_callable
+        return register(self, data_callable, mimetype, coordinates, file_name, **kwargs)
 
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
     return offered
+
+
+def test_downloads_are_made_on_click_not_on_every_run(downloads, monkeypatch):
+    """A script run only registers the files (a class opening one lesson must not build and
+    hash the same CSV thirty times); clicking makes exactly the exports' bytes."""
+    built = []
+    real = exports.histories_csv
+    monkeypatch.setattr(exports, "histories_csv", lambda *a: built.append(1) or real(*a))
+    at = open_app()
+    assert_clean(at)
+    exp = at.session_state.exp
+    labels = lab.run_labels(exp)
+    names = {"nnviz-curves.csv", "nnviz-config.json"}
+    names |= {f"{exports.file_stem(i, label)}.npz" for i, label in enumerate(labels)}
+    assert set(downloads) == names
+    assert built == []  # nothing made yet
+    histories = run_experiment(exp)  # the same numbers the page trained
+    assert downloads["nnviz-curves.csv"]() == real(histories, labels)
+    assert built == [1]
+    assert json.loads(downloads["nnviz-config.json"]()) == json.loads(exp.to_json())
+    with np.load(io.BytesIO(downloads[f"{exports.file_stem(1, labels[1])}.npz"]())) as npz:
+        assert np.array_equal(npz["W1"], histories[1].params[0][0])
 
 
 def test_config_json_round_trip_download_then_load(downloads):
     runs = (RunConfig(optimizer="momentum", lr=0.1, epochs=30), RunConfig(lambd=2.0, epochs=30))
     exp = Experiment(DataConfig("circles", samples=100, noise=0.1), runs, seed=7)
     at = open_app(lab.url_params(exp))
-    content = downloads["nnviz-config.json"]
+    content = downloads["nnviz-config.json"]().encode()
     at.button(key="reset").click().run()
     assert at.session_state.exp == lab.DEFAULT
     at = load_config_file(at, "nnviz-config.json", content)

@@ -31,7 +31,9 @@ from benchmarks.browser import (
     wait_changed,
     wait_ready,
 )
+from nnviz.engine.config import Experiment
 from nnviz.engine.lessons import LESSONS
+from nnviz.engine.train import run_experiment
 from nnviz.playground import settings as pg
 from nnviz.views import lab_model as lab
 from nnviz.views.playground_figures import FRAME_MS
@@ -287,6 +289,25 @@ def test_a_runs_popover_setting_retrains_that_run(open_tab):
     tab.assert_clean()
     assert signature(page, "boundary_1") == before[1]
     expect(popover(page, "keep_prob 0.95")).to_have_count(1)  # its label says what changed
+
+
+def test_downloads_are_made_when_clicked(open_tab):
+    """The page only registers its files; a click makes them on the server (deferred), and
+    what arrives is the experiment's config and every run's curves."""
+    tab = open_tab("/")
+    page = tab.page
+    wait_ready(page, LAB_KEYS)
+    page.locator('[data-testid="stPopover"] button', has_text="Download").click()
+    got = {}
+    for key in ("download_config", "download_curves"):
+        with page.expect_download() as info:
+            button(page, key).click()
+        got[key] = Path(info.value.path()).read_text()
+    assert Experiment.from_json(got["download_config"]) == lab.DEFAULT
+    rows = got["download_curves"].splitlines()
+    assert rows[0].split(",")[:3] == ["run", "label", "epoch"]
+    assert len(rows) == 1 + sum(len(h.epochs) for h in run_experiment(lab.DEFAULT))
+    tab.assert_clean()
 
 
 def test_a_newer_change_supersedes_a_training_in_progress(open_tab):
