@@ -67,19 +67,19 @@ def run_serve(
     return subprocess.CompletedProcess(serve.args, serve.returncode, out, err)
 
 
-@needs_nginx
 def test_the_app_server_skips_streamlits_full_garbage_collection_after_every_run():
     """Streamlit runs gc.collect(2) after every script run unless told not to: 70-80 ms of the one
     interpreter per run with NumPy, scikit-learn and Plotly loaded, thirty times over when a class
     opens a lesson (README, Serving a class). The option must exist, default to on, and be off."""
-    import toml  # Streamlit's own TOML reader (tomllib is Python 3.11+)
+    import tomllib  # as Streamlit reads it
     from streamlit import config
 
-    settings = toml.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert settings["runner"]["postScriptGC"] is False
     assert config.get_config_options()["runner.postScriptGC"].default_val is True
 
 
+@needs_nginx
 def test_the_configuration_passes_nginx_t():
     nginx_port = free_ports(range(8790, 8800), 1)
     done = run_serve("--check", "-k", "3", "--listen", f"127.0.0.1:{nginx_port}")
