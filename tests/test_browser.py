@@ -334,7 +334,8 @@ def test_lab_log_scale_toggle_redraws_the_cost_axis(open_tab):
     tab = open_tab("/")
     page = tab.page
     wait_ready(page, LAB_KEYS)
-    y_type = "document.querySelector('.st-key-cost .js-plotly-plot').layout.yaxis.type"
+    # null-safe: the redrawn chart replaces the old one, which is briefly not in the page
+    y_type = "document.querySelector('.st-key-cost .js-plotly-plot')?.layout?.yaxis?.type"
     assert page.evaluate(y_type) != "log"
     page.locator(".st-key-cost_scale button", has_text="log").click()
     page.wait_for_function(f"() => {y_type} === 'log'")
@@ -427,7 +428,7 @@ def test_playground_play_runs_the_race_and_pause_stops_it_without_an_error(open_
     page = tab.page
     wait_ready(page, PLAYGROUND_KEYS)
     logged = console_errors(page)
-    step = "document.querySelector('.st-key-pg_race .js-plotly-plot').layout.sliders[0].active"
+    step = "document.querySelector('.st-key-pg_race .js-plotly-plot')?.layout?.sliders?.[0]?.active"
     assert page.evaluate(step) == 0
     play, pause, slider = race_controls(page)
     for _ in range(2):  # Pause, Play again from there, Pause
