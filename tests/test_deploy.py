@@ -71,7 +71,7 @@ def test_the_app_server_skips_streamlits_full_garbage_collection_after_every_run
     """Streamlit runs gc.collect(2) after every script run unless told not to: 70-80 ms of the one
     interpreter per run with NumPy, scikit-learn and Plotly loaded, thirty times over when a class
     opens a lesson (README, Serving a class). The option must exist, default to on, and be off."""
-    import tomllib  # as Streamlit reads it
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+, as Streamlit reads it
     from streamlit import config
 
     settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
