@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import charts
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.train import History, train_live
@@ -139,8 +140,9 @@ class Slot:
         self.box, self.element = box, None
 
     def chart(self, fig: Any, key: str, alt: str | None = None) -> None:
-        target = self.element if self.element is not None else self.box
-        self.element = target.plotly_chart(fig, key=key, config=figures.PLOT_CONFIG, alt=alt)
+        if self.element is None:
+            self.element = self.box.empty()
+        charts.draw(self.element, fig, key, figures.PLOT_CONFIG, alt)
 
 
 @dataclass

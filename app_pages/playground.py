@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import charts
 from nnviz.engine.schedules import SCHEDULES
 from nnviz.playground import settings as pg
 from nnviz.playground.steps import nudged, press_step
@@ -247,7 +248,7 @@ def racers() -> None:
 
 
 def results(cfg: pg.Playground) -> None:
-    st.plotly_chart(race_chart(cfg), width="stretch", key="pg_race")
+    charts.plot(st, race_chart(cfg), "pg_race")
     paths = race(cfg)
     for name, path in paths.items():
         if path.diverged_at is not None:
@@ -264,7 +265,7 @@ def results(cfg: pg.Playground) -> None:
     left, right = st.columns([3, 2])
     left.table(rows, hide_index=True)
     left.caption(pg.tuning_note(cfg, scans(cfg)))
-    right.plotly_chart(tuning_chart(cfg), width="stretch", key="pg_tuning")
+    charts.plot(right, tuning_chart(cfg), "pg_tuning")
 
 
 def adam_panel(cfg: pg.Playground) -> None:
@@ -282,8 +283,8 @@ def adam_panel(cfg: pg.Playground) -> None:
     )
     bias, steps = adam_charts(cfg)
     left, right = st.columns([2, 3])
-    left.plotly_chart(bias, width="stretch", key="pg_bias")
-    right.plotly_chart(steps, width="stretch", key="pg_steps_chart")
+    charts.plot(left, bias, "pg_bias")
+    charts.plot(right, steps, "pg_steps_chart")
 
 
 def update_rules() -> None:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from app_pages import charts
 from app_pages.lab_results import training_turns  # the server's one queue of trainings
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
@@ -110,12 +111,8 @@ def panel(exp: Experiment, data: Dataset) -> None:
     labels = [label(t) for t in tunings.values()]
     st.table(table(tunings, float(tol)))
     cost, scan = st.columns(2, gap="medium")
-    cost.plotly_chart(
-        cost_figure(histories, labels, log_y=True), key="race_cost", config=PLOT_CONFIG
-    )
-    scan.plotly_chart(
-        tuning_figure(tunings, "training cost J"), key="race_scan", config=PLOT_CONFIG
-    )
+    charts.plot(cost, cost_figure(histories, labels, log_y=True), "race_cost", PLOT_CONFIG)
+    charts.plot(scan, tuning_figure(tunings, "training cost J"), "race_scan", PLOT_CONFIG)
     query = urlencode(lab.url_params(race(exp, tunings)))
     st.link_button(
         "Open this race in the lab",

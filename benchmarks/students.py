@@ -92,7 +92,9 @@ def look_at(delta: Any, result: Result) -> None:
         result.error = result.error or f"error on the page: {element.alert.body[:200]}"
     elif kind == "alert" and element.alert.format == 2:  # WARNING
         result.warnings.append(element.alert.body[:200])
-    elif kind == "plotly_chart":
+    elif kind == "plotly_chart" or (
+        kind == "bidi_component" and element.bidi_component.component_name == "nnviz_chart"
+    ):  # st.plotly_chart, or the lab's own chart (app_pages/charts.py)
         result.charts += 1
     elif kind == "progress" and element.progress.text.startswith("Training"):
         result.trained_here = True

@@ -1,5 +1,6 @@
 """The cost of watching a training in the lab: plain training against training with every live
-frame the page would draw, built and serialized as st.plotly_chart does. Used by app_latency.py."""
+frame the page would draw, built and serialized as the lab's charts send it (app_pages/charts.py).
+Used by app_latency.py."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ if TYPE_CHECKING:
 
 def watch_times(repeats: int) -> dict[str, list[float]]:
     """Plain training against training with every live frame the lab draws, built and turned
-    into JSON as st.plotly_chart does (the websocket and the browser are not in this number)."""
-    import plotly.io as pio
-
+    into JSON as the lab sends it (the websocket and the browser are not in this number)."""
+    from app_pages.charts import payload
     from nnviz.engine.lessons import LESSONS
     from nnviz.engine.train import run_experiment, train_live
     from nnviz.views import figures, live
@@ -25,9 +25,9 @@ def watch_times(repeats: int) -> dict[str, list[float]]:
         labels = lab.run_labels(exp)
         for i, (h, label) in enumerate(zip(frame, labels)):
             fig = figures.boundary_figure(h, data, label, i, 48)
-            pio.to_json(fig.to_dict(), validate=False)
+            payload(fig)
         if live.has_curves(frame):  # as the lab: the starting point has no curve yet
-            pio.to_json(cost_figure(frame, labels).to_dict(), validate=False)
+            payload(cost_figure(frame, labels))
 
     times: dict[str, list[float]] = {}
     cases = {"default": lab.DEFAULT} | {k: lesson.experiment for k, lesson in LESSONS.items()}

@@ -70,12 +70,15 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 "$python" - "$here/nginx.conf" "$run_dir" "$listen" "$static" "$app_port" "$k" <<'EOF' ||
+import os
 import sys
 
 template, run_dir, listen, static, port, k = sys.argv[1:]
 servers = [f"        server 127.0.0.1:{int(port) + i} max_fails=1 fail_timeout=5s;" for i in range(int(k))]
 text = open(template).read().replace("\n@SERVERS@\n", "\n" + "\n".join(servers) + "\n")
-for key, value in (("@LISTEN@", listen), ("@STATIC_ROOT@", static), ("@RUN_DIR@", run_dir)):
+app_static = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(template))), "static")
+fill = {"@LISTEN@": listen, "@STATIC_ROOT@": static, "@APP_STATIC@": app_static, "@RUN_DIR@": run_dir}
+for key, value in fill.items():
     text = text.replace(key, value)
 open(f"{run_dir}/nginx.conf", "w").write(text)
 EOF

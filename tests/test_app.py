@@ -40,9 +40,17 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def charts(at: AppTest) -> dict[str | None, dict]:
+    """Every chart on the page, by key: the figure JSON that reached the browser, whether drawn
+    by st.plotly_chart or by the lab's own chart component (app_pages/charts.py)."""
+    found = [(c.key, json.loads(c.proto.spec)) for c in at.get("plotly_chart")]
+    found += [(c.key, json.loads(c.proto.bytes)) for c in at.get("bidi_component")]
+    return dict(found)
+
+
 def chart(at: AppTest, key: str) -> dict:
-    (found,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(found.proto.spec)
+    (found,) = [spec for k, spec in charts(at).items() if k == key]
+    return found
 
 
 def plotly_array(value) -> np.ndarray:
@@ -54,7 +62,7 @@ def plotly_array(value) -> np.ndarray:
 
 
 def boundary_keys(at: AppTest) -> list[str]:
-    return sorted(c.key for c in at.get("plotly_chart") if c.key.startswith("boundary_"))
+    return sorted(k for k in charts(at) if k and k.startswith("boundary_"))
 
 
 def run_traces(spec: dict, i: int) -> list:
@@ -121,7 +129,7 @@ def test_defaults_run_clean_and_put_every_setting_in_the_url():
     assert_clean(at)
     assert not at.warning
     assert boundary_keys(at) == ["boundary_0", "boundary_1"]
-    assert {"cost", "accuracy"} <= {c.key for c in at.get("plotly_chart")}
+    assert {"cost", "accuracy"} <= set(charts(at))
     assert at.select_slider(key="scrub").value == lab.DEFAULT.runs[0].epochs  # the last epoch
     assert params(at) == lab.url_params(lab.DEFAULT)
     assert column(at, "run") == ["λ 0", "λ 0.7"]

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from app_pages.charts import BUNDLE
 from benchmarks.browser import (
     find_chromium,
     lab_chart_keys,
@@ -187,6 +188,25 @@ def test_lab_draws_every_chart_without_errors(open_tab, size):
     if size in ("1280x800", "1920x1080"):
         assert_margins_held(tab.page, LAB_KEYS)
     screenshots(tab.page, f"lab-{size}")
+
+
+def test_lab_draws_with_the_cartesian_bundle_alone(open_tab):
+    """The lab's charts come from static/'s plotly.js (1.4 MB), never Streamlit's 4.5 MB chunk;
+    it registers every trace type the page draws."""
+    tab = open_tab("/")
+    wait_ready(tab.page, LAB_KEYS)
+    tab.assert_clean()
+    loaded = tab.page.evaluate(
+        "performance.getEntriesByType('resource').map(r => new URL(r.name).pathname)"
+    )
+    assert f"/app/static/{BUNDLE}" in loaded
+    assert not [p for p in loaded if "PlotlyChart" in p], loaded
+    drawn, known = tab.page.evaluate(
+        """[[...new Set([...document.querySelectorAll('.js-plotly-plot')]
+                .flatMap(el => el.data.map(t => t.type || 'scatter')))],
+            Object.keys(Plotly.PlotSchema.get().traces)]"""
+    )
+    assert {"heatmap", "scatter"} <= set(drawn) and set(drawn) <= set(known), (drawn, known)
 
 
 def box(page: Page, key: str) -> dict:

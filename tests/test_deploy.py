@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from app_pages import charts
 from benchmarks import classroom, procfs, students
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,6 +150,13 @@ def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
         assert headers["Server"].startswith("nginx") and headers["Content-Encoding"] == "gzip"
         assert "immutable" in headers["Cache-Control"]
         assert len(gzip.decompress(body)) > 2 * len(body)
+        # so is the charts' plotly.js, from the app's static/ folder (app_pages/charts.py)
+        status, headers, body = get(
+            f"{url}/app/static/{charts.BUNDLE}", **{"Accept-Encoding": "gzip"}
+        )
+        assert status == 200 and headers["Server"].startswith("nginx")
+        assert "immutable" in headers["Cache-Control"]
+        assert gzip.decompress(body) == (ROOT / "static" / charts.BUNDLE).read_bytes()
 
         # a student's whole session over the websocket, through the proxy
         query = classroom.default_query()

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import charts
 
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.playground import settings as pg
@@ -217,7 +218,7 @@ def test_defaults_run_and_write_the_url():
     assert not at.exception
     assert not at.warning
     assert table_rows(at) == len(OPTIMIZERS)
-    assert len(at.get("plotly_chart")) == 3  # race, bias corrections, Adam's steps
+    assert len(charts(at)) == 3  # race, bias corrections, Adam's steps
     assert url(at) == pg.to_query(pg.default_config())
 
 
@@ -302,7 +303,7 @@ def test_tuned_race_shows_each_chosen_alpha_and_the_loss_against_alpha():
     assert not at.exception
     cfg = replace(pg.default_config(), tune="final")
     assert url(at) == pg.to_query(cfg)
-    assert len(at.get("plotly_chart")) == 4  # race, tuning, bias corrections, Adam's steps
+    assert len(charts(at)) == 4  # race, tuning, bias corrections, Adam's steps
     assert all(at.number_input(key=f"pg_lr_{n}").disabled for n in OPTIMIZERS)
     scans = pg.tuned(cfg)
     shown = [row["α"] for row in at.table[0].value.to_dict("records")]
@@ -319,7 +320,7 @@ def test_bias_lesson_and_the_uncorrected_adam_through_the_url():
     again = open_page(url(at))
     assert not again.exception and not again.warning
     assert table_rows(again) == 2
-    assert len(again.get("plotly_chart")) == 3
+    assert len(charts(again)) == 3
 
 
 @pytest.mark.parametrize(

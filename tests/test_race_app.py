@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from test_app import assert_clean, chart, open_app
+from test_app import assert_clean, chart, charts, open_app
 
 from app_pages import race
 from nnviz.engine.tune import tune
@@ -30,7 +30,7 @@ def race_table(at) -> list[dict]:
 def test_the_race_is_off_until_asked_for():
     at = open_app(SHORT)
     assert_clean(at)
-    assert not {c.key for c in at.get("plotly_chart")} & {"race_cost", "race_scan"}
+    assert not set(charts(at)) & {"race_cost", "race_scan"}
 
 
 def test_each_optimizer_races_at_the_alpha_tune_chooses():
@@ -63,4 +63,4 @@ def test_a_race_that_would_train_too_long_is_refused_with_the_reason(monkeypatch
     monkeypatch.setattr(race, "MAX_TUNE_SECONDS", 0.01)  # the page's module, as the app runs it
     at = opened()
     assert any("Tuning would train 64 runs" in w.value for w in at.warning)
-    assert "race_cost" not in {c.key for c in at.get("plotly_chart")}
+    assert "race_cost" not in set(charts(at))

@@ -128,6 +128,7 @@ def test_at_least_one_place():
 def test_the_lab_trains_in_turns():
     """The page's training waits for its turn (held here by a test thread), then trains."""
     from streamlit.testing.v1 import AppTest
+    from test_app import charts
 
     from app_pages import lab_results
 
@@ -150,7 +151,7 @@ def test_the_lab_trains_in_turns():
     at.run()
     releaser.join(BOUND)
     assert seen == [1] and not at.exception and not at.error
-    assert any(c.key and c.key.startswith("boundary_") for c in at.get("plotly_chart"))
+    assert any(k and k.startswith("boundary_") for k in charts(at))
     assert turns.running == 0 and turns.waiting == 0  # nothing left held
 
 

@@ -1,0 +1,140 @@
+"""Plotly figures drawn by plotly.js's cartesian bundle, loaded once per browser tab.
+
+``st.plotly_chart`` draws with Streamlit's own chunk of the full plotly.js (4.5 MB). Parsing and
+running it holds the browser's main thread for about a second on the 2-core machine before any
+widget of the page shows (the sliders commit with the first chart), which made opening the lab
+cost 1.3-1.45x a bare page with two st.plotly_chart charts. Every chart of the lab and the
+playground is a scatter, heatmap or bar trace, with Plotly's animation frames in the playground:
+plotly.js's own "cartesian" partial bundle (1.4 MB, static/, the plotly.js version plotly.py
+ships) draws them the same, in a Streamlit v2 component without an iframe. The element keeps
+Streamlit's ``st-key-<key>`` class and Plotly's ``js-plotly-plot`` graph div.
+
+A chart with the same key as in the previous script run is updated in place (``Plotly.react``);
+a new key mounts a new chart. ``plot`` puts the chart in an ``st.empty`` and returns it: the next
+``draw`` into that holder replaces the chart where it stands, frame after frame.
+
+The pages that select points on a chart (the network diagram, the sweep map) keep
+``st.plotly_chart``, whose selection events this component does not have.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.io as pio
+import streamlit as st
+
+BUNDLE = "plotly-cartesian-3.7.0.min.js"  # static/, served at app/static/ (enableStaticServing)
+TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "image", "pie", "scatter"})
+
+# What Streamlit's theme gives a chart on our light theme (.streamlit/config.toml), as
+# st.plotly_chart's frontend fills in its template: faded axis text, light grid, no axis lines.
+_FADED, _GRID, _TEXT = "#808495", "#e6eaf1", "#1A1A1A"
+_FAMILY = '"Source Sans", sans-serif'
+_AXIS = {
+    "gridcolor": _GRID,
+    "zerolinecolor": _GRID,
+    "tickcolor": _GRID,
+    "tickfont": {"color": _FADED, "size": 12},
+    "title": {"font": {"color": _FADED, "size": 14}},
+    "automargin": True,
+}
+TEMPLATE = {
+    "layout": {
+        "font": {"color": _FADED, "family": _FAMILY, "size": 12},
+        "title": {"font": {"family": _FAMILY, "size": 16, "color": _TEXT}, "x": 0},
+        "legend": {"font": {"size": 12, "color": "#262730"}, "bordercolor": "transparent"},
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "xaxis": {**_AXIS, "showgrid": False, "zeroline": False},
+        "yaxis": _AXIS,
+        "hoverlabel": {
+            "bgcolor": "#FFFFFF",
+            "bordercolor": "rgba(26, 26, 26, 0.2)",
+            "font": {"color": _FADED, "family": _FAMILY, "size": 12},
+        },
+    }
+}
+
+_JS = r"""
+function plotly() {
+  if (!window.__nnvizPlotly) {
+    window.__nnvizPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL("app/static/@BUNDLE@", document.baseURI).href;
+      script.async = true;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => {
+        window.__nnvizPlotly = null;
+        reject(new Error("plotly.js did not load"));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__nnvizPlotly;
+}
+
+export default function ({ data, parentElement }) {
+  let el = parentElement.querySelector("div.nnviz-chart");
+  if (!el) {
+    el = document.createElement("div");
+    el.className = "nnviz-chart";
+    el.style.width = "100%";
+    parentElement.appendChild(el);
+  }
+  const text = typeof data === "string" ? data : new TextDecoder().decode(data);
+  const spec = JSON.parse(text);
+  const height = spec.layout && spec.layout.height;
+  if (height) el.style.minHeight = height + "px";  // the room is kept while plotly.js loads
+  if (spec.alt) { el.setAttribute("role", "img"); el.setAttribute("aria-label", spec.alt); }
+  let observer = null;
+  let gone = false;
+  plotly().then((Plotly) => {
+    if (gone) return;
+    const { data, layout, frames, config } = spec;
+    Plotly.react(el, { data, layout, frames, config });
+    observer = new ResizeObserver(() => {
+      if (!gone && el.isConnected && el._fullLayout) Plotly.Plots.resize(el);
+    });
+    observer.observe(el);
+  }).catch((err) => {
+    el.textContent = "This chart could not be drawn: " + err.message + ". Reload the page.";
+  });
+  // Unmounted (a new key, a page change): the div leaves the page and is garbage. It is not
+  // purged: plotly.js may still finish a draw or a resize on it after this, which throws on a
+  // purged div ("e.emit is not a function"); no listener outside the div is left behind (no
+  // "responsive" window listener: the ResizeObserver on the div alone follows its width).
+  return () => {
+    gone = true;
+    if (observer) observer.disconnect();
+  };
+}
+""".replace("@BUNDLE@", BUNDLE)
+
+_mount = st.components.v2.component("nnviz_chart", js=_JS, isolate_styles=False)
+
+
+def payload(fig: Any, config: dict | None = None, alt: str | None = None) -> bytes:
+    """The figure as the component draws it: JSON bytes (plotly's encoder, orjson if there)."""
+    spec = fig if isinstance(fig, dict) else fig.to_plotly_json()
+    layout = {**spec.get("layout", {}), "template": TEMPLATE}
+    config = config or {"displaylogo": False}
+    out = {"data": spec.get("data", []), "layout": layout, "config": config}
+    if spec.get("frames"):
+        out["frames"] = spec["frames"]
+    if alt:
+        out["alt"] = alt
+    return pio.to_json(out, validate=False).encode()
+
+
+def draw(holder: Any, fig: Any, key: str | None, config: dict | None = None, alt=None) -> Any:
+    """Draw ``fig`` into ``holder`` (an ``st.empty``), replacing what it held; return the holder."""
+    data = payload(fig, config, alt)
+    with holder:
+        _mount(key=key, data=data)
+    return holder
+
+
+def plot(place: Any, fig: Any, key: str | None = None, config: dict | None = None, alt=None) -> Any:
+    """Draw ``fig`` at the end of ``place`` (the page, a column), as ``st.plotly_chart`` does."""
+    return draw(place.empty(), fig, key, config, alt)
