@@ -13,12 +13,13 @@ A chart with the same key as in the previous script run is updated in place (``P
 a new key mounts a new chart. ``plot`` puts the chart in an ``st.empty`` and returns it: the next
 ``draw`` into that holder replaces the chart where it stands, frame after frame.
 
-The pages that select points on a chart (the network diagram, the sweep map) keep
-``st.plotly_chart``, whose selection events this component does not have.
+A click on a point (the network diagram's units, the sweep map's cells) calls ``on_click`` and
+reruns, as ``st.plotly_chart(on_select=..., selection_mode="points")`` does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import plotly.io as pio
@@ -74,7 +75,17 @@ function plotly() {
   return window.__nnvizPlotly;
 }
 
-export default function ({ data, parentElement }) {
+// what a click on a point reports: as st.plotly_chart's selection points, the fields we read
+const point = (p) => ({
+  curve_number: p.curveNumber,
+  point_index: p.pointIndex,
+  point_number: p.pointNumber,
+  x: p.x,
+  y: p.y,
+  customdata: p.customdata,
+});
+
+export default function ({ data, parentElement, setTriggerValue }) {
   let el = parentElement.querySelector("div.nnviz-chart");
   if (!el) {
     el = document.createElement("div");
@@ -93,6 +104,13 @@ export default function ({ data, parentElement }) {
     if (gone) return;
     const { data, layout, frames, config } = spec;
     Plotly.react(el, { data, layout, frames, config });
+    el.__nnvizClick = spec.clicks ? setTriggerValue : null;  // this mount's, once per div
+    if (spec.clicks && !el.__nnvizClicks) {
+      el.__nnvizClicks = true;
+      el.on("plotly_click", (e) => {
+        if (el.__nnvizClick) el.__nnvizClick("click", e.points.map(point));
+      });
+    }
     observer = new ResizeObserver(() => {
       if (!gone && el.isConnected && el._fullLayout) Plotly.Plots.resize(el);
     });
@@ -114,7 +132,7 @@ export default function ({ data, parentElement }) {
 _mount = st.components.v2.component("nnviz_chart", js=_JS, isolate_styles=False)
 
 
-def payload(fig: Any, config: dict | None = None, alt: str | None = None) -> bytes:
+def payload(fig: Any, config: dict | None = None, alt: str | None = None, clicks=False) -> bytes:
     """The figure as the component draws it: JSON bytes (plotly's encoder, orjson if there)."""
     spec = fig if isinstance(fig, dict) else fig.to_plotly_json()
     layout = {**spec.get("layout", {}), "template": TEMPLATE}
@@ -124,17 +142,46 @@ def payload(fig: Any, config: dict | None = None, alt: str | None = None) -> byt
         out["frames"] = spec["frames"]
     if alt:
         out["alt"] = alt
+    if clicks:
+        out["clicks"] = True
     return pio.to_json(out, validate=False).encode()
 
 
-def draw(holder: Any, fig: Any, key: str | None, config: dict | None = None, alt=None) -> Any:
-    """Draw ``fig`` into ``holder`` (an ``st.empty``), replacing what it held; return the holder."""
-    data = payload(fig, config, alt)
+def draw(
+    holder: Any,
+    fig: Any,
+    key: str | None,
+    config: dict | None = None,
+    alt: str | None = None,
+    on_click: Callable[[], None] | None = None,
+) -> Any:
+    """Draw ``fig`` into ``holder`` (an ``st.empty``), replacing what it held; return the holder.
+
+    With ``on_click``, a click on a point reruns the script after calling it; ``clicked(key)``
+    then gives the points clicked (``curve_number``, ``point_index``, ``customdata``, x, y)."""
+    data = payload(fig, config, alt, clicks=on_click is not None)
     with holder:
-        _mount(key=key, data=data)
+        if on_click is None:
+            _mount(key=key, data=data)
+        else:
+            _mount(key=key, data=data, on_click_change=on_click)
     return holder
 
 
-def plot(place: Any, fig: Any, key: str | None = None, config: dict | None = None, alt=None) -> Any:
+def plot(
+    place: Any,
+    fig: Any,
+    key: str | None = None,
+    config: dict | None = None,
+    alt: str | None = None,
+    on_click: Callable[[], None] | None = None,
+) -> Any:
     """Draw ``fig`` at the end of ``place`` (the page, a column), as ``st.plotly_chart`` does."""
-    return draw(place.empty(), fig, key, config, alt)
+    return draw(place.empty(), fig, key, config, alt, on_click)
+
+
+def clicked(key: str) -> list[dict]:
+    """The points of the last click on chart ``key`` (in its ``on_click``), else []."""
+    state = st.session_state.get(key)
+    points = state.get("click") if hasattr(state, "get") else None
+    return points if isinstance(points, list) else []

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from app_pages import charts
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.history import History
@@ -66,8 +67,7 @@ def unit_options(view: Inside) -> list[tuple[int, int]]:
 
 def _on_node_click() -> None:
     """A click on a hidden unit of the diagram shows its map large."""
-    event = st.session_state.get("inside_network")
-    points = event.selection.points if event else []
+    points = charts.clicked("inside_network")
     if points and points[0].get("customdata", [-1])[0] > 0:
         st.session_state.inside_unit = tuple(int(v) for v in points[0]["customdata"])
 
@@ -141,25 +141,19 @@ def _body(exp, data, histories, labels, epoch) -> None:
     figs = _figures(key, view.epoch, links, view, ins)
     st.caption(_caption(h, view, epoch, scrubbed))
     diagram, large = st.columns([3, 2], gap="medium")
-    diagram.plotly_chart(
-        figs["network"],
-        key="inside_network",
-        config=PLOT_CONFIG,
-        on_select=_on_node_click,
-        selection_mode="points",
-    )
+    charts.plot(diagram, figs["network"], "inside_network", PLOT_CONFIG, on_click=_on_node_click)
     with large:
         unit_map(view, data)
     if figs["maps"] is not None:
         st.markdown("**Every hidden unit's output over the input plane** (x₁ across, x₂ up)")
-        st.plotly_chart(figs["maps"], key="inside_maps", config=PLOT_CONFIG)
+        charts.plot(st, figs["maps"], "inside_maps", PLOT_CONFIG)
     keys = tuple(_key(exp, k, g) for k, g in enumerate(histories))
     views = [_view(k, view.epoch, g, data) for k, g in zip(keys, histories)]
     acts = _activations(keys, view.epoch, tuple(labels), views)
     st.markdown("**Activations a[l] over the training set**, layer by layer, every run")
     # no mode bar: it would cover the last column's title, and there is nothing to zoom into
-    st.plotly_chart(acts, key="inside_acts", config={**PLOT_CONFIG, "displayModeBar": False})
-    st.plotly_chart(figs["norms"], key="inside_norms", config=PLOT_CONFIG)
+    charts.plot(st, acts, "inside_acts", {**PLOT_CONFIG, "displayModeBar": False})
+    charts.plot(st, figs["norms"], "inside_norms", PLOT_CONFIG)
     stats_table(view)
 
 
@@ -187,9 +181,7 @@ def unit_map(view: Inside, data: Dataset) -> None:
         key="inside_unit",
         format_func=lambda o: f"layer {o[0]}, unit {o[1]}",
     )
-    st.plotly_chart(
-        nf.unit_map_figure(view, data, *unit), key="inside_unit_map", config=PLOT_CONFIG
-    )
+    charts.plot(st, nf.unit_map_figure(view, data, *unit), "inside_unit_map", PLOT_CONFIG)
 
 
 def stats_table(view: Inside) -> None:

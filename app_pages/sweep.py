@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from app_pages import charts
 from app_pages.lab_results import training_turns  # the server's one queue of trainings
 from nnviz.engine.config import DATASETS
 from nnviz.engine.data import Dataset
@@ -92,7 +93,7 @@ def trained(settings: sm.Settings, place) -> Trained:
                 seconds = time.perf_counter() - start
                 st.caption(f"Trained {len(rows)} of {n} runs ({seconds:.1f} s)…")
                 data = sm.map_data(sweep, rows, settings.metric, settings.below)
-                st.plotly_chart(map_figure(data), config=figures.PLOT_CONFIG)
+                charts.plot(st, map_figure(data), None, figures.PLOT_CONFIG)
         done = rows, time.perf_counter() - start
         keep(settings, done)
         return done
@@ -245,8 +246,7 @@ def notices() -> None:
 
 def on_cell_click() -> None:
     """Callback of the map: the clicked cell becomes the picked one."""
-    event = SS.get("sm_map")
-    points = event.selection.points if event else []
+    points = charts.clicked("sm_map")
     hits = [p for p in points if p.get("curve_number") == SS.get("sm_target_trace")]
     if hits:
         SS.sm_pick = int(hits[0]["point_index"])
@@ -269,7 +269,7 @@ def cell_panel(settings: sm.Settings, rows: list[SweepRow], cell: tuple[int, int
     index = sm.cell_index(sweep, cell)
     row, label = rows[index], sm.run_label(sweep, index)
     fig = figures.boundary_figure(row.history, dataset(settings), label)
-    st.plotly_chart(fig, key="sm_boundary", config=figures.PLOT_CONFIG)
+    charts.plot(st, fig, "sm_boundary", figures.PLOT_CONFIG)
     query = urlencode(sm.lab_url(sweep, index))
     st.link_button(
         "Open this run in the lab",
@@ -303,13 +303,7 @@ def main() -> None:
     fig = map_figure(data, cell, f"{len(rows)} runs: {data.metric}")
     SS.sm_target_trace = target_trace(fig)
     with place.container():
-        st.plotly_chart(
-            fig,
-            key="sm_map",
-            on_select=on_cell_click,
-            selection_mode="points",
-            config=figures.PLOT_CONFIG,
-        )
+        charts.plot(st, fig, "sm_map", figures.PLOT_CONFIG, on_click=on_cell_click)
         diverged = int((data.state == "diverged").sum())
         st.caption(
             f"{len(rows)} runs trained in {seconds:.1f} s. "

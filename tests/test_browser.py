@@ -398,6 +398,41 @@ def test_deep_initialization_lesson_opens_inside_the_network(open_tab, size):
     screenshots(page, f"inside-deep-lesson-{size}")
 
 
+def test_a_click_on_a_hidden_unit_of_the_diagram_shows_its_map(open_tab):
+    lesson = LESSONS["deep_initialization"]
+    tab = open_tab("/", "1920x1080")
+    page = tab.page
+    wait_ready(page, LAB_KEYS)
+    button(page, f"lesson_{lesson.key}").click()
+    wait_ready(page, lab_chart_keys(lesson.experiment) + INSIDE_KEYS, timeout=180_000)
+    chosen = page.locator(".st-key-inside_unit").get_by_role("combobox")
+    before = chosen.input_value()
+    page.locator(".st-key-inside_network").scroll_into_view_if_needed()
+    # the page position of the last hidden unit (customdata = (layer, unit)), from Plotly's axes
+    target = page.evaluate(
+        """(before) => {
+        const gd = document.querySelector('.st-key-inside_network .js-plotly-plot');
+        const i = gd._fullData.findIndex(t => t.customdata && t.customdata.length);
+        const cd = gd.calcdata[i], size = gd._fullLayout._size, box = gd.getBoundingClientRect();
+        const units = gd._fullData[i].customdata;
+        const label = (u) => `layer ${Number(u[0])}, unit ${Number(u[1])}`;
+        const k = [...units.keys()].find(j => units[j][0] > 0 && label(units[j]) !== before);
+        const unit = units[k];
+        return {x: box.left + size.l + gd._fullLayout.xaxis.l2p(cd[k].x),
+                y: box.top + size.t + gd._fullLayout.yaxis.l2p(cd[k].y),
+                unit: [Number(unit[0]), Number(unit[1])]};
+        }""",
+        before,
+    )
+    page.mouse.click(target["x"], target["y"])
+    layer, unit = target["unit"]
+    expect(chosen).to_have_value(f"layer {layer}, unit {unit}", timeout=60_000)
+    assert f"layer {layer}, unit {unit}" != before
+    tab.assert_clean()
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(r => r.name)")
+    assert not [p for p in loaded if "PlotlyChart" in p]  # Inside draws with the bundle too
+
+
 def test_sidebar_link_opens_the_playground(open_tab):
     tab = open_tab("/")
     wait_ready(tab.page, LAB_KEYS)

@@ -4,11 +4,12 @@ without a hidden layer."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from test_app import chart
+from test_app import charts as drawn
 
 from nnviz.engine.lessons import LESSONS
 
@@ -29,12 +30,11 @@ def assert_clean(at: AppTest) -> None:
 
 
 def charts(at: AppTest) -> set[str]:
-    return {c.key for c in at.get("plotly_chart")}
+    return set(drawn(at))
 
 
 def spec(at: AppTest, key: str) -> dict:
-    (found,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(found.proto.spec)
+    return chart(at, key)
 
 
 def opened(params: dict[str, str] = SHORT) -> AppTest:
