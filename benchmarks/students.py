@@ -10,7 +10,6 @@ Used by benchmarks/classroom.py; never raises for a session that fails, it repor
 from __future__ import annotations
 
 import asyncio
-import gzip
 import re
 import time
 import urllib.request
@@ -18,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from app_pages.charts import BUNDLE  # the plotly.js every lab page loads
+
 MAX_MESSAGE = 64 * 2**20  # the lab's largest message (the replay figure) is a few MB
 ASSET = re.compile(r'(?:src|href)="\./(static/[^"]+)"')  # in the page: scripts, styles, font
-CHUNK = re.compile(r"\./(PlotlyChart\.[\w-]+\.js)")  # in the scripts: the chart's lazy chunk
 TRAINED = re.compile(r"trained[^.]*? in (\d+\.\d+) s")  # the lab's status caption
 
 
@@ -48,25 +48,21 @@ def stream_url(base: str) -> str:
 
 def fetch_page(base: str, query: str, timeout: float, cold: bool, result: Result) -> str:
     """GET the page as a browser would, and with ``cold`` the frontend bundle as a browser with
-    an empty cache does (the page's scripts, styles and font, then the Plotly chart's chunk);
-    returns the cookies as a Cookie header."""
+    an empty cache does (the page's scripts, styles and font, then the plotly.js the lab's charts
+    load from the app's static/ folder: app_pages/charts.py); returns the cookies as a Cookie
+    header."""
     with urllib.request.urlopen(f"{base.rstrip('/')}/?{query}", timeout=timeout) as reply:
         page = reply.read().decode(errors="replace")
         cookies = reply.headers.get_all("Set-Cookie") or []
     cookie = "; ".join(c.split(";", 1)[0] for c in cookies)
-    files = ASSET.findall(page) if cold else []
-    for path in files:  # the list grows by the chunks the scripts name
+    files = ASSET.findall(page) + [f"app/static/{BUNDLE}"] if cold else []
+    for path in files:
         request = urllib.request.Request(
             f"{base.rstrip('/')}/{path}", headers={"Accept-Encoding": "gzip", "Cookie": cookie}
         )
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             body = reply.read()
             result.static_bytes += len(body)
-            if reply.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-        folder = path.rsplit("/", 1)[0]
-        chunks = {f"{folder}/{c}" for c in CHUNK.findall(body.decode(errors="replace"))}
-        files += sorted(chunks - set(files))
     return cookie
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from app_pages.charts import BUNDLE
 from benchmarks import classroom, procfs, students
 from benchmarks.app_latency import serve
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY_APP = """
 import time
 import streamlit as st
@@ -54,6 +56,7 @@ def port_in(ports: range) -> int:
 @pytest.fixture(scope="module")
 def tiny_url(tmp_path_factory):
     app = tmp_path_factory.mktemp("tiny") / "tiny.py"
+    (app.parent / "static").symlink_to(ROOT / "static")  # served at app/static/, as the lab's
     app.write_text(textwrap.dedent(TINY_APP))
     with serve(port=port_in(range(8741, 8750)), app=app) as url:
         yield url
@@ -79,11 +82,11 @@ def test_a_session_that_trains_shows_training_progress(tiny_url):
     assert row["trainings"] == 1 and row["results"] == 2  # the third showed no training time
 
 
-def test_a_cold_browser_fetches_the_bundle_and_the_chart_chunk(tiny_url):
+def test_a_cold_browser_fetches_the_bundle_and_the_charts_plotly_js(tiny_url):
     import streamlit
 
     static = Path(streamlit.__file__).parent / "static"
-    (plotly,) = (static / "static" / "js").glob("PlotlyChart.*.js")
+    plotly = ROOT / "static" / BUNDLE
     main = (static / "index.html").read_text().split('type="module" crossorigin src="./')[1]
     index = static / main.split('"')[0]
     r = asyncio.run(students.open_session(tiny_url, "who=1", 30.0, cold=True))
