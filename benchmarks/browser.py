@@ -185,5 +185,28 @@ def wait_changed(
     page.wait_for_function(_CHANGED, arg=[key, part, before], timeout=timeout)
 
 
+_POINT = f"""([key, x, y]) => {{
+    const gd = {_CHART};
+    if (!gd || !gd._fullLayout) return null;
+    const box = gd.getBoundingClientRect(), size = gd._fullLayout._size;
+    return {{x: box.left + size.l + gd._fullLayout.xaxis.l2p(x),
+            y: box.top + size.t + gd._fullLayout.yaxis.l2p(y)}};
+}}"""
+
+
+def point_at(page: Page, key: str, x: float, y: float, timeout: float = WAIT_MS) -> dict:
+    """The page position of the data point (x, y) of the chart's first axes (a category axis
+    counts its categories 0, 1, ...), read from Plotly's own axes once the chart has held still
+    for three looks 100 ms apart (a chart that is still being resized moves under the mouse)."""
+    seen: list[dict | None] = []
+    deadline = time.monotonic() + timeout / 1000
+    while time.monotonic() < deadline:
+        seen = [*seen[-2:], page.evaluate(_POINT, [key, x, y])]
+        if len(seen) == 3 and seen[0] is not None and seen.count(seen[0]) == 3:
+            return seen[0]
+        page.wait_for_timeout(100)
+    raise TimeoutError(f"chart {key!r} did not hold still: {seen}")
+
+
 def launch(playwright: Playwright, executable: str) -> Browser:
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)

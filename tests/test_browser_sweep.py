@@ -14,7 +14,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from benchmarks.app_latency import find_chromium, launch, serve, signature, wait_changed, wait_ready
+from benchmarks.browser import (
+    find_chromium,
+    launch,
+    point_at,
+    serve,
+    signature,
+    wait_changed,
+    wait_ready,
+)
 from nnviz.views import lab_model as lab
 from nnviz.views import sweep_model as sm
 
@@ -84,10 +92,8 @@ def test_sweep_map_draws_and_a_click_picks_a_cell(browser, server, size):
         page.screenshot(path=SHOTS / f"sweep-{size}.png")
         before = signature(page, "sm_boundary", "layout")
         # click the cell of row 1, column 4 (α = 0.0631, β₁ = 0.95): its invisible click target
-        box = page.locator(".st-key-sm_map .nsewdrag").first.bounding_box()
-        x = box["x"] + box["width"] * (4 + 0.5) / 6
-        y = box["y"] + box["height"] * (1 - (1 + 0.5) / 6)  # row 0 is at the bottom
-        page.mouse.click(x, y)
+        target = point_at(page, "sm_map", 4, 1)
+        page.mouse.click(target["x"], target["y"])
         wait_changed(page, "sm_boundary", before, "layout", timeout=60_000)
         wait_ready(page, KEYS, timeout=60_000)
         assert_clean(page, errors)
