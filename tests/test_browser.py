@@ -408,24 +408,22 @@ def test_a_click_on_a_hidden_unit_of_the_diagram_shows_its_map(open_tab):
     chosen = page.locator(".st-key-inside_unit").get_by_role("combobox")
     before = chosen.input_value()
     page.locator(".st-key-inside_network").scroll_into_view_if_needed()
-    # the page position of the last hidden unit (customdata = (layer, unit)), from Plotly's axes
-    target = page.evaluate(
+    # a hidden unit other than the chosen one (customdata = (layer, unit)), in data coordinates
+    node = page.evaluate(
         """(before) => {
         const gd = document.querySelector('.st-key-inside_network .js-plotly-plot');
         const i = gd._fullData.findIndex(t => t.customdata && t.customdata.length);
-        const cd = gd.calcdata[i], size = gd._fullLayout._size, box = gd.getBoundingClientRect();
         const units = gd._fullData[i].customdata;
         const label = (u) => `layer ${Number(u[0])}, unit ${Number(u[1])}`;
         const k = [...units.keys()].find(j => units[j][0] > 0 && label(units[j]) !== before);
-        const unit = units[k];
-        return {x: box.left + size.l + gd._fullLayout.xaxis.l2p(cd[k].x),
-                y: box.top + size.t + gd._fullLayout.yaxis.l2p(cd[k].y),
-                unit: [Number(unit[0]), Number(unit[1])]};
+        return {x: gd.calcdata[i][k].x, y: gd.calcdata[i][k].y,
+                unit: [Number(units[k][0]), Number(units[k][1])]};
         }""",
         before,
     )
+    target = point_at(page, "inside_network", node["x"], node["y"])
     page.mouse.click(target["x"], target["y"])
-    layer, unit = target["unit"]
+    layer, unit = node["unit"]
     expect(chosen).to_have_value(f"layer {layer}, unit {unit}", timeout=60_000)
     assert f"layer {layer}, unit {unit}" != before
     tab.assert_clean()
