@@ -4,7 +4,8 @@ Widgets and layout only. The applied Experiment in ``st.session_state.exp`` is t
 truth (the cache key and the URL). There is no Train button: every widget change reruns the page,
 and ``sync`` turns the widgets into the experiment at the top of that run, so a change applies by
 itself (unless its data can't be loaded or it would train too long: then it says why and the
-previous results stay). The boundaries, curves and their live training are app_pages/lab_results.py.
+previous results stay). The boundaries, curves and their live training are
+app_pages/parts/lab_results.py.
 Per-run settings sit in the sidebar, which scrolls on its own: the boundaries stay in view while a
 slider moves. Presentation mode (toggle, or ``present=1`` in the URL) hides every control.
 """
@@ -16,11 +17,11 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import inside, race
-from app_pages import lab_details as details
-from app_pages import lab_results as results
-from app_pages.lab_controls import sidebar
-from app_pages.lab_state import (
+from app_pages.parts import inside, race
+from app_pages.parts import lab_details as details
+from app_pages.parts import lab_results as results
+from app_pages.parts.lab_controls import sidebar
+from app_pages.parts.lab_state import (
     csv_content,
     init_state,
     load_lesson,
@@ -31,8 +32,8 @@ from app_pages.lab_state import (
 )
 from nnviz.engine.config import Experiment
 from nnviz.engine.lessons import LESSONS
+from nnviz.models import lab_model as lab
 from nnviz.views import figures
-from nnviz.views import lab_model as lab
 
 # both modes: the final-numbers table (plain HTML, see metrics.html_table) and the top padding
 BASE_CSS = """.nnviz-table { border-collapse: collapse; font-size: 0.875rem; }

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import charts
+from app_pages.parts import charts
 from nnviz.engine.schedules import SCHEDULES
-from nnviz.playground import settings as pg
-from nnviz.playground.steps import nudged, press_step
+from nnviz.models import playground_settings as pg
+from nnviz.models.playground_steps import nudged, press_step
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
 from nnviz.views.playground_figures import OPTIMIZER_COLORS, loss_label, race_figure

@@ -18,18 +18,18 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app_pages import charts
-from app_pages.lab_results import training_turns  # the server's one queue of trainings
+from app_pages.parts import charts
+from app_pages.server import training_turns  # the server's one queue of trainings
 from nnviz.engine.config import DATASETS
 from nnviz.engine.data import Dataset
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.sweep import SWEEPABLE, SweepRow, iter_sweep
 from nnviz.engine.train import load_data
+from nnviz.models import lab_model as lab
+from nnviz.models import sweep_model as sm
+from nnviz.models.turns import KeyedLocks
 from nnviz.views import figures
-from nnviz.views import lab_model as lab
-from nnviz.views import sweep_model as sm
 from nnviz.views.sweep_figures import map_figure, target_trace
-from nnviz.views.turns import KeyedLocks
 
 SS = st.session_state
 NO_AXIS = "—"

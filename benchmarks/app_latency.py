@@ -165,7 +165,7 @@ def _lab_toggle(page: Page) -> float:
 
 
 def lab_change_times(browser: Browser, url: str, repeats: int) -> dict[str, list[float]]:
-    from nnviz.views import lab_model as lab
+    from nnviz.models import lab_model as lab
 
     keys = lab_chart_keys(lab.DEFAULT)
     times: dict[str, list[float]] = {"change": [], "toggle": []}
@@ -201,7 +201,7 @@ def lesson_times(browser: Browser, url: str) -> dict[str, list[float]]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     from nnviz.engine.lessons import LESSONS
-    from nnviz.views import lab_model as lab
+    from nnviz.models import lab_model as lab
 
     times: dict[str, list[float]] = {}
     context = browser.new_context(viewport=VIEWPORT)
@@ -233,7 +233,7 @@ def lesson_times(browser: Browser, url: str) -> dict[str, list[float]]:
 
 
 def playground_times(browser: Browser, url: str, repeats: int) -> dict[str, list[float]]:
-    from nnviz.playground import settings as pg
+    from nnviz.models import playground_settings as pg
 
     keys = playground_chart_keys(pg.default_config())
     times: dict[str, list[float]] = {"open": [], "beta1": []}
@@ -260,7 +260,7 @@ OPEN_REPEATS = 10
 def browser_times(repeats: int) -> dict[str, dict[str, list[float]]]:
     from playwright.sync_api import sync_playwright
 
-    from nnviz.views import lab_model as lab
+    from nnviz.models import lab_model as lab
 
     executable = find_chromium()
     if executable is None:

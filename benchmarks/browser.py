@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
 
     from nnviz.engine.config import Experiment
-    from nnviz.playground.settings import Playground
+    from nnviz.models.playground_settings import Playground
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"

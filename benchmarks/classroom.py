@@ -49,7 +49,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 def lesson_query(key: str) -> tuple[str, int]:
     """The lab's link to a lesson (its URL state), and how many runs it trains."""
     from nnviz.engine.lessons import LESSONS
-    from nnviz.views import lab_model
+    from nnviz.models import lab_model
 
     exp = LESSONS[key].experiment
     return urlencode(lab_model.url_params(exp)), len(exp.runs)
@@ -57,14 +57,14 @@ def lesson_query(key: str) -> tuple[str, int]:
 
 def own_queries(n: int, first_seed: int) -> tuple[list[str], int]:
     """``n`` links to the lab's default experiment, each with its own seed (its own training)."""
-    from nnviz.views import lab_model
+    from nnviz.models import lab_model
 
     exps = [replace(lab_model.DEFAULT, seed=first_seed + i) for i in range(n)]
     return [urlencode(lab_model.url_params(e)) for e in exps], len(lab_model.DEFAULT.runs)
 
 
 def default_query() -> str:
-    from nnviz.views import lab_model
+    from nnviz.models import lab_model
 
     return urlencode(lab_model.url_params(lab_model.DEFAULT))
 

@@ -20,7 +20,7 @@ from nnviz.engine.config import Experiment
 from nnviz.engine.inspect import inside, inspect
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import load_data, run_experiment
-from nnviz.views import lab_model as lab
+from nnviz.models import lab_model as lab
 from nnviz.views import layer_figures as lf
 from nnviz.views import network_figures as nf
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from app_pages.charts import BUNDLE  # the plotly.js every lab page loads
+from app_pages.parts.charts import BUNDLE  # the plotly.js every lab page loads
 
 MAX_MESSAGE = 64 * 2**20  # the lab's largest message (the replay figure) is a few MB
 ASSET = re.compile(r'(?:src|href)="\./(static/[^"]+)"')  # in the page: scripts, styles, font
@@ -49,7 +49,7 @@ def stream_url(base: str) -> str:
 def fetch_page(base: str, query: str, timeout: float, cold: bool, result: Result) -> str:
     """GET the page as a browser would, and with ``cold`` the frontend bundle as a browser with
     an empty cache does (the page's scripts, styles and font, then the plotly.js the lab's charts
-    load from the app's static/ folder: app_pages/charts.py); returns the cookies as a Cookie
+    load from the app's static/ folder: app_pages/parts/charts.py); returns the cookies as a Cookie
     header."""
     with urllib.request.urlopen(f"{base.rstrip('/')}/?{query}", timeout=timeout) as reply:
         page = reply.read().decode(errors="replace")
@@ -90,7 +90,7 @@ def look_at(delta: Any, result: Result) -> None:
         result.warnings.append(element.alert.body[:200])
     elif kind == "plotly_chart" or (
         kind == "bidi_component" and element.bidi_component.component_name == "nnviz_chart"
-    ):  # st.plotly_chart, or the lab's own chart (app_pages/charts.py)
+    ):  # st.plotly_chart, or the lab's own chart (app_pages/parts/charts.py)
         result.charts += 1
     elif kind == "progress" and element.progress.text.startswith("Training"):
         result.trained_here = True

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from nnviz.engine.sweep import iter_sweep
 from nnviz.engine.train import load_data
-from nnviz.views import sweep_model as sm
+from nnviz.models import sweep_model as sm
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "sweep.py")
 

@@ -1,5 +1,6 @@
 """The cost of watching a training in the lab: plain training against training with every live
-frame the page would draw, built and serialized as the lab's charts send it (app_pages/charts.py).
+frame the page would draw, built and serialized as the lab's charts send it
+(app_pages/parts/charts.py).
 Used by app_latency.py."""
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ if TYPE_CHECKING:
 def watch_times(repeats: int) -> dict[str, list[float]]:
     """Plain training against training with every live frame the lab draws, built and turned
     into JSON as the lab sends it (the websocket and the browser are not in this number)."""
-    from app_pages.charts import payload
+    from app_pages.parts.charts import payload
     from nnviz.engine.lessons import LESSONS
     from nnviz.engine.train import run_experiment, train_live
-    from nnviz.views import figures, live
-    from nnviz.views import lab_model as lab
+    from nnviz.models import lab_model as lab
+    from nnviz.models import live
+    from nnviz.views import figures
     from nnviz.views.curves import cost_figure
 
     def frame_work(exp: Experiment, data, frame) -> None:

@@ -22,8 +22,9 @@ from nnviz.engine.config import GROUP_FIELDS, DataConfig, Experiment, RunConfig
 from nnviz.engine.data import to_csv
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import load_data, run_experiment, train_live
-from nnviz.views import exports, figures, formulas, metrics
-from nnviz.views import lab_model as lab
+from nnviz.models import exports, formulas, metrics
+from nnviz.models import lab_model as lab
+from nnviz.views import figures
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SHORT = {"epochs": "30,30"}  # the default runs, shortened
@@ -42,7 +43,7 @@ def assert_clean(at: AppTest) -> None:
 
 def charts(at: AppTest) -> dict[str | None, dict]:
     """Every chart on the page, by key: the figure JSON that reached the browser, whether drawn
-    by st.plotly_chart or by the lab's own chart component (app_pages/charts.py)."""
+    by st.plotly_chart or by the lab's own chart component (app_pages/parts/charts.py)."""
     found = [(c.key, json.loads(c.proto.spec)) for c in at.get("plotly_chart")]
     found += [(c.key, json.loads(c.proto.bytes)) for c in at.get("bidi_component")]
     return dict(found)

@@ -21,12 +21,13 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from app_pages.charts import BUNDLE
+from app_pages.parts.charts import BUNDLE
 from benchmarks.browser import (
     find_chromium,
     lab_chart_keys,
     launch,
     playground_chart_keys,
+    point_at,
     serve,
     signature,
     wait_changed,
@@ -35,8 +36,8 @@ from benchmarks.browser import (
 from nnviz.engine.config import Experiment
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import run_experiment
-from nnviz.playground import settings as pg
-from nnviz.views import lab_model as lab
+from nnviz.models import lab_model as lab
+from nnviz.models import playground_settings as pg
 from nnviz.views.playground_figures import FRAME_MS
 
 pytestmark = pytest.mark.browser

@@ -23,8 +23,8 @@ from benchmarks.browser import (
     wait_changed,
     wait_ready,
 )
-from nnviz.views import lab_model as lab
-from nnviz.views import sweep_model as sm
+from nnviz.models import lab_model as lab
+from nnviz.models import sweep_model as sm
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,5 @@
-"""The lab's chart component (app_pages/charts.py): what it sends is the figure plotly.py wrote,
+"""The lab's chart component (app_pages/parts/charts.py): what it sends is the figure plotly.py
+wrote,
 drawn by the plotly.js bundle in static/ (the browser half: tests/test_browser.py)."""
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import pytest
 from test_app import charts as page_charts
 from test_app import open_app
 
-from app_pages import charts
+from app_pages.parts import charts
 from nnviz.engine.train import run_experiment
-from nnviz.playground import settings as pg
+from nnviz.models import lab_model as lab
+from nnviz.models import playground_settings as pg
 from nnviz.views import figures
-from nnviz.views import lab_model as lab
 from nnviz.views.curves import cost_figure
 from nnviz.views.playground_figures import race_figure
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app_pages.charts import BUNDLE
+from app_pages.parts.charts import BUNDLE
 from benchmarks import classroom, procfs, students
 from benchmarks.app_latency import serve
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app_pages import charts
+from app_pages.parts import charts
 from benchmarks import classroom, procfs, students
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,7 +150,7 @@ def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
         assert headers["Server"].startswith("nginx") and headers["Content-Encoding"] == "gzip"
         assert "immutable" in headers["Cache-Control"]
         assert len(gzip.decompress(body)) > 2 * len(body)
-        # so is the charts' plotly.js, from the app's static/ folder (app_pages/charts.py)
+        # so is the charts' plotly.js, from the app's static/ folder (app_pages/parts/charts.py)
         status, headers, body = get(
             f"{url}/app/static/{charts.BUNDLE}", **{"Accept-Encoding": "gzip"}
         )

@@ -1,4 +1,5 @@
-"""The lab's "Inside the network" panel (app_pages/inside.py), driven by AppTest: hidden until asked
+"""The lab's "Inside the network" panel (app_pages/parts/inside.py), driven by AppTest: hidden until
+asked
 for, clean at the defaults, every control, the deep-initialization lesson opening it, and a run
 without a hidden layer."""
 

@@ -52,7 +52,14 @@ def test_the_engine_imports_nothing_from_the_playground_or_views():
 
 
 def test_no_package_attribute_shadows_a_submodule():
-    for package in ("nnviz", "nnviz.engine", "nnviz.playground", "nnviz.views", "nnviz.bench"):
+    for package in (
+        "nnviz",
+        "nnviz.engine",
+        "nnviz.playground",
+        "nnviz.models",
+        "nnviz.views",
+        "nnviz.bench",
+    ):
         pkg = importlib.import_module(package)
         for info in pkgutil.iter_modules(pkg.__path__):
             attr = getattr(pkg, info.name, None)

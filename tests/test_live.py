@@ -1,4 +1,4 @@
-"""nnviz.views.live: watching a training draws some frames and ends with train()'s result; when
+"""nnviz.models.live: watching a training draws some frames and ends with train()'s result; when
 drawing raises (Streamlit's rerun, for a newer change), the trainer stops at once."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.train import load_data, run_experiment, train_live
-from nnviz.views import live
+from nnviz.models import live
 
 EXP = Experiment(
     DataConfig("moons", samples=80, noise=0.2, test_fraction=0.25),

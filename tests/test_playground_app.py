@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 from test_app import charts
 
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.playground import settings as pg
-from nnviz.playground import steps
+from nnviz.models import playground_settings as pg
+from nnviz.models import playground_steps as steps
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
 from nnviz.views.playground_figures import OPTIMIZER_COLORS, race_figure

@@ -1,4 +1,5 @@
-"""The lab's fair race panel (app_pages/race.py), driven by AppTest: off until asked for, then the
+"""The lab's fair race panel (app_pages/parts/race.py), driven by AppTest: off until asked for, then
+the
 tuned α of each optimizer (the same as nnviz.engine.tune gives), the race, the loss-vs-α curves
 and the link that opens the race in the lab; refused with a reason when it would train too long."""
 
@@ -8,9 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from test_app import assert_clean, chart, charts, open_app
 
-from app_pages import race
+from app_pages.parts import race
 from nnviz.engine.tune import tune
-from nnviz.views import lab_model as lab
+from nnviz.models import lab_model as lab
 
 SHORT = {"epochs": "30,30"}
 

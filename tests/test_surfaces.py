@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.playground.settings import grid
+from nnviz.models.playground_settings import grid
 from nnviz.playground.surfaces import SURFACES, make_surface
 from nnviz.views.contours import contour_lines, level_line
 

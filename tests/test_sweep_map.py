@@ -18,8 +18,8 @@ from test_app import assert_clean, chart, params  # the lab's AppTest helpers
 
 from nnviz.engine.sweep import Sweep, parse_axis, run_sweep
 from nnviz.engine.train import run_experiment
-from nnviz.views import lab_model as lab
-from nnviz.views import sweep_model as sm
+from nnviz.models import lab_model as lab
+from nnviz.models import sweep_model as sm
 from nnviz.views.sweep_figures import color_range, map_figure, target_trace
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "sweep.py")
@@ -352,9 +352,9 @@ def test_a_map_trains_each_group_in_its_turn_among_the_labs_trainings():
     """Another session holds the server's turn: the map waits, then trains once released."""
     from test_turns import BOUND, Session, until
 
-    from app_pages import lab_results
+    from app_pages import server
 
-    turns, log = lab_results.training_turns(), []
+    turns, log = server.training_turns(), []
     holder = Session(turns, log, "another session")
     holder.start()
     until(lambda: log == ["another session"], "the other session trains")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nnviz.engine.optim import OPTIMIZERS, Hyper
-from nnviz.playground import settings as pg
+from nnviz.models import playground_settings as pg
 from nnviz.playground.surfaces import SURFACES, make_surface
 from nnviz.playground.trajectory import (
     MAX_STEPS,

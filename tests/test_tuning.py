@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnviz.engine.optim import Hyper
-from nnviz.playground import settings as pg
+from nnviz.models import playground_settings as pg
 from nnviz.playground import tuning
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import distance_to_minima, first_within, gap, race

@@ -1,4 +1,4 @@
-"""Trainings take turns (nnviz/views/turns.py): threads that hold and release places on cue.
+"""Trainings take turns (nnviz/models/turns.py): threads that hold and release places on cue.
 
 No timed assertions: every wait below is bounded only so that a bug fails instead of hanging."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nnviz.views.turns import KeyedLocks, Turns
+from nnviz.models.turns import KeyedLocks, Turns
 
 BOUND = 10.0  # seconds before a stuck thread counts as a failure
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,10 +130,10 @@ def test_the_lab_trains_in_turns():
     from streamlit.testing.v1 import AppTest
     from test_app import charts
 
-    from app_pages import lab_results
+    from app_pages import server
 
-    turns, log = lab_results.training_turns(), []
-    assert turns is lab_results.training_turns()  # one per server process
+    turns, log = server.training_turns(), []
+    assert turns is server.training_turns()  # one per server process
     holder = Session(turns, log, "another session")
     holder.start()
     until(lambda: log == ["another session"], "the other session trains")

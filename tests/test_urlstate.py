@@ -1,4 +1,4 @@
-"""nnviz.views.urlstate: any frozen dataclass <-> query parameters, on dataclasses of its own.
+"""nnviz.models.urlstate: any frozen dataclass <-> query parameters, on dataclasses of its own.
 
 The lab's and the playground's configs are tested through their pages (test_app.py,
 test_playground_app.py); these small classes pin the generic rules: nested dataclasses flatten,
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from nnviz.views.urlstate import decode, encode
+from nnviz.models.urlstate import decode, encode
 
 
 @dataclass(frozen=True)

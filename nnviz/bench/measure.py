@@ -18,11 +18,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from nnviz import Dataset, Experiment, RunConfig, generate, load_data, run_experiment, train
 from nnviz.bench.reference import compute_cost, forward_propagation, initialize_parameters_he, model
+from nnviz.engine.config import Experiment, RunConfig
+from nnviz.engine.data import Dataset, generate
 from nnviz.engine.lessons import OPTIMIZATION
 from nnviz.engine.network import Layout
 from nnviz.engine.sweep import Sweep, parse_axis, run_sweep
+from nnviz.engine.train import load_data, run_experiment, train
 
 SAMPLES, NOISE, SEED = 300, 0.2, 3
 HIDDEN = (5, 2)

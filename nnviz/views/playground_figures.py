@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.playground.settings import display_indices, frame_steps
+from nnviz.models.playground_settings import display_indices, frame_steps
 from nnviz.playground.surfaces import Surface
 from nnviz.playground.trajectory import RULES, OptimizerPath, gap
 from nnviz.views.contours import contour_lines

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nnviz.playground.settings import display_indices
+from nnviz.models.playground_settings import display_indices
 from nnviz.playground.trajectory import RULES, OptimizerPath
 from nnviz.playground.tuning import Tuning
 from nnviz.views.playground_figures import INK, OPTIMIZER_COLORS, f32

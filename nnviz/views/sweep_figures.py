@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from nnviz.models.sweep_model import MapData
 from nnviz.views.figures import FONT
-from nnviz.views.sweep_model import MapData
 
 MAP_HEIGHT = 520
 CELL_MARKER = 30  # px: the invisible click target over each cell

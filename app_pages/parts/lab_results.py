@@ -1,6 +1,6 @@
 """The lab's results: trained once (cached for everyone), watched while they train, replayed.
 
-Streamlit, caches and placeholders only; what to draw when is nnviz.views.live, the figures are
+Streamlit, caches and placeholders only; what to draw when is nnviz.models.live, the figures are
 nnviz.views.figures. The page (app_pages/lab.py) lays out the places (``Slots``) first, with every
 widget, then calls ``show``: a cached experiment is drawn at once; otherwise it trains here, its
 boundaries and curves redrawn between chunks of epochs. A newer change reruns the script, which
@@ -17,19 +17,19 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import charts
+from app_pages.parts import charts
+from app_pages.server import training_locks, training_turns
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.train import History, train_live
-from nnviz.views import figures, live
-from nnviz.views import lab_model as lab
+from nnviz.models import lab_model as lab
+from nnviz.models import live
+from nnviz.views import figures
 from nnviz.views.curves import accuracy_figure, cost_figure, wants_log
-from nnviz.views.turns import KeyedLocks, Turns
 
 LIVE_GRID = 48  # boundary resolution while training: cheaper frames, the final one is finer
 STOP_AFTER = 2.0  # trainings estimated longer than this (s) offer a Stop button
 REPLAY_FRAME = 0.25  # seconds per replay frame
-TRAININGS_AT_ONCE = 1  # per server process (nnviz.views.turns)
 CURVES_HEIGHT = 340  # px: the learning curves stay in the first screen at 1920×1080
 Result = tuple[Dataset, list[History]]
 
@@ -67,19 +67,6 @@ def stored(exp: Experiment) -> Result | None:
         return finished(exp)
     except NotTrained:
         return None
-
-
-@st.cache_resource
-def training_locks() -> KeyedLocks:
-    """Shared by every session of this server process."""
-    return KeyedLocks()
-
-
-@st.cache_resource
-def training_turns() -> Turns:
-    """One training at a time in this server process, the others waiting in order: with one
-    interpreter (the GIL), trainings in turns finish sooner on average than all at once."""
-    return Turns(TRAININGS_AT_ONCE)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

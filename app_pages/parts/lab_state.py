@@ -14,7 +14,7 @@ import streamlit as st
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import DataError
 from nnviz.engine.lessons import LESSONS
-from nnviz.views import lab_model as lab
+from nnviz.models import lab_model as lab
 
 # --- state --------------------------------------------------------------------------------------
 

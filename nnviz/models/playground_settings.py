@@ -15,6 +15,7 @@ import numpy as np
 
 from nnviz.engine.optim import OPTIMIZERS, Hyper
 from nnviz.engine.schedules import SCHEDULES, lr_after
+from nnviz.models import urlstate
 from nnviz.playground import tuning
 from nnviz.playground.surfaces import DEFAULT_KAPPA, SURFACES, Surface, make_surface
 from nnviz.playground.trajectory import (
@@ -26,7 +27,6 @@ from nnviz.playground.trajectory import (
     nearest_minimum,
     race,
 )
-from nnviz.views import urlstate
 
 # the widgets use the same limits, so every valid config can be shown by the page
 LIMITS = {

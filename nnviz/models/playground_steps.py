@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from nnviz.playground.settings import LIMITS
+from nnviz.models.playground_settings import LIMITS
 
 
 def _log_grid(low: float, high: float, mantissas: tuple[int, ...] = (1, 2, 5)) -> tuple:

@@ -7,14 +7,14 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.lab_results import Result
-from app_pages.lab_state import load_config
+from app_pages.parts.lab_results import Result
+from app_pages.parts.lab_state import load_config
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.train import History
-from nnviz.views import exports, metrics
-from nnviz.views import lab_model as lab
-from nnviz.views.formulas import formula_sections
+from nnviz.models import exports, metrics
+from nnviz.models import lab_model as lab
+from nnviz.models.formulas import formula_sections
 
 
 def status(exp: Experiment, result: Result, slot: Any) -> None:

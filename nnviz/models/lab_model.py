@@ -1,6 +1,6 @@
 """The training lab's page model: widgets <-> experiment, labels, the URL, limits, data, results.
 
-No streamlit here. Its formulas panel is nnviz.views.formulas, its downloads nnviz.views.exports.
+No streamlit here. Its formulas panel is nnviz.models.formulas, its downloads nnviz.models.exports.
 
 The page keeps one applied ``Experiment`` (the cache key and the URL) and a flat set of widget
 values (what the user is editing). ``widget_values`` and ``experiment_from_widgets`` convert between
@@ -25,8 +25,8 @@ from nnviz.engine.data import DataError, Dataset, digest, from_csv, split_counts
 from nnviz.engine.lessons import LESSONS, Lesson
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.train import load_data
-from nnviz.views.formulas import fmt
-from nnviz.views.urlstate import decode, encode
+from nnviz.models.formulas import fmt
+from nnviz.models.urlstate import decode, encode
 
 MAX_RUNS = 4
 URL_ALIASES = {"name": "dataset"}

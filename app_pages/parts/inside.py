@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from app_pages import charts
+from app_pages.parts import charts
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.history import History

@@ -14,17 +14,17 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app_pages import charts
-from app_pages.lab_results import training_turns  # the server's one queue of trainings
+from app_pages.parts import charts
+from app_pages.server import training_turns  # the server's one queue of trainings
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.sweep import GROUP_SIZE
 from nnviz.engine.tune import CRITERIA, GRID, Tuning, race, tune
-from nnviz.views import lab_model as lab
+from nnviz.models import lab_model as lab
+from nnviz.models.formulas import fmt
 from nnviz.views.curves import cost_figure
 from nnviz.views.figures import PLOT_CONFIG
-from nnviz.views.formulas import fmt
 from nnviz.views.playground_panels import tuning_figure
 
 MAX_TUNE_SECONDS = 60.0

@@ -20,9 +20,9 @@ from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import split_counts
 from nnviz.engine.history import History
 from nnviz.engine.sweep import GROUP_SIZE, Sweep, SweepRow, parse_axis
-from nnviz.views import lab_model as lab
-from nnviz.views.formulas import fmt
-from nnviz.views.urlstate import decode
+from nnviz.models import lab_model as lab
+from nnviz.models.formulas import fmt
+from nnviz.models.urlstate import decode
 
 MAX_SWEEP_SECONDS = 60.0  # the page refuses (with the reason) a map that would train longer
 

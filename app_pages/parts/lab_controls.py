@@ -13,13 +13,13 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.lab_state import new_data, on_upload, restructure
+from app_pages.parts.lab_state import new_data, on_upload, restructure
 from nnviz.engine.config import DATASETS, MAX_SEED, MAX_UNITS, Experiment
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
-from nnviz.views import lab_model as lab
-from nnviz.views.formulas import INIT_NAMES
+from nnviz.models import lab_model as lab
+from nnviz.models.formulas import INIT_NAMES
 
 DECAY_RATES = (0.0, 0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0)  # 0.3, 1: the course's examples
 DECAY_INTERVALS = (1, 10, 100, 200, 500, 1000, 2000, 5000)
