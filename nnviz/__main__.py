@@ -1,7 +1,7 @@
-"""``python -m nnviz``: the command line of nnviz.cli."""
+"""``python -m nnviz``: the command line of nnviz/cli/main.py."""
 
 import sys
 
-from nnviz.cli import main
+from nnviz.cli.main import main
 
 sys.exit(main())

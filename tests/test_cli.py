@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnviz.cli import main
+from nnviz.cli.main import main
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.network import Layout
 from nnviz.engine.train import run_experiment

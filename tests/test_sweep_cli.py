@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from nnviz.cli import main
+from nnviz.cli.main import main
 from nnviz.engine import sweep as sweep_module
 
 ROOT = Path(__file__).resolve().parents[1]

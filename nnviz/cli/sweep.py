@@ -1,11 +1,11 @@
-"""``python -m nnviz sweep``: vary one or two settings of a run over a grid; every run in lockstep.
+"""``nnviz sweep``: vary one or two settings of a run over a grid; every run in lockstep.
 
     python -m nnviz sweep --vary lr=1e-4:1:9:log --vary beta1=0.5,0.9,0.99 --epochs 500
     python -m nnviz sweep --vary lambd=0:1:5 --vary optimizer=gd,adam --jobs 2 --csv
     python -m nnviz sweep --vary lr=1e-3:1:12:log --backend dask --scheduler tcp://10.0.0.5:8786
 
 Every option of ``nnviz train`` sets the base run, parsed and validated by the same code
-(nnviz.cli). ``--vary FIELD=VALUES`` takes a list (a,b,c) or a range (start:stop:count[:lin|log],
+(options.py). ``--vary FIELD=VALUES`` takes a list (a,b,c) or a range (start:stop:count[:lin|log],
 both ends included). Prints a table, or ``--json`` / ``--csv``: one row per run with its settings,
 final costs and accuracies and divergence. Bad input: exit status 2 and one line on stderr.
 """
@@ -16,12 +16,22 @@ import argparse
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from nnviz import cli, cli_output
-from nnviz.cli import UsageError
+from nnviz.cli import output
+from nnviz.cli.options import (
+    PROG,
+    CsvFiles,
+    Parser,
+    UsageError,
+    add_data_options,
+    add_network_options,
+    add_training_options,
+    dataset_for,
+    experiment_from,
+    read_csv_files,
+)
 from nnviz.engine.data import Dataset
 from nnviz.engine.sweep import (
     BACKENDS,
@@ -33,20 +43,21 @@ from nnviz.engine.sweep import (
     run_sweep,
 )
 
-SWEEP = f"{cli.PROG} sweep"
+SWEEP = f"{PROG} sweep"
+HELP = "train a grid of runs varying one or two settings (--help)"
 MAX_VARY = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The train subcommand's data, network and training options, plus the sweep's own."""
-    parser = cli._Parser(
+    parser = Parser(
         prog=SWEEP,
         description="Train a grid of runs that differ in one or two settings; print a table.",
         allow_abbrev=False,
     )
-    cli._add_data_options(parser.add_argument_group("data"))
-    cli._add_network_options(parser.add_argument_group("network"))
-    cli._add_training_options(parser.add_argument_group("training"))
+    add_data_options(parser.add_argument_group("data"))
+    add_network_options(parser.add_argument_group("network"))
+    add_training_options(parser.add_argument_group("training"))
     sweep = parser.add_argument_group("sweep")
     sweep.add_argument(
         "--vary",
@@ -65,19 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextmanager
-def _as_sweep() -> Iterator[None]:
-    """nnviz.cli's checks name ``nnviz train``; here they speak for ``nnviz sweep``."""
-    try:
-        yield
-    except UsageError as e:
-        raise UsageError(SWEEP, str(e).partition(": error: ")[2]) from None
-
-
 # --- validate ------------------------------------------------------------------------------------
 
 
-def sweep_from(args: argparse.Namespace, argv: Sequence[str], files: cli.CsvFiles) -> Sweep:
+def sweep_from(args: argparse.Namespace, argv: Sequence[str], files: CsvFiles) -> Sweep:
     """The Sweep the options describe: the base run from the train options, the axes from --vary."""
     if args.init_from:
         raise UsageError(SWEEP, "--init-from is not available: the runs start from --init")
@@ -91,8 +93,7 @@ def sweep_from(args: argparse.Namespace, argv: Sequence[str], files: cli.CsvFile
         option = "--" + axis.field.replace("_", "-")
         if any(a == option or a.startswith(option + "=") for a in argv):
             raise UsageError(SWEEP, f"{option} is also varied (--vary {axis.field}=...): drop one")
-    with _as_sweep():
-        base = cli.experiment_from(args, files)
+    base = experiment_from(args, files, SWEEP)
     try:
         return Sweep(base, axes, max_runs=MAX_RUNS_CLI)
     except ValueError as e:
@@ -117,11 +118,9 @@ def main(argv: Sequence[str]) -> int:
     argv = list(argv)
     args = build_parser().parse_args(argv)
     check_scale_out(args)
-    with _as_sweep():
-        files = cli.read_csv_files(args)
+    files = read_csv_files(args, SWEEP)
     sweep = sweep_from(args, argv, files)
-    with _as_sweep():
-        data = cli.dataset_for(sweep.base, args, files)
+    data = dataset_for(sweep.base, args, files, SWEEP)
     try:
         result = run_sweep(
             sweep, data, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler
@@ -139,7 +138,7 @@ def main(argv: Sequence[str]) -> int:
 
 def _row_values(record: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe: a metric that is not finite (never recorded by train) becomes null."""
-    return {k: cli_output.json_number(v) if k in METRICS else v for k, v in record.items()}
+    return {k: output.json_number(v) if k in METRICS else v for k, v in record.items()}
 
 
 def result_dict(result: SweepResult, args: argparse.Namespace) -> dict[str, Any]:
@@ -172,13 +171,13 @@ def table(result: SweepResult, data: Dataset, args: argparse.Namespace) -> str:
     """What was swept around which base run, one aligned line per run, then the time."""
     sweep, run = result.sweep, result.sweep.template
     varied = " × ".join(f"{a.field} ({len(a.values)})" for a in sweep.axes)
-    source = " + ".join(cli_output.shown(p) for p in (args.data, args.test_data) if p)
+    source = " + ".join(output.shown(p) for p in (args.data, args.test_data) if p)
     source = source or f"{sweep.base.data.name} (noise {sweep.base.data.noise})"
     head = [
         f"data       {source}, seed {sweep.base.seed}: "
         f"{data.X_train.shape[1]} training, {data.X_test.shape[1]} test points",
         f"network    {'-'.join(map(str, run.layer_dims))}, {run.activation}, {run.init} init",
-        f"base run   {cli_output.training_line(run)}",
+        f"base run   {output.training_line(run)}",
         f"varied     {varied} = {len(result.rows)} runs",
         "",
     ]

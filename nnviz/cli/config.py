@@ -2,75 +2,71 @@
 
 The file is the lab's "Config (JSON)" download or the ``config`` of ``nnviz train --json``. An
 option given as well overrides that setting in every run; ``--run N`` keeps only run N. Bad input
-is a UsageError (one line, exit status 2), with the parsing and checks of nnviz.cli.
+is a UsageError (one line, exit status 2), with the checks of options.py.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from dataclasses import fields, replace
 
-from nnviz import cli
-from nnviz.cli import TRAIN, CsvFiles, UsageError
+from nnviz.cli.options import (
+    CsvFiles,
+    UsageError,
+    csv_config,
+    option_names,
+    parse_hidden,
+    read_file,
+)
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 
 
-def given_options(argv: Sequence[str]) -> frozenset[str]:
-    """The options written on the command line (their dests), as opposed to defaulted ones."""
-    parser = cli.build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for action in commands.choices["train"]._actions:
-        action.default = argparse.SUPPRESS
-    return frozenset(vars(parser.parse_args(list(argv)))) - {"command"}
-
-
-def read_config(path: str) -> Experiment:
+def read_config(path: str, prog: str) -> Experiment:
     try:
-        return Experiment.from_json(cli._read(path, "--config"))
+        return Experiment.from_json(read_file(path, "--config", prog))
     except ValueError as e:
-        raise UsageError(TRAIN, f"--config {path}: {e}") from None
+        raise UsageError(prog, f"--config {path}: {e}") from None
 
 
 def configured_experiment(
-    args: argparse.Namespace, files: CsvFiles, given: frozenset[str]
+    args: argparse.Namespace, files: CsvFiles, given: frozenset[str], prog: str
 ) -> Experiment:
     """The experiment of --config, with every option ``given`` applied to it (to every run)."""
-    exp = read_config(args.config)
+    exp = read_config(args.config, prog)
     try:
         changes = {f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name in given}
         if "hidden" in given:
-            changes["hidden"] = cli.parse_hidden(args.hidden)
-        runs = _chosen(tuple(replace(r, **changes) for r in exp.runs), args.run)
+            changes["hidden"] = parse_hidden(args.hidden)
+        runs = _chosen(tuple(replace(r, **changes) for r in exp.runs), args.run, prog)
         return Experiment(
-            data=_configured_data(exp.data, args, files, given),
+            data=_configured_data(exp.data, args, files, given, prog),
             runs=runs,
             seed=args.seed if "seed" in given else exp.seed,
             log_every=args.log_every if "log_every" in given else exp.log_every,
         )
     except ValueError as e:
-        raise UsageError(TRAIN, cli._option_names(str(e))) from None
+        raise UsageError(prog, option_names(str(e))) from None
 
 
-def _chosen(runs: tuple[RunConfig, ...], n: int | None) -> tuple[RunConfig, ...]:
+def _chosen(runs: tuple[RunConfig, ...], n: int | None, prog: str) -> tuple[RunConfig, ...]:
     if n is None:
         return runs
     if not 1 <= n <= len(runs):
-        raise UsageError(TRAIN, f"--run must be in [1, {len(runs)}] (the config's runs), got {n}")
+        raise UsageError(prog, f"--run must be in [1, {len(runs)}] (the config's runs), got {n}")
     return (runs[n - 1],)
 
 
 def _configured_data(
-    data: DataConfig, args: argparse.Namespace, files: CsvFiles, given: frozenset[str]
+    data: DataConfig, args: argparse.Namespace, files: CsvFiles, given: frozenset[str], prog: str
 ) -> DataConfig:
     test_fraction = args.test_fraction if "test_fraction" in given else data.test_fraction
     if files.data is not None:
-        return cli._csv_config(args, files, test_fraction)
+        return csv_config(args, files, test_fraction)
     if "dataset" in given:
         data = replace(data, name=args.dataset, source="")
     if data.name == "csv":
         raise UsageError(
-            TRAIN,
+            prog,
             f"--config {args.config} trains on a CSV file ({data.source or 'not named'}): "
             "give it with --data FILE.csv",
         )
