@@ -1,65 +1,173 @@
-"""The folders show the architecture: the engine, the playground and the views, each with its rules.
+"""The folders show the architecture, and imports run one way: down the layers of docs/design.md.
 
-Read off the source with ``ast`` (no imports run): what each part of the package may import.
+Read off the source with ``ast`` (no imports run), at top level and inside functions alike:
+
+    app_pages (pages)  ->  app_pages.parts  ->  app_pages.server
+        -> nnviz.views (Plotly figures) -> nnviz.models (page models, URL state)
+        -> nnviz.playground (the 2-D optimizer maths) -> nnviz.engine (the mathematics)
+    nnviz.cli -> nnviz.bench -> the models and the engine
+
+A module may import its own layer and the layers below it, never one above; and no chain of
+imports, however long, comes back to where it started.
 """
 
 import ast
 import importlib
 import pkgutil
+import sys
 from pathlib import Path
 
 import nnviz
 
-ROOT = Path(nnviz.__file__).parent
+REPO = Path(nnviz.__file__).parent.parent
 
-
-def imported_modules(path: Path) -> set[str]:
-    """Every module a file imports, at top level or inside a function."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
-
-
-def files(part: str = "") -> list[Path]:
-    return sorted((ROOT / part).rglob("*.py"))
-
-
-def roots(path: Path) -> set[str]:
-    return {name.split(".")[0] for name in imported_modules(path)}
-
-
-def test_the_package_never_imports_streamlit_or_benchmarks():
-    offenders = [str(p) for p in files() if roots(p) & {"streamlit", "benchmarks"}]
-    assert offenders == []
-
-
-def test_only_the_views_import_plotly():
-    outside = [p for p in files() if "views" not in p.relative_to(ROOT).parts]
-    assert [str(p) for p in outside if "plotly" in roots(p)] == []
-
-
-def test_the_engine_imports_nothing_from_the_playground_or_views():
-    bad = {"nnviz.playground", "nnviz.views", "nnviz.cli", "nnviz.bench"}
-    offenders = {
-        str(p): sorted(m for m in imported_modules(p) if any(m.startswith(b) for b in bad))
-        for p in files("engine")
-    }
-    assert {k: v for k, v in offenders.items() if v} == {}
-
-
-def test_no_package_attribute_shadows_a_submodule():
-    for package in (
-        "nnviz",
+# layer -> the layers it may import (besides itself); a layer is a package or a module prefix
+MAY_IMPORT = {
+    "nnviz.engine": set(),
+    "nnviz.playground": {"nnviz.engine"},
+    "nnviz.models": {"nnviz.engine", "nnviz.playground"},
+    "nnviz.views": {"nnviz.engine", "nnviz.playground", "nnviz.models"},
+    "nnviz.bench": {"nnviz.engine"},
+    "nnviz.cli": {"nnviz.engine", "nnviz.bench", "nnviz.models"},
+    "nnviz": {"nnviz.engine", "nnviz.cli"},  # the package's API and python -m nnviz
+    "app_pages.server": {"nnviz.engine", "nnviz.models"},
+    "app_pages.parts": {
         "nnviz.engine",
         "nnviz.playground",
         "nnviz.models",
         "nnviz.views",
-        "nnviz.bench",
-    ):
+        "app_pages.server",
+    },
+    "app_pages": {  # the pages
+        "nnviz.engine",
+        "nnviz.playground",
+        "nnviz.models",
+        "nnviz.views",
+        "app_pages.server",
+        "app_pages.parts",
+    },
+}
+PAGES = ("app_pages/lab.py", "app_pages/playground.py", "app_pages/sweep.py")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def sources() -> dict[str, Path]:
+    """Every module of the package and the app's pages, by dotted name."""
+    paths = [*(REPO / "nnviz").rglob("*.py"), *(REPO / "app_pages").rglob("*.py")]
+    return {module_name(p): p for p in sorted(paths)}
+
+
+MODULES = sources()
+
+
+def imported(name: str) -> set[str]:
+    """The modules ``name`` imports: ``from pkg import sub`` counts as pkg.sub when sub is one."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from . import x, from .m import y
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            subs = {f"{base}.{a.name}" for a in node.names} & MODULES.keys()
+            found |= subs or {base}
+    return found
+
+
+def layer_of(name: str) -> str:
+    """The longest layer prefix of a module name."""
+    return max((lay for lay in MAY_IMPORT if name == lay or name.startswith(lay + ".")), key=len)
+
+
+def project_imports(name: str) -> set[str]:
+    return {m for m in imported(name) if m in MODULES}
+
+
+def test_every_module_has_a_layer():
+    assert [m for m in MODULES if not any(m.startswith(lay) for lay in MAY_IMPORT)] == []
+
+
+def upward_imports() -> dict[str, list[str]]:
+    """Each module that imports a layer it may not, with what it imports from there."""
+    upward = {}
+    for name in MODULES:
+        own = layer_of(name)
+        bad = sorted(m for m in project_imports(name) if layer_of(m) not in MAY_IMPORT[own] | {own})
+        if bad:
+            upward[name] = bad
+    return upward
+
+
+def circles() -> list[list[str]]:
+    """Depth-first over the import graph; each back edge is a circle, given as its path."""
+    graph = {name: sorted(project_imports(name) - {name}) for name in MODULES}
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    found: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                found.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name, [name])
+    return found
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    assert upward_imports() == {}
+
+
+def test_no_import_circles():
+    assert circles() == []
+
+
+def test_the_pages_are_imported_by_nothing():
+    """st.navigation runs a page by its path; shared code lives in parts/ or server.py."""
+    pages = {module_name(REPO / p) for p in PAGES}
+    importers = {n: sorted(project_imports(n) & pages) for n in MODULES}
+    assert {n: v for n, v in importers.items() if v} == {}
+    assert {module_name(p) for p in (REPO / "app_pages").glob("*.py")} == pages | {
+        "app_pages.server"
+    }
+
+
+def test_the_package_never_imports_streamlit_the_app_or_benchmarks():
+    roots = {"streamlit", "app_pages", "benchmarks", "tests"}
+    offenders = {
+        n: sorted(m for m in imported(n) if m.split(".")[0] in roots)
+        for n in MODULES
+        if n.startswith("nnviz")
+    }
+    assert {n: v for n, v in offenders.items() if v} == {}
+
+
+def test_only_the_views_and_the_pages_import_plotly():
+    drawing = ("nnviz.views", "app_pages")
+    offenders = [
+        n
+        for n in MODULES
+        if not n.startswith(drawing) and any(m.split(".")[0] == "plotly" for m in imported(n))
+    ]
+    assert offenders == []
+
+
+def test_no_package_attribute_shadows_a_submodule():
+    packages = [n for n, p in MODULES.items() if p.name == "__init__.py" and n.startswith("nnviz")]
+    for package in packages:
         pkg = importlib.import_module(package)
         for info in pkgutil.iter_modules(pkg.__path__):
             attr = getattr(pkg, info.name, None)
@@ -67,3 +175,17 @@ def test_no_package_attribute_shadows_a_submodule():
                 assert getattr(attr, "__name__", None) == f"{package}.{info.name}", (
                     f"{package}.{info.name} is {attr!r}, not the submodule"
                 )
+
+
+def test_the_checks_see_an_upward_import_and_a_circle(tmp_path, monkeypatch):
+    """The rules would catch the faults they are for: an engine module importing a view that
+    imports it back is both an upward import and a circle."""
+    engine = tmp_path / "nnviz" / "engine" / "a.py"
+    view = tmp_path / "nnviz" / "views" / "b.py"
+    for path, text in ((engine, "from nnviz.views import b\n"), (view, "import nnviz.engine.a\n")):
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+    here = sys.modules[__name__]
+    monkeypatch.setattr(here, "MODULES", {"nnviz.engine.a": engine, "nnviz.views.b": view})
+    assert upward_imports() == {"nnviz.engine.a": ["nnviz.views.b"]}
+    assert circles() == [["nnviz.engine.a", "nnviz.views.b", "nnviz.engine.a"]]
