@@ -1,13 +1,10 @@
 """Trainings take turns: at most ``n`` at once in a server process, the others wait in order.
 
-One Streamlit process runs every session's script in its own thread, and they share one
-interpreter (the GIL). Thirty trainings at once do not finish sooner than thirty in a row — each
-takes thirty times longer, draws its live frames for thirty times as long, and all of them finish
-together at the end. In turns, the first student has a result after one training, the last after
-about the same time as before, and the work done is less. A waiting session is told how many
-trainings are ahead of it, and can stop waiting at any moment (a rerun, a closed tab). No
-streamlit here: the page passes the function that shows the wait. ``KeyedLocks`` is the other
-half: sessions that ask for the same experiment at the same moment train it once.
+Every session's script runs in a thread of one interpreter, so trainings at once only slow each
+other down; in turns the first result comes after one training and the last no later than before.
+A waiting session is told how many trainings are ahead and may stop waiting at any moment. The page
+passes the function that shows the wait (no streamlit here). ``KeyedLocks``: sessions that ask for
+the same experiment at the same moment train it once.
 """
 
 from __future__ import annotations
