@@ -33,6 +33,7 @@ from app_pages.parts.lab_state import (
 from nnviz.engine.config import Experiment
 from nnviz.engine.lessons import LESSONS
 from nnviz.models import lab_model as lab
+from nnviz.models.lab_model import Result, Stopped
 from nnviz.views import figures
 
 # both modes: the final-numbers table (plain HTML, see metrics.html_table) and the top padding
@@ -173,8 +174,8 @@ def start_replay() -> None:
     st.session_state.replaying = True
 
 
-def stopped_notice(exp: Experiment, result: results.Result, slot: Any) -> None:
-    epoch = int(result[1][0].epochs[-1])
+def stopped_notice(exp: Experiment, result: Result, slot: Any) -> None:
+    epoch = result.epoch
     text, button = slot.container().columns([4, 1], vertical_alignment="center")
     text.warning(
         f"Stopped at epoch {epoch:,} of {exp.runs[0].epochs:,}: these results are not kept."
@@ -187,26 +188,25 @@ def stopped_notice(exp: Experiment, result: results.Result, slot: Any) -> None:
     )
 
 
-def results_of(exp: Experiment, view: results.View, slots: results.Slots) -> results.Result:
+def results_of(exp: Experiment, view: results.View, slots: results.Slots) -> Result:
     """Show the experiment's results, training it first (watched) if nobody has yet."""
-    stopped = st.session_state.get("stopped")
-    if stopped and stopped[0] == exp:
-        result = stopped[1], stopped[2]
-        stopped_notice(exp, result, slots.progress)
-        results.draw_result(exp, view, slots, result=result)
-        return result
+    stopped: Stopped | None = st.session_state.get("stopped")
+    if stopped and stopped.exp == exp:
+        stopped_notice(exp, stopped.result, slots.progress)
+        results.draw_result(exp, stopped.result, view, slots, stored=False)
+        return stopped.result
     st.session_state.pop("stopped", None)
     result = results.stored(exp)
     if result is None:
         slots.scrubber.empty()
         result = results.train_watched(exp, lab.load_dataset(exp, csv_content()), view, slots)
-    epochs = figures.replay_epochs(result[1])
+    epochs = figures.replay_epochs(result.histories)
     upto = scrubber(slots.scrubber, epochs)
     if st.session_state.pop("replaying", False):
-        results.replay(exp, view, slots, epochs)
+        results.replay(exp, result, view, slots, epochs)
         st.session_state.pop("scrub", None)
         upto = None
-    results.draw_result(exp, view, slots, upto)
+    results.draw_result(exp, result, view, slots, upto)
     return result
 
 
@@ -238,11 +238,11 @@ def main() -> None:
     result = results_of(exp, view, slots)
     details.status(exp, result, slots.status)
     with slots.after:
-        details.final_numbers(exp, result[1])
+        details.final_numbers(exp, result.histories)
         more(exp, result)
 
 
-def more(exp: Experiment, result: results.Result) -> None:
+def more(exp: Experiment, result: Result) -> None:
     """One row of switches, each section below it only when on (nothing of it is sent before)."""
     row = st.container(horizontal=True, vertical_alignment="center")
     with row:
@@ -253,11 +253,13 @@ def more(exp: Experiment, result: results.Result) -> None:
             details.formulas_toggle(),
         )
     if show_inside:
-        inside.panel(exp, *result, lab.run_labels(exp), st.session_state.get("scrub"))
+        inside.panel(
+            exp, result.data, result.histories, lab.run_labels(exp), st.session_state.get("scrub")
+        )
     if show_race:
-        race.panel(exp, result[0])
+        race.panel(exp, result.data)
     if show_formulas:
-        details.formulas(exp, result[0])
+        details.formulas(exp, result.data)
 
 
 main()

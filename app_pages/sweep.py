@@ -10,16 +10,15 @@ picker shows that run's decision boundary and its lab link.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from app_pages.parts import charts
-from app_pages.server import training_turns  # the server's one queue of trainings
+from app_pages.server import trained, training_turns  # shared by every session
 from nnviz.engine.config import DATASETS
 from nnviz.engine.data import Dataset
 from nnviz.engine.optim import OPTIMIZERS
@@ -27,22 +26,14 @@ from nnviz.engine.sweep import SWEEPABLE, SweepRow, iter_sweep
 from nnviz.engine.train import load_data
 from nnviz.models import lab_model as lab
 from nnviz.models import sweep_model as sm
-from nnviz.models.turns import KeyedLocks
 from nnviz.views import figures
 from nnviz.views.sweep_figures import map_figure, target_trace
 
 SS = st.session_state
 NO_AXIS = "—"
-KEPT_MAPS = 16  # finished maps kept per server process
 
 
 # --- cached work --------------------------------------------------------------------------------
-
-
-@st.cache_resource
-def store() -> tuple[OrderedDict, KeyedLocks, threading.Lock]:
-    """Finished maps (settings -> rows), shared by every session; one training per map at once."""
-    return OrderedDict(), KeyedLocks(), threading.Lock()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -50,53 +41,31 @@ def dataset(settings: sm.Settings) -> Dataset:
     return load_data(settings.base)
 
 
-Trained = tuple[list[SweepRow], float]  # the rows and the wall time of the whole map
+def trained_map(settings: sm.Settings, place) -> sm.TrainedMap:
+    """The map's runs, trained once per server (a second session asking waits for them)."""
+
+    def other_session(seconds: float) -> None:
+        place.caption(f"Another session is training this map… {seconds:.0f} s")
+
+    return trained("sweep").once(settings, lambda: train_map(settings, place), other_session)
 
 
-def finished(settings: sm.Settings) -> Trained | None:
-    maps, _, guard = store()
-    with guard:
-        done = maps.get(settings)
-        if done is not None:
-            maps.move_to_end(settings)
-        return done
-
-
-def keep(settings: sm.Settings, done: Trained) -> None:
-    maps, _, guard = store()
-    with guard:
-        maps[settings] = done
-        while len(maps) > KEPT_MAPS:
-            maps.popitem(last=False)
-
-
-def trained(settings: sm.Settings, place) -> Trained:
-    """The map's rows; trains them if no session has, drawing the map as groups finish."""
-    done = finished(settings)
-    if done is not None:
-        return done
-    with store()[1].lock(settings):
-        done = finished(settings)
-        if done is not None:
-            return done
-        rows, sweep, start = [], settings.sweep(), time.perf_counter()
-        n = len(sweep.runs())
-        groups = iter_sweep(sweep, dataset(settings))
-        while True:
-            # one lockstep group per turn: the lab's trainings on this server go in between
-            with training_turns().turn(lambda ahead: waiting(place, ahead)):
-                group = next(groups, None)
-            if group is None:
-                break
-            rows += group
-            with place.container():
-                seconds = time.perf_counter() - start
-                st.caption(f"Trained {len(rows)} of {n} runs ({seconds:.1f} s)…")
-                data = sm.map_data(sweep, rows, settings.metric, settings.below)
-                charts.plot(st, map_figure(data), None, figures.PLOT_CONFIG)
-        done = rows, time.perf_counter() - start
-        keep(settings, done)
-        return done
+def train_map(settings: sm.Settings, place) -> sm.TrainedMap:
+    """Train the map's runs, one lockstep group per turn, drawing the map as groups finish."""
+    rows, sweep, start = [], settings.sweep(), time.perf_counter()
+    n = len(sweep.runs())
+    groups = iter_sweep(sweep, dataset(settings))
+    while True:
+        # one lockstep group per turn: the lab's trainings on this server go in between
+        with training_turns().turn(lambda ahead: waiting(place, ahead)):
+            group = next(groups, None)
+        if group is None:
+            return sm.TrainedMap(tuple(rows), time.perf_counter() - start)
+        rows += group
+        with place.container():
+            st.caption(f"Trained {len(rows)} of {n} runs ({time.perf_counter() - start:.1f} s)…")
+            data = sm.map_data(sweep, rows, settings.metric, settings.below)
+            charts.plot(st, map_figure(data), None, figures.PLOT_CONFIG)
 
 
 def waiting(place, ahead: int) -> None:
@@ -264,7 +233,7 @@ def picker(settings: sm.Settings, data: sm.MapData) -> tuple[int, int]:
     return divmod(SS.sm_pick, cols) if len(sweep.axes) == 2 else (0, SS.sm_pick)
 
 
-def cell_panel(settings: sm.Settings, rows: list[SweepRow], cell: tuple[int, int]) -> None:
+def cell_panel(settings: sm.Settings, rows: Sequence[SweepRow], cell: tuple[int, int]) -> None:
     sweep = settings.sweep()
     index = sm.cell_index(sweep, cell)
     row, label = rows[index], sm.run_label(sweep, index)
@@ -294,7 +263,8 @@ def main() -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         place = st.empty()
-        rows, seconds = trained(settings, place)
+        done = trained_map(settings, place)
+        rows, seconds = done.rows, done.seconds
         data = sm.map_data(sweep, rows, settings.metric, settings.below)
     with right:
         st.subheader("The picked run")

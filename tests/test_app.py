@@ -319,7 +319,7 @@ def test_a_stopped_training_shows_how_far_it_got_and_is_not_kept():
     exp = at.session_state.exp
     data = load_data(exp)
     partial = next(train_live(data, exp.runs, exp.seed, every=0.0))  # after one epoch
-    at.session_state["stopped"] = (exp, data, partial)
+    at.session_state["stopped"] = lab.Partial(exp, data, tuple(partial)).stopped()
     at.run()
     assert_clean(at)
     assert any("Stopped at epoch 1 of 30" in w.value for w in at.warning)
@@ -327,6 +327,32 @@ def test_a_stopped_training_shows_how_far_it_got_and_is_not_kept():
     assert_clean(at)
     assert not any("Stopped" in w.value for w in at.warning)
     assert at.select_slider(key="scrub").value == 30
+
+
+def test_a_second_session_opens_the_stored_result_without_training(monkeypatch):
+    from app_pages import server
+    from app_pages.parts import lab_results
+
+    url = {**SHORT, "seed": "424244"}  # trained by no other test
+    first = open_app(url)
+    exp = first.session_state.exp
+    kept = server.trained("lab").get(exp)
+    assert isinstance(kept, lab.Result) and len(kept.histories) == len(exp.runs)
+    monkeypatch.setattr(lab_results, "train_live", lambda *a, **k: pytest.fail("trained again"))
+    second = open_app(url)
+    assert_clean(second)
+    assert status(second) == status(first) and server.trained("lab").get(exp) is kept
+
+
+def test_stop_keeps_a_training_only_once_every_run_has_begun():
+    exp = lab.DEFAULT
+    data = load_data(exp)
+    first = tuple(next(train_live(data, exp.runs, exp.seed, every=0.0)))  # after one epoch
+    assert lab.Partial(exp, data, (first[0], None)).stopped() is None
+    stopped = lab.Partial(exp, data, first).stopped()
+    assert stopped.exp == exp and stopped.result.data is data
+    assert all(a is b for a, b in zip(stopped.result.histories, first, strict=True))
+    assert stopped.result.epoch == 1
 
 
 # --- the URL ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nnviz.models.turns import KeyedLocks, Turns
+from nnviz.models.turns import KeyedLocks, TrainedOnce, Turns
 
 BOUND = 10.0  # seconds before a stuck thread counts as a failure
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,3 +174,58 @@ def test_keyed_locks_let_concurrent_sessions_train_an_experiment_once():
     for k in "cdef":  # idle locks are dropped beyond `keep`
         locks.lock(k)
     assert len(locks._locks) <= 3
+
+
+# --- TrainedOnce: what the server trained, shared by every session -------------------------------
+
+
+def test_trained_once_trains_a_key_once_and_a_second_session_waits_for_its_result():
+    store: TrainedOnce[str, object] = TrainedOnce(keep=4)
+    release, calls, waited, got = threading.Event(), [], [], {}
+
+    def train() -> object:
+        calls.append("trained")
+        release.wait(BOUND)
+        return object()
+
+    first = threading.Thread(target=lambda: got.setdefault("first", store.once("a", train)))
+    first.start()
+    until(lambda: calls == ["trained"], "the first session trains")
+    second = threading.Thread(
+        target=lambda: got.setdefault("second", store.once("a", train, waited.append, 0.01))
+    )
+    second.start()
+    until(lambda: len(waited) >= 2, "the second session is told it waits, again and again")
+    assert waited[1] > waited[0] >= 0.0  # seconds waited, growing
+    release.set()
+    first.join(BOUND)
+    second.join(BOUND)
+    assert calls == ["trained"] and got["first"] is got["second"] is store.get("a")
+    assert store.once("a", lambda: pytest.fail("trained again")) is got["first"]
+
+
+def test_trained_once_keeps_at_most_keep_the_least_recently_used_dropped_first():
+    store: TrainedOnce[str, str] = TrainedOnce(keep=2)
+    store.put("a", "A")
+    store.put("b", "B")
+    assert store.get("a") == "A"  # a is now the most recently used
+    store.put("c", "C")
+    assert len(store) == 2 and store.get("b") is None
+    assert (store.get("a"), store.get("c")) == ("A", "C")
+
+
+def test_a_failed_training_keeps_nothing_and_frees_its_key():
+    store: TrainedOnce[str, str] = TrainedOnce(keep=2)
+
+    def fail() -> str:
+        raise InterruptedError("the student left")
+
+    with pytest.raises(InterruptedError):
+        store.once("a", fail)
+    assert store.get("a") is None and not store.lock("a").locked()
+    assert store.once("a", lambda: "A") == "A"
+
+
+def test_trained_once_keeps_at_least_one():
+    with pytest.raises(ValueError, match="keep must be at least 1"):
+        TrainedOnce(keep=0)

@@ -7,7 +7,6 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.parts.lab_results import Result
 from app_pages.parts.lab_state import load_config
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
@@ -15,10 +14,11 @@ from nnviz.engine.train import History
 from nnviz.models import exports, metrics
 from nnviz.models import lab_model as lab
 from nnviz.models.formulas import formula_sections
+from nnviz.models.lab_model import Result
 
 
 def status(exp: Experiment, result: Result, slot: Any) -> None:
-    data, histories = result
+    data, histories = result.data, result.histories
     n_train, n_test = data.X_train.shape[1], data.X_test.shape[1]
     box = slot.container()
     for alarm in metrics.cost_alarms(histories, lab.run_labels(exp)):

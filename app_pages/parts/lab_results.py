@@ -1,8 +1,9 @@
-"""The lab's results: trained once (cached for everyone), watched while they train, replayed.
+"""The lab's results: trained once per server (``server.trained``), watched while they train,
+replayed.
 
 Streamlit, caches and placeholders only; what to draw when is nnviz.models.live, the figures are
 nnviz.views.figures. The page (app_pages/lab.py) lays out the places (``Slots``) first, with every
-widget, then calls ``show``: a cached experiment is drawn at once; otherwise it trains here, its
+widget, then shows the result: a stored experiment is drawn at once; otherwise it trains here, its
 boundaries and curves redrawn between chunks of epochs. A newer change reruns the script, which
 Streamlit stops at this run's next st call (a progress tick every ``live.EVERY`` s of training):
 the superseded training is closed and nothing of it is kept.
@@ -18,12 +19,13 @@ from typing import Any
 import streamlit as st
 
 from app_pages.parts import charts
-from app_pages.server import training_locks, training_turns
+from app_pages.server import trained, training_turns
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.train import History, train_live
 from nnviz.models import lab_model as lab
 from nnviz.models import live
+from nnviz.models.lab_model import Partial, Result
 from nnviz.views import figures
 from nnviz.views.curves import accuracy_figure, cost_figure, wants_log
 
@@ -31,11 +33,6 @@ LIVE_GRID = 48  # boundary resolution while training: cheaper frames, the final 
 STOP_AFTER = 2.0  # trainings estimated longer than this (s) offer a Stop button
 REPLAY_FRAME = 0.25  # seconds per replay frame
 CURVES_HEIGHT = 340  # px: the learning curves stay in the first screen at 1920×1080
-Result = tuple[Dataset, list[History]]
-
-
-class NotTrained(LookupError):
-    """``finished`` has nothing stored for this experiment (yet)."""
 
 
 @dataclass
@@ -48,35 +45,22 @@ class View:
     height: int
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def finished(exp: Experiment, _result: Result | None = None) -> Result:
-    """The stored result of ``exp``, shared by every session of this server.
-
-    Called without ``_result``, it looks up: NotTrained if nothing is stored (Streamlit never
-    caches an exception). Called with the result of a finished training, it stores it (the
-    leading underscore keeps it out of the key, so the key is the frozen Experiment alone, which
-    names an uploaded CSV by its digest).
-    """
-    if _result is None:
-        raise NotTrained
-    return _result
-
-
 def stored(exp: Experiment) -> Result | None:
-    try:
-        return finished(exp)
-    except NotTrained:
-        return None
+    """The result of ``exp`` if this server has trained it (for any session), else None."""
+    return trained("lab").get(exp)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def final_figures(exp: Experiment, show_test: bool, big: bool, height: int) -> dict[str, Any]:
-    """Every figure of a finished experiment, built once and shared read-only across sessions."""
-    return result_figures(exp, finished(exp), View(show_test, False, big, height))
+def final_figures(
+    exp: Experiment, show_test: bool, big: bool, height: int, _result: Result
+) -> dict[str, Any]:
+    """Every figure of a finished experiment (``_result``, stored under ``exp``: the key is
+    ``exp``), built once and shared read-only across sessions."""
+    return result_figures(exp, _result, View(show_test, False, big, height))
 
 
 def result_figures(exp: Experiment, result: Result, view: View) -> dict[str, Any]:
-    data, histories = result
+    data, histories = result.data, result.histories
     labels = lab.run_labels(exp)
     out: dict[str, Any] = {
         "cost": cost_figure(histories, labels, log_y=False),
@@ -146,16 +130,22 @@ class Slots:
 
 
 def draw_result(
-    exp: Experiment, view: View, slots: Slots, upto: int | None = None, result: Result | None = None
+    exp: Experiment,
+    result: Result,
+    view: View,
+    slots: Slots,
+    upto: int | None = None,
+    stored: bool = True,
 ) -> None:
-    """A finished experiment (cached figures), or ``result`` (a stopped training's, not stored)."""
+    """A stored result (its figures cached), or a stopped training's (``stored=False``)."""
     key = (view.show_test, view.big, view.height)
-    figs = final_figures(exp, *key) if result is None else result_figures(exp, result, view)
+    figs = final_figures(exp, *key, result) if stored else result_figures(exp, result, view)
     labels = lab.run_labels(exp)
     shown = figs["boundaries"]
     if upto is not None:  # the scrubber is off the last epoch: the boundaries at that snapshot
-        data, histories = result or finished(exp)
-        shown = boundaries(histories, data, labels, view.show_test, view.big, view.height, upto)
+        shown = boundaries(
+            result.histories, result.data, labels, view.show_test, view.big, view.height, upto
+        )
     for i, (slot, fig) in enumerate(zip(slots.boundaries, shown)):
         slot.chart(fig, f"boundary_{i}", alt=f"run {i + 1}: {labels[i]}")
     log = figs["log_auto"] if view.log_cost is None else view.log_cost
@@ -186,27 +176,22 @@ def draw_frame(
 
 def train_watched(exp: Experiment, data: Dataset, view: View, slots: Slots) -> Result:
     """Train ``exp``, redrawing as it goes; store and return the result (once per server)."""
-    lock = training_locks().lock(exp)
-    waited = 0.0
-    while not lock.acquire(timeout=0.25):  # another session trains this experiment right now
-        waited += 0.25
-        slots.progress.caption(f"Another session is training these settings… {waited:.0f} s")
-    try:
-        result = stored(exp)  # it may have finished while we waited
-        if result is None:
-            with training_turns().turn(lambda ahead: _wait(slots, ahead)):
-                result = data, _train(exp, data, view, slots)
-            finished(exp, result)
-        return result
-    finally:
-        lock.release()
+
+    def other_session(seconds: float) -> None:  # another session trains these settings now
+        slots.progress.caption(f"Another session is training these settings… {seconds:.0f} s")
+
+    def in_turn() -> Result:
+        with training_turns().turn(lambda ahead: _wait(slots, ahead)):
+            return Result(data, _train(exp, data, view, slots))
+
+    return trained("lab").once(exp, in_turn, other_session)
 
 
 def _wait(slots: Slots, ahead: int) -> None:
     slots.progress.caption(f"Waiting for the server: {ahead} training(s) ahead of this one…")
 
 
-def _train(exp: Experiment, data: Dataset, view: View, slots: Slots) -> list[History]:
+def _train(exp: Experiment, data: Dataset, view: View, slots: Slots) -> tuple[History, ...]:
     epochs = exp.runs[0].epochs
     estimate = lab.estimated_seconds(exp, data.X_train.shape[1])
     long = estimate > STOP_AFTER
@@ -220,7 +205,7 @@ def _train(exp: Experiment, data: Dataset, view: View, slots: Slots) -> list[His
 
     def tick(frame: live.Frame) -> None:
         fraction, epoch = live.progress(frame, epochs)
-        st.session_state.partial = (exp, data, list(frame))  # what Stop keeps
+        st.session_state.partial = Partial(exp, data, tuple(frame))  # what Stop keeps
         seconds = time.perf_counter() - start
         bar.progress(fraction, text=f"Training: epoch {epoch:,} of {epochs:,} · {seconds:.1f} s")
 
@@ -231,19 +216,22 @@ def _train(exp: Experiment, data: Dataset, view: View, slots: Slots) -> list[His
     histories = live.watch(frames, draw if pacer else None, tick, pacer, first=True)
     st.session_state.pop("partial", None)
     slots.progress.empty()
-    return histories
+    return tuple(histories)
 
 
 def stop(exp: Experiment) -> None:
     """Callback of Stop: keep what the training reached; it is shown, not stored."""
     partial = st.session_state.get("partial")
-    if partial and partial[0] == exp and all(h is not None for h in partial[2]):
-        st.session_state.stopped = partial
+    stopped = partial.stopped() if partial and partial.exp == exp else None
+    if stopped:
+        st.session_state.stopped = stopped
 
 
-def replay(exp: Experiment, view: View, slots: Slots, epochs: Sequence[int]) -> None:
+def replay(
+    exp: Experiment, result: Result, view: View, slots: Slots, epochs: Sequence[int]
+) -> None:
     """Every run's boundary, epoch after epoch, from the snapshots: an animation, no training."""
-    data, histories = finished(exp)
+    data, histories = result.data, result.histories
     labels = lab.run_labels(exp)
     bar = slots.progress.progress(0.0, text="Replay")
     for n, epoch in enumerate(epochs):

@@ -11,7 +11,7 @@ group) and differ in optimizer, initialization, α, λ, β₁, β₂, ε and kee
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from nnviz.engine.config import (
@@ -22,6 +22,7 @@ from nnviz.engine.config import (
     RunConfig,
 )
 from nnviz.engine.data import DataError, Dataset, digest, from_csv, split_counts
+from nnviz.engine.history import History
 from nnviz.engine.lessons import LESSONS, Lesson
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.train import load_data
@@ -352,3 +353,42 @@ def load_dataset(exp: Experiment, csv_content: bytes | None = None) -> Dataset:
             raise DataError("no CSV file uploaded")
         return from_csv(csv_content, exp.data.test_fraction, exp.seed)
     return load_data(exp)
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """An experiment's training: its data and one History per run, in run order."""
+
+    data: Dataset
+    histories: tuple[History, ...]
+
+    @property
+    def epoch(self) -> int:
+        """The last epoch trained (short of the experiment's epochs when it was stopped)."""
+        return int(self.histories[0].epochs[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class Stopped:
+    """A training the user stopped: shown as far as it got, never stored."""
+
+    exp: Experiment
+    result: Result
+
+
+@dataclass(frozen=True, eq=False)
+class Partial:
+    """A training in progress, as far as it got: each run's History so far (None: not begun)."""
+
+    exp: Experiment
+    data: Dataset
+    histories: tuple[History | None, ...]
+
+    def stopped(self) -> Stopped | None:
+        """What Stop keeps: this training as it stands, once every run has a History."""
+        if any(h is None for h in self.histories):
+            return None
+        return Stopped(self.exp, Result(self.data, self.histories))

@@ -231,6 +231,14 @@ def too_long(settings: Settings) -> str | None:
 
 
 @dataclass(frozen=True, eq=False)
+class TrainedMap:
+    """A map's every run, trained: its rows in run order and the wall time of the whole map."""
+
+    rows: tuple[SweepRow, ...]
+    seconds: float
+
+
+@dataclass(frozen=True, eq=False)
 class MapData:
     """One value per cell (NaN: not trained yet, diverged, or never below the threshold)."""
 
