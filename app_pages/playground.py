@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages.parts import charts
 from nnviz.engine.schedules import SCHEDULES
 from nnviz.models import playground_settings as pg
+from nnviz.models.formulas import LABELS
 from nnviz.models.playground_steps import nudged, press_step
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
@@ -18,11 +19,11 @@ from nnviz.views.playground_figures import OPTIMIZER_COLORS, loss_label, race_fi
 from nnviz.views.playground_panels import bias_figure, steps_figure, tuning_figure
 
 SS = st.session_state
-SHARED = (  # key, label, help: the hyperparameters every optimizer that uses them shares
-    ("beta1", "β₁ — momentum", "decay of v, the average of g (momentum and Adam)"),
-    ("beta2", "β₂ — RMS decay", "decay of s, the average of g² (RMSprop and Adam)"),
-    ("epsilon", "ε", "added to √s so the division stays finite (RMSprop and Adam)"),
-)
+SHARED = {  # key -> help: the hyperparameters every optimizer that uses them shares
+    "beta1": "decay of v, the average of g (momentum and Adam)",
+    "beta2": "decay of s, the average of g² (RMSprop and Adam)",
+    "epsilon": "added to √s so the division stays finite (RMSprop and Adam)",
+}
 ADAMS = ("adam", "adam_nobias")  # the racers "Inside Adam" looks into
 RACER_HELP = {"adam_nobias": "Adam without bias correction: v̂ = v and ŝ = s (the lesson shows why)"}
 RULES_NOTE = (
@@ -183,8 +184,8 @@ def sidebar() -> None:
         st.number_input("steps", *pg.LIMITS["steps"], step=100, key="pg_steps")
         number("pg_tol", "tolerance (distance to a minimum)", "tol")
         st.divider()
-        for key, label, help in SHARED:
-            number(f"pg_{key}", label, key, help=help)
+        for key, help in SHARED.items():
+            number(f"pg_{key}", LABELS[key], key, help=help)
         st.divider()
         decay_controls()
         st.button("↺ Defaults for this surface", on_click=on_surface_change)
@@ -243,7 +244,7 @@ def racers() -> None:
             st.markdown(f'<div style="{bar}"></div>', unsafe_allow_html=True)
             st.checkbox(rule.title, key=f"pg_on_{name}", help=RACER_HELP.get(name))
             off = tuned or not SS[f"pg_on_{name}"]
-            label = "α — tuned: see the table" if tuned else "α — learning rate"
+            label = "α — tuned: see the table" if tuned else LABELS["lr"]
             number(f"pg_lr_{name}", label, "lr", disabled=off)
 
 

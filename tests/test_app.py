@@ -225,6 +225,12 @@ def test_optimizer_disables_the_hyperparameters_it_ignores():
     assert_clean(at)
 
 
+def test_every_hyperparameter_control_is_labelled_from_the_one_table():
+    at = open_app()
+    for name in ("lr", "lambd", "beta1", "beta2", "epsilon", "keep_prob"):
+        assert at.select_slider(key=lab.run_key(1, name)).label == formulas.LABELS[name]
+
+
 def test_add_duplicate_and_remove_runs_between_one_and_four():
     at = open_app()
     at.button(key="add_run").click().run()
@@ -537,6 +543,16 @@ def test_exports():
     with np.load(io.BytesIO(exports.weights_npz(histories[1]))) as npz:
         assert sorted(npz.files) == ["W1", "W2", "W3", "b1", "b2", "b3"]
         assert npz["W1"].shape == (5, 2) and npz["b3"].shape == (1, 1)
+    files = exports.downloads(exp, histories, labels)
+    assert [f.file_name for f in files] == [
+        "nnviz-curves.csv",
+        "nnviz-config.json",
+        "run1-lambda-0.npz",
+        "run2-lambda-1.npz",
+    ]
+    assert len({f.key for f in files}) == len(files) and files[3].label.endswith("run 2 (.npz)")
+    assert files[0].make() == exports.histories_csv(histories, labels)
+    assert files[3].make() == exports.weights_npz(histories[1])
     assert exports.file_stem(1, "λ 0.7") == "run2-lambda-0.7"
     assert exports.file_stem(1, "run 2") == "run2"  # numbered once
 

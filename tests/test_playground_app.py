@@ -11,6 +11,7 @@ from test_app import charts
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.models import playground_settings as pg
 from nnviz.models import playground_steps as steps
+from nnviz.models.formulas import LABELS
 from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
 from nnviz.views.playground_figures import OPTIMIZER_COLORS, race_figure
@@ -32,6 +33,13 @@ def url(at: AppTest) -> dict[str, str]:
 
 def table_rows(at: AppTest) -> int:
     return len(at.table[0].value)
+
+
+def test_shared_hyperparameters_are_labelled_as_in_the_lab():
+    at = open_page()
+    for name in ("beta1", "beta2", "epsilon"):
+        assert at.number_input(key=f"pg_{name}").label == LABELS[name]
+    assert at.number_input(key="pg_lr_gd").label == LABELS["lr"]
 
 
 # --- config and URL, without Streamlit -------------------------------------------------------

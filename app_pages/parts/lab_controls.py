@@ -19,7 +19,7 @@ from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
 from nnviz.models import lab_model as lab
-from nnviz.models.formulas import INIT_NAMES
+from nnviz.models.formulas import INIT_NAMES, LABELS
 
 DECAY_RATES = (0.0, 0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0)  # 0.3, 1: the course's examples
 DECAY_INTERVALS = (1, 10, 100, 200, 500, 1000, 2000, 5000)
@@ -153,8 +153,8 @@ def run_controls(i: int, n_runs: int) -> None:
     box = st.container(border=True)
     box.markdown(f"{RUN_DOTS[i % len(RUN_DOTS)]} **Run {i + 1}**")
     with box:
-        choice("α — learning rate", key("lr"), lab.LR_CHOICES)
-        choice("λ — L2 strength", key("lambd"), lab.LAMBDA_CHOICES)
+        choice(LABELS["lr"], key("lr"), lab.LR_CHOICES)
+        choice(LABELS["lambd"], key("lambd"), lab.LAMBDA_CHOICES)
         with st.popover(run_summary(i), icon=":material/tune:", width="stretch"):
             run_details(i, n_runs, key)
 
@@ -169,7 +169,7 @@ def run_details(i: int, n_runs: int, key: Callable[[str], str]) -> None:
     )
     init.selectbox("Initialization", list(INITS), key=key("init"), format_func=INIT_NAMES.get)
     choice(
-        "keep_prob — dropout",
+        LABELS["keep_prob"],
         key("keep_prob"),
         lab.KEEP_CHOICES,
         help="Probability of keeping a hidden unit in each training step; 1 = no dropout.",
@@ -177,13 +177,13 @@ def run_details(i: int, n_runs: int, key: Callable[[str], str]) -> None:
     decay_controls(key)
     unused = lab.unused(optimizer)
     st.markdown("**β₁, β₂, ε**")
-    for name, label, choices in (
-        ("beta1", "β₁ — momentum", lab.BETA1_CHOICES),
-        ("beta2", "β₂ — RMS decay", lab.BETA2_CHOICES),
-        ("epsilon", "ε — keeps √s + ε > 0", lab.EPSILON_CHOICES),
+    for name, choices in (
+        ("beta1", lab.BETA1_CHOICES),
+        ("beta2", lab.BETA2_CHOICES),
+        ("epsilon", lab.EPSILON_CHOICES),
     ):
         hint = f"Used by {lab.users_of(name)} only."
-        choice(label, key(name), choices, disabled=name in unused, help=hint)
+        choice(LABELS[name], key(name), choices, disabled=name in unused, help=hint)
     if unused:
         names = ", ".join(lab.SYMBOLS[n] for n in ("beta1", "beta2", "epsilon") if n in unused)
         st.caption(f"{OPTIMIZERS[optimizer].title} does not use {names}: disabled.")

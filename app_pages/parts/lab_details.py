@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -32,7 +32,7 @@ def status(exp: Experiment, result: Result, slot: Any) -> None:
     )
 
 
-def final_numbers(exp: Experiment, histories: list[History]) -> None:
+def final_numbers(exp: Experiment, histories: Sequence[History]) -> None:
     st.subheader("Final numbers")
     labels = lab.run_labels(exp)
     rows = metrics.format_metrics(metrics.metrics_rows(histories, labels))
@@ -44,44 +44,19 @@ def final_numbers(exp: Experiment, histories: list[History]) -> None:
     downloads(exp, histories, labels)
 
 
-def downloads(exp: Experiment, histories: list[History], labels: tuple[str, ...]) -> None:
-    """The files are made when their button is clicked (Streamlit calls ``data`` then, on a
+def downloads(exp: Experiment, histories: Sequence[History], labels: Sequence[str]) -> None:
+    """The files are made when their button is clicked (Streamlit calls ``make`` then, on a
     thread of its own): a script run never builds them, and a class opening the same lesson
     does not build and hash the same CSV thirty times."""
-    files = [
-        (
-            "Curves (CSV)",
-            partial(exports.histories_csv, histories, labels),
-            "nnviz-curves.csv",
-            "text/csv",
-        ),
-        (
-            "Config (JSON)",
-            partial(exports.config_json, exp),
-            "nnviz-config.json",
-            "application/json",
-        ),
-    ]
-    files += [
-        (
-            f"Weights, run {i + 1} (.npz)",
-            partial(exports.weights_npz, h),
-            f"{exports.file_stem(i, label)}.npz",
-            "",
-        )
-        for i, (h, label) in enumerate(zip(histories, labels))
-    ]
-    keys = ["download_curves", "download_config"]
-    keys += [f"download_weights_{i}" for i in range(len(histories))]
     row = st.container(horizontal=True)
     box = row.popover("Download", icon=":material/download:")  # drawn in the browser when opened
-    for (label, data, name, mime), key in zip(files, keys):
+    for file in exports.downloads(exp, histories, labels):
         box.download_button(
-            label,
-            data,
-            file_name=name,
-            mime=mime or "application/octet-stream",
-            key=key,
+            file.label,
+            file.make,
+            file_name=file.file_name,
+            mime=file.mime,
+            key=file.key,
             icon=":material/download:",
             on_click="ignore",
         )

@@ -1,5 +1,6 @@
 """The lab's downloads: every run's curves as CSV, the experiment as JSON, a run's weights as .npz.
 
+``downloads`` lists what the lab offers, each file made only when asked for (``make``).
 The config JSON is ``Experiment.to_dict`` (the CLI's ``"config"`` record has the same fields), so
 the lab's upload control and ``python -m nnviz train --config FILE.json`` load it back.
 """
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -57,3 +60,46 @@ def file_stem(i: int, label: str) -> str:
     safe = "".join(c if c.isalnum() or c in ".-" else "-" for c in text.lower())
     words = [p for p in safe.split("-") if p]
     return "-".join([f"run{i + 1}", *([] if words == ["run", str(i + 1)] else words)])
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file the lab offers: its button, its file, and how to make it when clicked."""
+
+    label: str
+    key: str  # the button's widget key
+    file_name: str
+    mime: str
+    make: Callable[[], str | bytes]
+
+
+def downloads(
+    exp: Experiment, histories: Sequence[History], labels: Sequence[str]
+) -> list[Download]:
+    """The curves, the config, then each run's weights; nothing is made until ``make()``."""
+    files = [
+        Download(
+            "Curves (CSV)",
+            "download_curves",
+            "nnviz-curves.csv",
+            "text/csv",
+            partial(histories_csv, histories, labels),
+        ),
+        Download(
+            "Config (JSON)",
+            "download_config",
+            "nnviz-config.json",
+            "application/json",
+            partial(config_json, exp),
+        ),
+    ]
+    return files + [
+        Download(
+            f"Weights, run {i + 1} (.npz)",
+            f"download_weights_{i}",
+            f"{file_stem(i, label)}.npz",
+            "application/octet-stream",
+            partial(weights_npz, h),
+        )
+        for i, (h, label) in enumerate(zip(histories, labels))
+    ]

@@ -29,6 +29,14 @@ def tex(value: float) -> str:
     return power if math.isclose(mantissa, 1) else f"{mantissa:.3g} \\times {power}"
 
 
+LABELS = {  # a hyperparameter's control, labelled alike on every page
+    "lr": "α — learning rate",
+    "lambd": "λ — L2 strength",
+    "beta1": "β₁ — momentum",
+    "beta2": "β₂ — RMS decay",
+    "epsilon": "ε — keeps √s + ε > 0",
+    "keep_prob": "keep_prob — dropout",
+}
 INIT_NAMES = {  # the initialization choices, with their scale in words
     "zeros": "zeros — W = 0",
     "random": "random — N(0,1) × 10",
