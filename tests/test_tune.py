@@ -11,7 +11,8 @@ import pytest
 
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.train import run_experiment
-from nnviz.engine.tune import CRITERIA, GRID, race, tune
+from nnviz.engine.tune import CRITERIA, GRID, choose, race, scan, tune
+from nnviz.playground import tuning
 
 # momentum at α = 100 with λ = 50 diverges; the other runs train
 EXP = Experiment(
@@ -40,6 +41,55 @@ def final_J(h) -> float:
 
 def test_the_grid_is_one_two_five_per_decade():
     assert GRID[:4] == (1e-4, 2e-4, 5e-4, 1e-3) and GRID[-1] == 10.0 and len(GRID) == 16
+
+
+# --- the one tuner, shared with the playground: hand-worked scores ------------------------------
+
+LRS4 = np.array([0.1, 0.2, 0.5, 1.0])
+FINAL4 = np.array([3.0, 1.0, 2.0, math.inf])  # α = 1 diverged
+REACH4 = np.array([math.inf, 7.0, 7.0, math.inf])  # α = 0.2 and 0.5 both reach at step 7
+
+
+def test_final_chooses_the_lowest_final_loss():
+    s = choose("gd", LRS4, FINAL4, REACH4, "final")
+    assert (s.index, s.best, s.criterion) == (1, 0.2, "final")
+    assert list(s.diverged) == [False, False, False, True]
+
+
+def test_reach_chooses_the_fewest_steps_and_breaks_a_tie_by_the_lower_final_loss():
+    final = np.array([3.0, 2.0, 1.0, math.inf])  # now α = 0.5 ends lower than α = 0.2
+    assert choose("gd", LRS4, FINAL4, REACH4, "reach").best == 0.2
+    assert choose("gd", LRS4, final, REACH4, "reach").best == 0.5
+    early = np.array([9.0, 7.0, 7.0, 2.0])  # the fewest steps wins over a lower final loss
+    assert choose("gd", LRS4, final, early, "reach").best == 1.0
+
+
+def test_reach_falls_back_to_final_and_all_diverged_chooses_the_smallest_alpha():
+    never = np.full(4, math.inf)
+    s = choose("gd", LRS4, FINAL4, never, "reach")
+    assert (s.best, s.criterion) == (0.2, "final")
+    s = choose("gd", LRS4, never, never, "final")
+    assert (s.best, s.criterion) == (0.1, "final")
+
+
+def test_scan_scores_the_grid_once_and_chooses_per_optimizer():
+    asked = []
+
+    def scores(lrs):
+        asked.append(lrs)
+        return np.stack([FINAL4, FINAL4[::-1]]), np.stack([REACH4, REACH4])
+
+    scans = scan(("gd", "adam"), scores, "final", grid=tuple(LRS4))
+    assert len(asked) == 1 and np.array_equal(asked[0], LRS4)
+    assert {name: s.best for name, s in scans.items()} == {"gd": 0.2, "adam": 0.5}
+    with pytest.raises(ValueError, match="criterion must be one of final, reach"):
+        scan(("gd",), lambda lrs: pytest.fail("scored"), "best")
+
+
+def test_the_playground_tunes_with_the_same_grid_criteria_and_choice():
+    assert tuning.GRID is GRID and tuning.scan is scan
+    assert set(tuning.CRITERIA) == set(CRITERIA)
+    assert CRITERIA["final"].startswith("lowest final") and "f − f*" in tuning.CRITERIA["final"]
 
 
 def test_final_criterion_chooses_the_lowest_final_cost_of_each_trained_alone(alone):

@@ -57,7 +57,7 @@ def label(t: Tuning) -> str:
 def table(tunings: dict[str, Tuning], tol: float) -> list[dict[str, str]]:
     rows = []
     for t in tunings.values():
-        k = int((t.lrs == t.best).argmax())
+        k = t.index
         reach = t.reach[k]
         rows.append(
             {

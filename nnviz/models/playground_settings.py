@@ -15,6 +15,7 @@ import numpy as np
 
 from nnviz.engine.optim import OPTIMIZERS, Hyper
 from nnviz.engine.schedules import SCHEDULES, lr_after
+from nnviz.engine.tune import Scan
 from nnviz.models import urlstate
 from nnviz.playground import tuning
 from nnviz.playground.surfaces import DEFAULT_KAPPA, SURFACES, Surface, make_surface
@@ -173,7 +174,7 @@ def build_surface(cfg: Playground) -> Surface:
     return make_surface(cfg.surface, cfg.kappa)
 
 
-def tuned(cfg: Playground) -> dict[str, tuning.Tuning] | None:
+def tuned(cfg: Playground) -> dict[str, Scan] | None:
     """Each racer's scan over tuning.GRID, when the config asks for tuned α; else None."""
     if cfg.tune == "off":
         return None
@@ -182,9 +183,7 @@ def tuned(cfg: Playground) -> dict[str, tuning.Tuning] | None:
     return tuning.tune(surface, cfg.start, hypers, cfg.steps, cfg.tol, cfg.tune, cfg.decaying())
 
 
-def run(
-    cfg: Playground, scans: Mapping[str, tuning.Tuning] | None = None
-) -> dict[str, OptimizerPath]:
+def run(cfg: Playground, scans: Mapping[str, Scan] | None = None) -> dict[str, OptimizerPath]:
     """Race the config's racers, in RULES order, at their own α or at the tuned one.
 
     ``scans`` is ``tuned(cfg)`` when the caller already has it (the page caches it).
@@ -359,7 +358,7 @@ def table_rows(cfg: Playground, paths: Mapping[str, OptimizerPath]) -> list[dict
     return rows
 
 
-def tuning_note(cfg: Playground, scans: Mapping[str, tuning.Tuning]) -> str:
+def tuning_note(cfg: Playground, scans: Mapping[str, Scan]) -> str:
     """How the tuned α were chosen, for the caption under the table."""
     grid = tuning.GRID
     text = (

@@ -8,9 +8,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from nnviz.engine.tune import Scan
 from nnviz.models.playground_settings import display_indices
 from nnviz.playground.trajectory import RULES, OptimizerPath
-from nnviz.playground.tuning import Tuning
 from nnviz.views.playground_figures import INK, OPTIMIZER_COLORS, f32
 
 # --- Adam's internals ------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def steps_figure(
 # --- the fair race ---------------------------------------------------------------------------
 
 
-def tuning_figure(scans: Mapping[str, Tuning], loss_label: str, height: int = 360) -> go.Figure:
+def tuning_figure(scans: Mapping[str, Scan], loss_label: str, height: int = 360) -> go.Figure:
     """Final loss against α (log-log) for every racer; a ring marks the α each one races with,
     an × at the top edge each α that diverged."""
     fig = go.Figure()
@@ -112,7 +112,7 @@ def tuning_figure(scans: Mapping[str, Tuning], loss_label: str, height: int = 36
         fig.add_trace(_scan_line(scan.lrs, y, color, title))
         bad = scan.lrs[scan.diverged]
         fig.add_trace(_scan_marks(bad, np.full(len(bad), top), color, "x", f"{title}: diverged"))
-        k = int(np.flatnonzero(scan.lrs == scan.best)[0])
+        k = scan.index
         best = scan.final[k] if np.isfinite(scan.final[k]) else top
         fig.add_trace(_scan_marks([scan.best], [best], color, "circle-open", f"{title}: α chosen"))
     fig.update_xaxes(type="log", title_text="α", exponentformat="power")
