@@ -348,6 +348,22 @@ def test_picking_a_cell_shows_its_boundary_and_lab_link():
     assert (exp.runs[0].lr, exp.runs[0].beta1) == (0.1, 0.9)
 
 
+def test_a_second_session_draws_the_stored_map_without_training(monkeypatch):
+    from app_pages import server
+    from nnviz.engine import sweep as engine_sweep
+
+    query = {**QUICK, "axis1": "lr=0.01,0.1", "axis2": "", "seed": "424246"}  # no other test's
+    first = open_page(query)
+    assert_clean(first)
+    kept = server.trained("sweep").get(first.session_state.sm_settings)
+    assert isinstance(kept, sm.TrainedMap) and len(kept.rows) == 2
+    monkeypatch.setattr(engine_sweep, "iter_sweep", lambda *a: pytest.fail("trained again"))
+    second = open_page(query)
+    assert_clean(second)
+    assert server.trained("sweep").get(second.session_state.sm_settings) is kept
+    assert any(f"2 runs trained in {kept.seconds:.1f} s" in c.value for c in second.caption)
+
+
 def test_a_map_trains_each_group_in_its_turn_among_the_labs_trainings():
     """Another session holds the server's turn: the map waits, then trains once released."""
     from test_turns import BOUND, Session, until
