@@ -164,6 +164,24 @@ def test_from_csv_holds_out_a_seeded_share():
     assert whole.X_train.shape == (2, 40) and not whole.has_test
 
 
+def test_from_csv_keeps_the_files_row_order_in_both_parts():
+    """No test share: the file as it is. A test share: the seed picks the held-out rows, and
+    both parts list their rows in the file's order (so unshuffled batches follow the file)."""
+    rows = [(float(i), float(i % 7), i % 2) for i in range(40)]  # x1 is the row's number
+    content = "x1,x2,label\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows)
+    for seed in (1, 2):
+        whole = from_csv(content, seed=seed)
+        assert whole.X_train[0].tolist() == list(range(40)) and not whole.has_test
+    parts = [from_csv(content, 0.25, seed) for seed in (1, 2)]
+    for d in parts:
+        train, test = d.X_train[0].tolist(), d.X_test[0].tolist()
+        assert (len(train), len(test)) == (30, 10)
+        assert train == sorted(train) and test == sorted(test)
+        assert sorted(train + test) == list(range(40))
+        assert d.Y_train[0].tolist() == [x % 2 for x in train]  # labels travel with their rows
+    assert parts[0].X_test.tolist() != parts[1].X_test.tolist()  # the seed picks the rows
+
+
 def test_from_csv_refuses_a_share_that_leaves_too_few_training_points():
     with pytest.raises(DataError, match="leaves 1 training points"):
         from_csv(GOOD, test_fraction=0.75)

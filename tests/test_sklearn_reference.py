@@ -21,10 +21,12 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
+from nnviz.cli.main import main
 from nnviz.engine.config import RunConfig
 from nnviz.engine.data import generate
 from nnviz.engine.network import Layout, predict_proba
 from nnviz.engine.train import train
+from nnviz.engine.weights import load_npz, save_npz
 from tests import oracle
 
 HIDDEN = (5, 3)
@@ -172,3 +174,73 @@ def test_minibatch_weights_match_sklearn(setup, activation, optimizer):
     assert ours.diverged_at is None and ours.epochs[-1] == 40
     assert relative(ours.theta, theta0) > 0.1  # the premise: 280 updates moved the weights
     assert relative(ours.theta, sk_theta) < MINI_TOLERANCE[optimizer]
+
+
+# --- through the command line: nnviz train --data FILE.csv --no-shuffle ---------------------------
+
+CSV_ROWS, CSV_BATCH, CSV_EPOCHS = 203, 64, 40  # batches of 64, 64, 64 and 11 rows
+
+
+@pytest.fixture(scope="module")
+def csv_run(tmp_path_factory, setup):
+    """A 203-row CSV in no particular order, and initial weights saved as an .npz."""
+    folder = tmp_path_factory.mktemp("csv")
+    data = generate("moons", CSV_ROWS, 0.25, 0.0, 5)
+    rows = np.vstack([data.X_train, data.Y_train]).T
+    rows = rows[np.random.default_rng(0).permutation(CSV_ROWS)].tolist()  # Python floats, any order
+    csv = folder / "points.csv"
+    csv.write_text("x1,x2,label\n" + "".join(f"{a!r},{b!r},{int(c)}\n" for a, b, c in rows))
+    _data, layout, theta0 = setup
+    weights = folder / "start.npz"
+    save_npz(weights, layout.to_list(theta0))
+    return folder, csv, weights
+
+
+def cli_weights(capsys, csv_run, optimizer: str, seed: int, lambd: float) -> np.ndarray:
+    """The weights ``nnviz train`` saves: the CSV unshuffled in batches of 64, no test share."""
+    folder, csv, weights = csv_run
+    out = folder / f"{optimizer}-{seed}.npz"
+    argv = ["train", "--data", str(csv), "--test-fraction", "0", "--no-shuffle"]
+    argv += ["--batch-size", str(CSV_BATCH), "--epochs", str(CSV_EPOCHS), "--seed", str(seed)]
+    argv += ["--hidden", ",".join(map(str, HIDDEN)), "--activation", "tanh", "--lambd", str(lambd)]
+    argv += ["--optimizer", optimizer, "--lr", "0.05", "--beta1", str(BETA1)]
+    argv += ["--init-from", str(weights), "--save", str(out)]
+    assert main(argv) == 0
+    assert capsys.readouterr().err == ""
+    return load_npz(out, Layout((2, *HIDDEN, 1)))
+
+
+def sklearn_on_csv(csv_run, setup, optimizer: str, lambd: float) -> np.ndarray:
+    """MLPClassifier(shuffle=False) on the same file, read by NumPy, from the same weights."""
+    _folder, csv, _weights = csv_run
+    _data, layout, theta0 = setup
+    table = np.loadtxt(csv, delimiter=",", skiprows=1)
+    clf = StartFrom(
+        hidden_layer_sizes=HIDDEN,
+        activation="tanh",
+        alpha=lambd,
+        batch_size=CSV_BATCH,
+        shuffle=False,
+        learning_rate="constant",
+        tol=0.0,
+        n_iter_no_change=np.inf,
+        max_iter=CSV_EPOCHS,
+        **sklearn_for(optimizer, 0.05, EPS),
+    )
+    clf.start = layout.to_list(theta0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(table[:, :2], table[:, 2])
+    assert clf.n_iter_ == CSV_EPOCHS
+    return layout.from_list([(W.T, b[:, None]) for W, b in zip(clf.coefs_, clf.intercepts_)])
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum"])
+def test_cli_no_shuffle_on_a_csv_is_sklearns_shuffle_false(capsys, csv_run, setup, optimizer):
+    """The file's row order is the batch order: the same weights as sklearn after 40 epochs
+    (160 updates, the last batch of each epoch 11 rows), whatever the seed."""
+    theta = cli_weights(capsys, csv_run, optimizer, seed=1, lambd=0.5)
+    assert relative(theta, setup[2]) > 0.1  # the premise: the weights moved
+    assert relative(theta, sklearn_on_csv(csv_run, setup, optimizer, lambd=0.5)) < 1e-10
+    again = cli_weights(capsys, csv_run, optimizer, seed=2, lambd=0.5)
+    np.testing.assert_array_equal(again, theta)  # the seed draws nothing here: same weights

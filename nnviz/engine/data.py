@@ -182,18 +182,27 @@ def from_csv(
     seed: int = 0,
     test_content: bytes | str | None = None,
 ) -> Dataset:
-    """A user's data: a separate test file, or a random held-out share of the one file."""
+    """A user's data: a separate test file, or a held-out share of the one file.
+
+    The rows stay in the file's order, in both parts: the seed only chooses which rows are held
+    out. So ``shuffle=False`` trains the mini-batches in the file's order, as scikit-learn's
+    ``MLPClassifier(shuffle=False)`` does on the same file.
+    """
     X, Y = parse_csv(content, "data file")
     if test_content is not None:
         Xt, Yt = parse_csv(test_content, "test file")
         return Dataset(X, Y, Xt, Yt)
-    m = X.shape[1]
+    train, test = held_out(X.shape[1], test_fraction, seed)
+    return Dataset(X[:, train], Y[:, train], X[:, test], Y[:, test])
+
+
+def held_out(m: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, test rows) of m, each in ascending order; the test rows drawn by the seed."""
     n_train, n_test = split_counts(m, test_fraction)
     if n_test and n_train < MIN_POINTS:
         raise DataError(f"test share {test_fraction} leaves {n_train} training points")
     order = np.random.default_rng(seed).permutation(m)
-    train, test = order[:n_train], order[n_train:]
-    return Dataset(X[:, train], Y[:, train], X[:, test], Y[:, test])
+    return np.sort(order[:n_train]), np.sort(order[n_train:])
 
 
 def digest(*contents: bytes | str | None) -> str:
