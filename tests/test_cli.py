@@ -239,6 +239,48 @@ def test_save_into_a_missing_folder_is_refused_before_training(capsys, tmp_path)
     assert_rejected(capsys, [*FAST, "--save", path], "--save", "no-such-folder")
 
 
+# --- train --json output loads back with --config and gives the same numbers ---------------------
+
+
+def same_run(first: dict, second: dict) -> None:
+    """The same config and every number (the wall time aside)."""
+    assert {k: v for k, v in first.items() if k != "seconds"} == {
+        k: v for k, v in second.items() if k != "seconds"
+    }
+
+
+@pytest.mark.parametrize("part", ["config", "whole line"])
+def test_json_output_loads_back_with_config_and_trains_the_same(capsys, tmp_path, part):
+    args = ["--dataset", "circles", "--samples", "80", "--noise", "0.1", "--seed", "3"]
+    args += ["--hidden", "6", "--optimizer", "momentum", "--lambd", "0.3", "--keep-prob", "0.9"]
+    args += ["--batch-size", "16", "--epochs", "7", "--log-every", "2", "--decay", "inverse"]
+    first = train_json(capsys, *args)
+    saved = first["config"] if part == "config" else first
+    again = train_json(capsys, "--config", write(tmp_path / "c.json", json.dumps(saved)))
+    same_run(again, first)
+
+
+def test_a_csv_experiments_config_describes_the_file_and_loads_back(capsys, tmp_path):
+    points = write(tmp_path / "points.csv", GOOD_CSV)
+    first = train_json(capsys, "--data", points, "--epochs", "4", "--test-fraction", "0.25")
+    data = first["config"]["data"]
+    assert (data["name"], data["samples"], data["noise"]) == ("csv", len(GOOD_ROWS), 0.0)
+    config = write(tmp_path / "c.json", json.dumps(first["config"]))
+    assert_rejected(capsys, ["--config", config], "points.csv@", "--data FILE.csv")
+    same_run(train_json(capsys, "--config", config, "--data", points), first)
+
+
+def test_a_config_started_from_saved_weights_needs_them_again(capsys, tmp_path):
+    weights = str(tmp_path / "w.npz")
+    train_cli(capsys, *FAST, "--save", weights)
+    first = train_json(capsys, *FAST, "--epochs", "5", "--init-from", weights)
+    config = write(tmp_path / "c.json", json.dumps(first["config"]))
+    assert_rejected(capsys, ["--config", config], "w.npz", "--init-from FILE.npz")
+    same_run(train_json(capsys, "--config", config, "--init-from", weights), first)
+    fresh = train_json(capsys, "--config", config, "--init", "xavier")
+    assert fresh["train_cost"][0] != first["train_cost"][0]
+
+
 # --- a user's CSV ------------------------------------------------------------------------------
 
 

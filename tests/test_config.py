@@ -161,8 +161,20 @@ def test_config_json_round_trips_and_reads_the_clis_output_too():
     )
     assert Experiment.from_json(exp.to_json()) == exp
     assert Experiment.from_json(exp.to_json().encode()) == exp
-    cli_output = {"config": {**exp.to_dict(), "data_file": None, "init_from": None}, "epochs": []}
-    assert Experiment.from_json(json.dumps(cli_output)) == exp
+    config = {**exp.to_dict(), "data_file": "a.csv", "test_data_file": None, "init_from": "w.npz"}
+    assert Experiment.from_json(json.dumps({"config": config, "epochs": []})) == exp
+    assert Experiment.from_json(json.dumps(config)) == exp  # the output's config alone
+
+
+def test_a_csv_config_counts_the_files_rows():
+    """A user's file holds 4 to 20,000 rows (parse_csv's limits), not the generators' 20..5000."""
+    assert DataConfig("csv", samples=4, noise=0.0).samples == 4
+    assert DataConfig("csv", samples=20_000, noise=0.0).samples == 20_000
+    for rows in (3, 20_001):
+        with pytest.raises(ValueError, match=f"samples must be in \\[4, 20000\\], got {rows}"):
+            DataConfig("csv", samples=rows)
+    with pytest.raises(ValueError, match="samples must be in \\[20, 5000\\], got 4"):
+        DataConfig("moons", samples=4)
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,15 @@
 """``nnviz train --config FILE.json``: a config JSON's runs, with the options written next to it.
 
-The file is the lab's "Config (JSON)" download or the ``config`` of ``nnviz train --json``. An
-option given as well overrides that setting in every run; ``--run N`` keeps only run N. Bad input
-is a UsageError (one line, exit status 2), with the checks of options.py.
+The file is the lab's "Config (JSON)" download, or ``nnviz train --json`` output (a line, or its
+``config`` alone). An option given as well overrides that setting in every run; ``--run N`` keeps
+only run N. The files such output names are given again: a CSV with --data, initial weights with
+--init-from. Bad input is a UsageError (one line, exit status 2), with the checks of options.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import fields, replace
 
 from nnviz.cli.options import (
@@ -21,18 +23,33 @@ from nnviz.cli.options import (
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 
 
-def read_config(path: str, prog: str) -> Experiment:
+def read_config(path: str, prog: str) -> tuple[Experiment, str | None]:
+    """The experiment in the file, and the initial weights' file it names (CLI output), if any."""
+    text = read_file(path, "--config", prog)
     try:
-        return Experiment.from_json(read_file(path, "--config", prog))
+        return Experiment.from_json(text), recorded_weights(text)
     except ValueError as e:
         raise UsageError(prog, f"--config {path}: {e}") from None
+
+
+def recorded_weights(text: bytes) -> str | None:
+    """The --init-from that ``train --json`` output records beside its experiment."""
+    d = json.loads(text)  # read by Experiment.from_json already: a JSON object
+    config = d.get("config", d)
+    return config.get("init_from") if isinstance(config, dict) else None
 
 
 def configured_experiment(
     args: argparse.Namespace, files: CsvFiles, given: frozenset[str], prog: str
 ) -> Experiment:
     """The experiment of --config, with every option ``given`` applied to it (to every run)."""
-    exp = read_config(args.config, prog)
+    exp, weights = read_config(args.config, prog)
+    if weights and not {"init_from", "init"} & given:  # else other numbers, silently
+        raise UsageError(
+            prog,
+            f"--config {args.config} started from the weights in {weights}: give them with "
+            "--init-from FILE.npz (or --init to start afresh)",
+        )
     try:
         changes = {f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name in given}
         if "hidden" in given:

@@ -12,8 +12,18 @@ from dataclasses import fields
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
+import numpy as np
+
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
-from nnviz.engine.data import GENERATORS, MAX_BYTES, DataError, Dataset, digest, from_csv
+from nnviz.engine.data import (
+    GENERATORS,
+    MAX_BYTES,
+    DataError,
+    Dataset,
+    digest,
+    parse_csv,
+    split_points,
+)
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
@@ -31,11 +41,16 @@ class UsageError(Exception):
         self.prog, self.message = prog, message
 
 
+Points = tuple[np.ndarray, np.ndarray]  # X (2, m), Y (1, m)
+
+
 class CsvFiles(NamedTuple):
-    """The bytes of --data and --test-data; None when the option is not given."""
+    """The bytes of --data and --test-data and their points; None when the option is not given."""
 
     data: bytes | None
     test: bytes | None
+    data_points: Points | None = None
+    test_points: Points | None = None
 
 
 class Parser(argparse.ArgumentParser):
@@ -159,10 +174,12 @@ def data_config(args: argparse.Namespace, files: CsvFiles) -> DataConfig:
 
 
 def csv_config(args: argparse.Namespace, files: CsvFiles, test_fraction: float) -> DataConfig:
-    """A CSV experiment's data: the files' names and digest (the config changes when they do)."""
+    """A CSV experiment's data as the file is: its rows as the samples, no noise added, and the
+    files' names and digest as the source (the config changes when they do)."""
     names = "+".join(Path(p).name for p in (args.data, args.test_data) if p)
     source = f"{names}@{digest(files.data, files.test)}"
-    return DataConfig("csv", test_fraction=test_fraction, source=source)
+    rows = files.data_points[0].shape[1]
+    return DataConfig("csv", rows, 0.0, test_fraction, source)
 
 
 FIELDS = {f.name for cls in (DataConfig, RunConfig, Experiment) for f in fields(cls)}
@@ -180,13 +197,24 @@ def option_names(message: str) -> str:
 
 
 def read_csv_files(args: argparse.Namespace, prog: str) -> CsvFiles:
-    """The raw bytes of --data and --test-data (at most one byte over the size limit)."""
+    """The bytes of --data and --test-data (at most one byte over the size limit), parsed once."""
     if args.test_data and not args.data:
         raise UsageError(prog, f"--test-data {args.test_data} needs --data (the training points)")
+    data = read_file(args.data, "--data", prog) if args.data else None
+    test = read_file(args.test_data, "--test-data", prog) if args.test_data else None
     return CsvFiles(
-        read_file(args.data, "--data", prog) if args.data else None,
-        read_file(args.test_data, "--test-data", prog) if args.test_data else None,
+        data, test, parsed(data, "data file", args, prog), parsed(test, "test file", args, prog)
     )
+
+
+def parsed(content: bytes | None, label: str, args: argparse.Namespace, prog: str) -> Points | None:
+    """The points of a file's content, or None for no file; a bad file is a UsageError."""
+    if content is None:
+        return None
+    try:
+        return parse_csv(content, label)
+    except DataError as e:
+        raise UsageError(prog, csv_message(str(e), args)) from None
 
 
 def read_file(path: str, option: str, prog: str) -> bytes:
@@ -199,10 +227,10 @@ def read_file(path: str, option: str, prog: str) -> bytes:
 
 def dataset_for(exp: Experiment, args: argparse.Namespace, files: CsvFiles, prog: str) -> Dataset:
     """Generated points, or the user's CSV split by --test-fraction (or --test-data)."""
-    if files.data is None:
+    if files.data_points is None:
         return load_data(exp)
     try:
-        return from_csv(files.data, exp.data.test_fraction, exp.seed, files.test)
+        return split_points(*files.data_points, exp.data.test_fraction, exp.seed, files.test_points)
     except DataError as e:
         raise UsageError(prog, csv_message(str(e), args)) from None
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from nnviz.engine.data import GENERATORS
+from nnviz.engine.data import GENERATORS, MAX_POINTS, MIN_POINTS
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS, Hyper
 from nnviz.engine.schedules import SCHEDULES
@@ -55,8 +55,8 @@ class DataConfig:
     """Which points to learn from. ``name`` is a generator, or "csv" for a user's file."""
 
     name: str = "moons"  # moons: the classic two interleaved half circles
-    samples: int = 300  # train + test points together
-    noise: float = 0.2  # standard deviation of the Gaussian jitter
+    samples: int = 300  # train + test points together; for csv, the rows of the data file
+    noise: float = 0.2  # standard deviation of the Gaussian jitter; for csv, 0 (none added)
     test_fraction: float = 0.25  # share of samples held out for the test curves; 0 = no test set
     source: str = (
         ""  # for csv: a name and content digest of the file(s), so the key changes with them
@@ -67,7 +67,10 @@ class DataConfig:
             self.name in DATASETS + ("csv",),
             f"dataset must be one of {', '.join(DATASETS)} or csv, got {self.name!r}",
         )
-        _whole("samples", self.samples, 20, MAX_SAMPLES)
+        if self.name == "csv":  # a file's rows, within what parse_csv accepts
+            _whole("samples", self.samples, MIN_POINTS, MAX_POINTS)
+        else:
+            _whole("samples", self.samples, 20, MAX_SAMPLES)
         _finite("noise", self.noise)
         _check(0 <= self.noise <= 2, f"noise must be in [0, 2], got {self.noise}")
         _finite("test_fraction", self.test_fraction)
@@ -193,14 +196,17 @@ class Experiment:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Experiment:
-        """Inverse of to_json; also reads the ``"config"`` of ``nnviz train --json`` output (its
-        file names are ignored). Raises ValueError, one line, for anything else."""
+        """Inverse of to_json; also reads ``nnviz train --json`` output, whole or its ``"config"``
+        alone (the file names written beside the experiment there are not read: a CSV and
+        initial weights are given again). Raises ValueError, one line, for anything else."""
         try:
             d = json.loads(text)
         except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
             raise ValueError(f"not a JSON file ({e})") from None
         if isinstance(d, dict) and isinstance(d.get("config"), dict):
-            d = {k: v for k, v in d["config"].items() if k not in _RESULT_FILES}
+            d = d["config"]
+        if isinstance(d, dict):
+            d = {k: v for k, v in d.items() if k not in _RESULT_FILES}
         _check(isinstance(d, dict), "a config is a JSON object with data, runs and seed")
         _check(isinstance(d.get("data", {}), dict), "data must be a JSON object")
         runs = d.get("runs", [{}])

@@ -189,11 +189,23 @@ def from_csv(
     ``MLPClassifier(shuffle=False)`` does on the same file.
     """
     X, Y = parse_csv(content, "data file")
-    if test_content is not None:
-        Xt, Yt = parse_csv(test_content, "test file")
-        return Dataset(X, Y, Xt, Yt)
-    train, test = held_out(X.shape[1], test_fraction, seed)
-    return Dataset(X[:, train], Y[:, train], X[:, test], Y[:, test])
+    test = None if test_content is None else parse_csv(test_content, "test file")
+    return split_points(X, Y, test_fraction, seed, test)
+
+
+def split_points(
+    X: np.ndarray,
+    Y: np.ndarray,
+    test_fraction: float,
+    seed: int,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Dataset:
+    """Parsed points as a Dataset: all of them train beside a given ``test`` set, or the seed
+    holds out a ``test_fraction`` of them (both parts in the points' order, see from_csv)."""
+    if test is not None:
+        return Dataset(X, Y, *test)
+    train, held = held_out(X.shape[1], test_fraction, seed)
+    return Dataset(X[:, train], Y[:, train], X[:, held], Y[:, held])
 
 
 def held_out(m: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
