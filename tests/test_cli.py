@@ -7,6 +7,7 @@ the entry point, the exit status and a clean stderr.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -457,6 +458,32 @@ def test_python_m_nnviz_bad_value_exits_2_with_one_line():
     p = python_m_nnviz("train", "--lr", "nan")
     assert (p.returncode, p.stdout) == (2, "")
     assert p.stderr == "nnviz train: error: --lr must be a finite number, got nan\n"
+
+
+LONG_JSON = ["--epochs", "3000", "--log-every", "1", "--samples", "60", "--json"]
+
+
+@pytest.mark.parametrize(
+    "args, read",
+    [
+        (LONG_JSON, 10),  # | head -c 10: ~300 kB of JSON, more than a pipe holds, so the
+        # writer is still writing when the reader goes
+        (FAST, 0),  # | true: the reader is gone before the summary is written
+    ],
+)
+def test_a_reader_that_closes_stdout_early_ends_it_quietly(args, read):
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as in a shell
+    p = subprocess.Popen(
+        [sys.executable, "-m", "nnviz", "train", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=buffered,
+    )
+    assert len(p.stdout.read(read)) == read
+    p.stdout.close()
+    _, err = p.communicate(timeout=60)
+    assert (p.returncode, err.decode()) == (1, "")
 
 
 # --- learning-rate decay ------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """``nnviz`` (the console script) and ``python -m nnviz``: dispatch to a subcommand.
 
 Every bad input ends with exit status 2 and ONE line on stderr naming the option and the value.
+A reader that closes stdout early (``nnviz train ... | head -c 10``) ends it quietly, status 1.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -36,8 +38,31 @@ def parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status: 0 done (even if diverged), 2 bad input."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command line; returns the exit status: 0 done (even if diverged), 1 stdout closed
+    by its reader, 2 bad input."""
+    try:
+        status = dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe is found here, not in Python's flush at exit
+    except BrokenPipeError:
+        drop_stdout()
+        return 1
+    return status
+
+
+def drop_stdout() -> None:
+    """Point stdout at devnull, so that Python's last flush at exit writes nowhere instead of
+    printing a second BrokenPipeError (the Python docs' note on SIGPIPE, in the signal module)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture): nothing to do
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def dispatch(argv: list[str]) -> int:
+    """The subcommand's exit status; a UsageError printed as one line, status 2."""
     try:
         if argv[:1] and argv[0] in COMMANDS:
             return COMMANDS[argv[0]][0](argv[1:])
