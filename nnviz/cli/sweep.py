@@ -16,6 +16,7 @@ import argparse
 import csv
 import io
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ from nnviz.cli.options import (
     experiment_from,
     read_csv_files,
 )
+from nnviz.cli.progress import Progress, watched
 from nnviz.engine.data import Dataset
 from nnviz.engine.sweep import (
     BACKENDS,
@@ -39,8 +41,8 @@ from nnviz.engine.sweep import (
     METRICS,
     Sweep,
     SweepResult,
+    iter_sweep,
     parse_axis,
-    run_sweep,
 )
 
 SWEEP = f"{PROG} sweep"
@@ -122,9 +124,7 @@ def main(argv: Sequence[str]) -> int:
     sweep = sweep_from(args, argv, files)
     data = dataset_for(sweep.base, args, files, SWEEP)
     try:
-        result = run_sweep(
-            sweep, data, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler
-        )
+        result = swept(sweep, data, args, watched(args.json or args.csv))
     except (ValueError, ConnectionError) as e:  # dask missing, scheduler unreachable
         raise UsageError(SWEEP, str(e)) from None
     if args.json:
@@ -134,6 +134,17 @@ def main(argv: Sequence[str]) -> int:
     else:
         print(table(result, data, args))
     return 0
+
+
+def swept(sweep: Sweep, data: Dataset, args: argparse.Namespace, shown: bool) -> SweepResult:
+    """``run_sweep``'s result, from iter_sweep, with a bar of the runs done (when ``shown``)."""
+    started, rows = time.perf_counter(), []
+    options = dict(jobs=args.jobs, backend=args.backend, scheduler=args.scheduler)
+    with Progress(len(sweep.runs()), "run", shown) as bar:
+        for group in iter_sweep(sweep, data, **options):
+            rows += group
+            bar.done = len(rows)
+    return SweepResult(sweep, rows, time.perf_counter() - started)
 
 
 def _row_values(record: dict[str, Any]) -> dict[str, Any]:

@@ -33,9 +33,11 @@ from nnviz.cli.options import (
     read_csv_files,
 )
 from nnviz.cli.output import result_dict, summary
-from nnviz.engine.config import Experiment
+from nnviz.cli.progress import REDRAW, Progress, watched
+from nnviz.engine.config import Experiment, RunConfig
+from nnviz.engine.data import Dataset
 from nnviz.engine.network import Layout
-from nnviz.engine.train import train
+from nnviz.engine.train import History, train_live
 from nnviz.engine.weights import WeightsError, load_npz, save_npz
 
 TRAIN = f"{PROG} train"
@@ -111,6 +113,26 @@ def check_save_path(path: str | None, n_runs: int = 1) -> None:
         raise UsageError(TRAIN, f"--save {path}: folder {Path(path).parent} does not exist")
 
 
+def train_watched(
+    data: Dataset, exp: Experiment, initial: list[np.ndarray | None], shown: bool
+) -> list[History]:
+    """``train``'s histories, from train_live, with a bar of the epochs done (when ``shown``)."""
+    lengths = {run.group_key: run.epochs for run in exp.runs}  # the groups train one by one
+    with Progress(sum(lengths.values()), "epoch", shown) as bar:
+        for partial in train_live(data, exp.runs, exp.seed, exp.log_every, initial, every=REDRAW):
+            bar.done = epochs_done(exp.runs, partial)
+    return partial  # the last list is complete
+
+
+def epochs_done(runs: Sequence[RunConfig], partial: list[History | None]) -> int:
+    """The epochs each lockstep group has recorded so far, summed over the groups."""
+    done: dict[tuple, int] = {}
+    for run, h in zip(runs, partial):
+        if h is not None:
+            done[run.group_key] = max(done.get(run.group_key, 0), int(h.epochs[-1]))
+    return sum(done.values())
+
+
 def main(argv: Sequence[str]) -> int:
     """parse -> validate -> load -> train -> save -> print; returns the exit status."""
     args = parser().parse_args(list(argv))
@@ -126,7 +148,7 @@ def main(argv: Sequence[str]) -> int:
     data = dataset_for(exp, args, files, TRAIN)
     initial = initial_weights(args.init_from, one_layout(exp, args.init_from))
     check_save_path(args.save, len(exp.runs))  # before training: a typo costs no long run
-    histories = train(data, exp.runs, exp.seed, exp.log_every, initial=[initial] * len(exp.runs))
+    histories = train_watched(data, exp, [initial] * len(exp.runs), watched(args.json))
     if args.save:
         try:
             save_npz(args.save, histories[0].params)
