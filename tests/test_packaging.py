@@ -31,8 +31,10 @@ def requirements(name: str) -> list[str]:
 def test_pyproject_declares_the_requirements_and_the_command():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["dependencies"] == requirements("requirements.txt")
-    assert project["optional-dependencies"]["dask"] == requirements("requirements-dask.txt")
+    assert set(project["dependencies"]) == set(requirements("requirements.txt"))
+    assert set(project["optional-dependencies"]["dask"]) == set(
+        requirements("requirements-dask.txt")
+    )
     assert project["scripts"] == {"nnviz": "nnviz.cli.main:main"}
 
 
