@@ -43,14 +43,38 @@ BASE_CSS = """.nnviz-table { border-collapse: collapse; font-size: 0.875rem; }
 .nnviz-table th { font-weight: 600; text-align: left; }
 .nnviz-table td { font-variant-numeric: tabular-nums; }
 .st-key-final_numbers { overflow-x: auto; }
-.stMainBlockContainer { padding-top: 3.2rem; }"""
+.stMainBlockContainer { padding-top: 3.2rem; }
+@media (min-width: 864px) {  /* Streamlit's wide layout: 5rem each side, the width the plots want */
+  .stMainBlockContainer { padding-left: 2rem; padding-right: 2rem; } }"""
 PRESENT_ONLY_CSS = """[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"] { display: none; }
 .stMainBlockContainer .stMarkdown p, .stMainBlockContainer .stAlert p,
 [data-testid="stTable"] td, [data-testid="stTable"] th,
 .nnviz-table td, .nnviz-table th { font-size: 1.3rem; }"""
-COMPACT_CSS = f"<style>{BASE_CSS}</style>"
-PRESENT_CSS = f"<style>{BASE_CSS}\n{PRESENT_ONLY_CSS}</style>"
+# Each boundary is as high as its column's width gives at the frame's aspect (the column is a CSS
+# container: 100cqw is its width), and at most what the window leaves below the header; a chart
+# without a layout height fills its element. ABOVE: the header's height at most, px, down to a
+# 1024 px window (normal mode: title, caption, lessons and view options; the caption and the
+# lessons take two lines below about 1280 px; presentation mode: title and lessons).
+BOUNDARY_CSS = """.st-key-boundaries [data-testid="stColumn"] {{ container-type: inline-size; }}
+.st-key-boundaries .nnviz-chart {{ height: clamp({low}px,
+  calc((100cqw - {across}px) * {aspect:.4f} + {down}px), calc(100dvh - {above}px)); }}"""
+ABOVE = {False: 340, True: 190}
+LOWEST = 220  # px: a boundary's element is never lower (a short window scrolls instead)
+
+
+def page_css(aspect: float, present: bool) -> str:
+    """The page's style: the table, the paddings, the boundaries' heights, presentation mode."""
+    margin = figures.MARGIN[present]
+    boundaries = BOUNDARY_CSS.format(
+        low=LOWEST,
+        across=margin["l"] + margin["r"],
+        aspect=aspect,
+        down=margin["t"] + margin["b"],
+        above=ABOVE[present],
+    )
+    present_css = PRESENT_ONLY_CSS if present else ""
+    return f"<style>{BASE_CSS}\n{boundaries}\n{present_css}</style>"
 
 
 # --- page sections ------------------------------------------------------------------------------
@@ -110,7 +134,7 @@ def layout(exp: Experiment, present: bool) -> results.Slots:
     """The places the results go, in page order: progress, boundaries and the epoch scrubber,
     the learning curves, then the rest."""
     progress = st.empty()
-    cols = st.columns(len(exp.runs), gap="small")
+    cols = st.container(key="boundaries").columns(len(exp.runs), gap="small")
     boundaries = [results.Slot(col.container()) for col in cols]
     scrubber = st.empty()
     cost, accuracy = st.columns(2, gap="medium")
@@ -221,17 +245,15 @@ def main() -> None:
     exp = st.session_state.exp
     params = lab.url_params(exp) | ({"present": "1"} if present else {})
     write_url(params)  # the address bar shows what trains, at once
-    st.html(PRESENT_CSS if present else COMPACT_CSS)
+    data = lab.load_dataset(exp, csv_content())
+    st.html(page_css(figures.aspect(data.bounds), present))
     header(exp, present)
     if not present:
         sidebar(exp)
     notices()
     has_test = exp.data.test_fraction > 0
     show_test, log = view_options(present, has_test) if not present else (True, None)
-    height = figures.boundary_height(
-        lab.load_dataset(exp, csv_content()).bounds, len(exp.runs), present
-    )
-    view = results.View(show_test and has_test, log, present, height)
+    view = results.View(show_test and has_test, log, present)
     slots = layout(exp, present)
     with slots.after:
         lesson_info()

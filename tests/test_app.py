@@ -206,7 +206,9 @@ def test_a_lambda_change_with_no_button_changes_that_runs_boundary_only():
     exp = at.session_state.exp
     (_, h) = run_experiment(exp)
     z = plotly_array(chart(at, "boundary_1")["data"][0]["z"])
-    xs, ys, P = figures.probability_grid(h.params, h.config.activation, load_data(exp).bounds, 80)
+    xs, ys, P = figures.probability_grid(
+        h.params, h.config.activation, figures.frame(load_data(exp).bounds), 80
+    )
     assert np.abs(z - P).max() < 1e-6
 
 
@@ -802,6 +804,8 @@ def test_the_shuffle_switch_retrains_with_the_same_batches_every_epoch():
     # the boundary is the engine's for shuffle=False, not the shuffled one it was
     (h, _) = run_experiment(exp)
     z = plotly_array(chart(at, "boundary_0")["data"][0]["z"])
-    xs, ys, P = figures.probability_grid(h.params, h.config.activation, load_data(exp).bounds, 80)
+    xs, ys, P = figures.probability_grid(
+        h.params, h.config.activation, figures.frame(load_data(exp).bounds), 80
+    )
     assert np.abs(z - P).max() < 1e-6
     assert chart(at, "boundary_0") != before

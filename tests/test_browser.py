@@ -177,9 +177,10 @@ def table_text(page: Page) -> str:
 # --- the training lab -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "present"])
 @pytest.mark.parametrize("size", SIZES)
-def test_lab_draws_every_chart_without_errors(open_tab, size):
-    tab = open_tab("/", size)
+def test_lab_draws_every_chart_without_errors(open_tab, size, present):
+    tab = open_tab("/?present=1" if present else "/", size)
     wait_ready(tab.page, LAB_KEYS)
     tab.assert_clean()
     assert charts(tab.page) == len(lab.DEFAULT.runs) + 2  # a boundary per run, cost, accuracy
@@ -188,7 +189,7 @@ def test_lab_draws_every_chart_without_errors(open_tab, size):
     assert_nothing_cut_off(tab.page)
     if size in ("1280x800", "1920x1080"):
         assert_margins_held(tab.page, LAB_KEYS)
-    screenshots(tab.page, f"lab-{size}")
+    screenshots(tab.page, f"lab-{'present-' if present else ''}{size}")
 
 
 def test_lab_draws_with_the_cartesian_bundle_alone(open_tab):
@@ -230,7 +231,7 @@ FOUR_RUNS = lab.DEFAULT.with_runs(
 )
 
 
-@pytest.mark.parametrize("size", ["1280x800", "1920x1080"])
+@pytest.mark.parametrize("size", ["1024x768", "1280x800", "1920x1080"])
 @pytest.mark.parametrize("exp", [lab.DEFAULT, FOUR_RUNS, LESSONS["optimization"].experiment])
 def test_every_runs_boundary_is_side_by_side_in_the_first_screen(open_tab, size, exp):
     tab = open_tab("/?" + urlencode(lab.url_params(exp)), size)
@@ -245,12 +246,58 @@ def test_every_runs_boundary_is_side_by_side_in_the_first_screen(open_tab, size,
         assert b["width"] >= 0.9 * boxes[0]["width"]  # equal columns
     assert len({round(b["y"]) for b in boxes}) == 1  # one row
     assert all(a["x"] + a["width"] <= b["x"] for a, b in zip(boxes, boxes[1:]))
-    if size == "1920x1080":  # and the learning curves below them
-        for key in ("cost", "accuracy"):
-            curves = box(tab.page, key)
-            assert curves["y"] + 0.75 * curves["height"] <= height, key
+    for key in ("cost", "accuracy"):  # the learning curves below them, begun in the first screen
+        curves = box(tab.page, key)
+        assert curves["y"] >= max(b["y"] + b["height"] for b in boxes) and curves["y"] < height
     if exp == lab.DEFAULT:
         screenshots(tab.page, f"lab-first-screen-{size}", full=False)
+
+
+# each boundary's plot area (the part inside the axes), at least this many px on its short side
+# at 1920×1080, by number of runs: the boundaries a projector shows must be seen from the back
+PROJECTOR_SHORT_SIDE = {1: 400, 2: 400, 3: 330}
+ONE_RUN = lab.DEFAULT.with_runs(lab.DEFAULT.runs[0])  # as wide as the page: the window's height
+_PLOT_AREAS = """n => [...Array(n).keys()].map(i => {
+    const gd = document.querySelector(`.st-key-boundary_${i} .js-plotly-plot`);
+    const full = gd._fullLayout, box = gd.getBoundingClientRect();
+    return {w: full.xaxis._length, h: full.yaxis._length, room: [full._size.w, full._size.h],
+            bottom: box.bottom,
+            laid: Math.abs(full.width - box.width) < 1 && Math.abs(full.height - box.height) < 1};
+})"""
+
+
+def plot_areas(page: Page, n: int) -> list[dict]:
+    """Every boundary's plot area once Plotly has laid each out at its element's size: ``w``,
+    ``h`` as drawn (with equal x₁/x₂ scales the axes may use less than ``room``, Plotly's
+    ``_size`` inside the margins), and the chart's ``bottom`` in the window."""
+    page.wait_for_function(f"n => ({_PLOT_AREAS})(n).every(a => a.laid)", arg=n)
+    return page.evaluate(_PLOT_AREAS, n)
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "present"])
+@pytest.mark.parametrize(
+    "exp",
+    [
+        ONE_RUN,
+        lab.DEFAULT,
+        LESSONS["initialization"].experiment,  # circles: about as high as wide
+        LESSONS["optimization"].experiment,  # moons: flat
+    ],
+    ids=["one-run", "default", "initialization", "optimization"],
+)
+def test_boundaries_grow_with_a_projectors_screen(open_tab, exp, present):
+    """At 1920×1080 every boundary is large and in the first screen, in both modes: two runs
+    at least 400 px on the plot's short side, three at least 330; as high as its column's width
+    gives, without a blank band below the plot, unless the window's height stops it first."""
+    query = lab.url_params(exp) | ({"present": "1"} if present else {})
+    tab = open_tab("/?" + urlencode(query), "1920x1080")
+    wait_ready(tab.page, lab_chart_keys(exp), timeout=120_000)
+    tab.assert_clean()
+    for area in plot_areas(tab.page, len(exp.runs)):
+        assert min(area["w"], area["h"]) >= PROJECTOR_SHORT_SIDE[len(exp.runs)], area
+        assert area["bottom"] <= SIZES["1920x1080"][1], area  # no scrolling to see it
+        if exp != ONE_RUN:  # its width would make it higher than the window
+            assert area["room"][1] - area["h"] <= 1, area
 
 
 def test_presentation_mode_hides_the_controls_and_enlarges_the_text(open_tab):

@@ -138,12 +138,34 @@ def test_misclassified_count_agrees_with_recorded_accuracy(trained, boundaries):
 
 def test_every_run_is_drawn_on_the_same_axes(trained, boundaries):
     data, _ = trained
-    x0, x1, y0, y1 = data.bounds
+    x0, x1, y0, y1 = figures.frame(data.bounds)
     for fig in boundaries:
         assert tuple(fig.layout.xaxis.range) == pytest.approx((x0, x1))
         assert tuple(fig.layout.yaxis.range) == pytest.approx((y0, y1))
         (surface,) = traces(fig, "heatmap")
         assert (surface.x[0], surface.x[-1]) == pytest.approx((x0, x1))
+
+
+def test_a_flat_frame_grows_to_the_minimum_aspect_about_its_middle():
+    # x₁ from 0 to 4, x₂ from 0 to 1: x₂ must span 0.75 · 4 = 3, centered on 0.5
+    assert figures.frame((0.0, 4.0, 0.0, 1.0)) == pytest.approx((0.0, 4.0, -1.0, 2.0))
+    assert figures.aspect((0.0, 4.0, 0.0, 1.0)) == pytest.approx(0.75)
+    assert figures.frame((0.0, 2.0, -3.0, 3.0)) == (0.0, 2.0, -3.0, 3.0)  # tall: as it is
+    assert figures.aspect((0.0, 2.0, -3.0, 3.0)) == pytest.approx(3.0)
+
+
+def test_the_frame_holds_every_point(trained, boundaries):
+    data, _ = trained
+    x0, x1, y0, y1 = figures.frame(data.bounds)
+    X = np.hstack([data.X_train, data.X_test])
+    assert x0 < X[0].min() and X[0].max() < x1 and y0 < X[1].min() and X[1].max() < y1
+    assert (y1 - y0) / (x1 - x0) >= figures.MIN_ASPECT - 1e-12
+
+
+def test_a_boundary_without_a_height_is_as_high_as_its_element(trained):
+    data, histories = trained
+    assert figures.boundary_figure(histories[0], data, LABELS[0], height=None).layout.height is None
+    assert figures.boundary_figure(histories[0], data, LABELS[0]).layout.height == 310
 
 
 def test_boundary_draws_x1_and_x2_on_equal_scales(boundaries):

@@ -32,7 +32,7 @@ from nnviz.views.curves import accuracy_figure, cost_figure, wants_log
 LIVE_GRID = 48  # boundary resolution while training: cheaper frames, the final one is finer
 STOP_AFTER = 2.0  # trainings estimated longer than this (s) offer a Stop button
 REPLAY_FRAME = 0.25  # seconds per replay frame
-CURVES_HEIGHT = 340  # px: the learning curves stay in the first screen at 1920×1080
+CURVES_HEIGHT = 340  # px; the boundaries above them are as high as the window allows (lab.py)
 
 
 @dataclass
@@ -41,8 +41,7 @@ class View:
 
     show_test: bool
     log_cost: bool | None  # None: logarithmic when the costs span decades (curves.wants_log)
-    big: bool
-    height: int
+    big: bool  # presentation mode: larger text
 
 
 def stored(exp: Experiment) -> Result | None:
@@ -51,12 +50,10 @@ def stored(exp: Experiment) -> Result | None:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def final_figures(
-    exp: Experiment, show_test: bool, big: bool, height: int, _result: Result
-) -> dict[str, Any]:
+def final_figures(exp: Experiment, show_test: bool, big: bool, _result: Result) -> dict[str, Any]:
     """Every figure of a finished experiment (``_result``, stored under ``exp``: the key is
     ``exp``), built once and shared read-only across sessions."""
-    return result_figures(exp, _result, View(show_test, False, big, height))
+    return result_figures(exp, _result, View(show_test, False, big))
 
 
 def result_figures(exp: Experiment, result: Result, view: View) -> dict[str, Any]:
@@ -72,7 +69,7 @@ def result_figures(exp: Experiment, result: Result, view: View) -> dict[str, Any
     if view.big:
         out = {name: figures.enlarged(fig) for name, fig in out.items()}
     out["log_auto"] = wants_log(histories)
-    out["boundaries"] = boundaries(histories, data, labels, view.show_test, view.big, view.height)
+    out["boundaries"] = boundaries(histories, data, labels, view.show_test, view.big)
     return out
 
 
@@ -82,7 +79,6 @@ def boundaries(
     labels: Sequence[str],
     show_test: bool,
     big: bool,
-    height: int,
     upto: int | None = None,
     resolution: int = figures.GRID,
 ) -> list[Any]:
@@ -90,7 +86,7 @@ def boundaries(
         None
         if h is None
         else figures.boundary_figure(
-            h, data, label, i, resolution, show_test=show_test, upto=upto, height=height, big=big
+            h, data, label, i, resolution, show_test=show_test, upto=upto, height=None, big=big
         )
         for i, (h, label) in enumerate(zip(histories, labels))
     ]
@@ -138,14 +134,12 @@ def draw_result(
     stored: bool = True,
 ) -> None:
     """A stored result (its figures cached), or a stopped training's (``stored=False``)."""
-    key = (view.show_test, view.big, view.height)
+    key = (view.show_test, view.big)
     figs = final_figures(exp, *key, result) if stored else result_figures(exp, result, view)
     labels = lab.run_labels(exp)
     shown = figs["boundaries"]
     if upto is not None:  # the scrubber is off the last epoch: the boundaries at that snapshot
-        shown = boundaries(
-            result.histories, result.data, labels, view.show_test, view.big, view.height, upto
-        )
+        shown = boundaries(result.histories, result.data, labels, view.show_test, view.big, upto)
     for i, (slot, fig) in enumerate(zip(slots.boundaries, shown)):
         slot.chart(fig, f"boundary_{i}", alt=f"run {i + 1}: {labels[i]}")
     log = figs["log_auto"] if view.log_cost is None else view.log_cost
@@ -158,7 +152,7 @@ def draw_frame(
 ) -> None:
     """One frame of a training in progress (keys carry the frame number: each must be unique)."""
     labels = lab.run_labels(exp)
-    grids = boundaries(frame, data, labels, view.show_test, view.big, view.height, None, LIVE_GRID)
+    grids = boundaries(frame, data, labels, view.show_test, view.big, None, LIVE_GRID)
     for i, (slot, fig) in enumerate(zip(slots.boundaries, grids)):
         if fig is not None:
             slot.chart(fig, f"boundary_{i}_live{n}")
@@ -237,7 +231,7 @@ def replay(
     for n, epoch in enumerate(epochs):
         start = time.perf_counter()
         bar.progress((n + 1) / len(epochs), text=f"Replay: epoch {int(epoch):,}")
-        figs = boundaries(histories, data, labels, view.show_test, view.big, view.height, epoch)
+        figs = boundaries(histories, data, labels, view.show_test, view.big, epoch)
         for i, (slot, fig) in enumerate(zip(slots.boundaries, figs)):
             slot.chart(fig, f"boundary_{i}_replay{n}")
         time.sleep(max(0.0, REPLAY_FRAME - (time.perf_counter() - start)))

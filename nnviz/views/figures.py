@@ -32,12 +32,16 @@ BIG_FONT, BIG_TICKS = 20, 18  # presentation mode: readable from the back of a r
 # times over, which doubled what opening the lab cost the browser. These are minimums: a longer
 # tick label still gets its room, for one extra draw.
 MARGIN = {False: dict(l=42, r=10, t=56, b=44), True: dict(l=54, r=10, t=68, b=52)}  # big: ticks 18
-BOUNDARY_HEIGHT = 310  # with equal scales: fills a laptop (1280 px) column, some blank at 1024
+BOUNDARY_HEIGHT = 310  # px, when the page does not size the chart itself (the lab's CSS does)
+# The frame is at least this high for its width (y range / x range): flat data such as the moons
+# (about 0.6) gets plane above and below it, so three runs side by side still make a tall plot.
+MIN_ASPECT = 0.75
 BOUNDARY_COLOR = "#1A1A1A"  # the 0.5 contour and the misclassification crosses
 TRAIN_SYMBOL, TEST_SYMBOL, WRONG_SYMBOL = "circle", "diamond-open", "x-thin"
 TRAIN_SIZE, TEST_SIZE = 8, 6
 
 Params = list[tuple[np.ndarray, np.ndarray]]
+Bounds = tuple[float, float, float, float]  # x₁ from, to, x₂ from, to
 
 
 def _lighten(hex_color: str, amount: float) -> str:
@@ -59,7 +63,7 @@ def run_color(i: int) -> str:
 
 
 def probability_grid(
-    params: Params, activation: str, bounds: tuple[float, float, float, float], n: int
+    params: Params, activation: str, bounds: Bounds, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """xs (n,), ys (n,) and P (n, n) with P[j, i] = σ(Z[L]) at (xs[i], ys[j]), clipped to [0, 1].
 
@@ -193,8 +197,23 @@ def _wrong(X: np.ndarray, showlegend: bool) -> dict:
     )
 
 
-def _axes(bounds: tuple[float, float, float, float], tick_size: int) -> dict:
-    """The same frame for every run (Dataset.bounds, no zoom drift), x₁ and x₂ on equal scales.
+def frame(bounds: Bounds) -> Bounds:
+    """``bounds`` with the x₂ range widened about its middle to at least MIN_ASPECT times the
+    x₁ range: the part of the plane every boundary plot shows."""
+    x0, x1, y0, y1 = bounds
+    half = max(y1 - y0, MIN_ASPECT * (x1 - x0)) / 2
+    middle = (y0 + y1) / 2
+    return (x0, x1, middle - half, middle + half)
+
+
+def aspect(bounds: Bounds) -> float:
+    """Height over width of the frame, as drawn on equal scales."""
+    x0, x1, y0, y1 = frame(bounds)
+    return (y1 - y0) / (x1 - x0)
+
+
+def _axes(bounds: Bounds, tick_size: int) -> dict:
+    """The same frame for every run (``frame``, no zoom drift), x₁ and x₂ on equal scales.
 
     One unit of x₁ is as long on screen as one unit of x₂ (``scaleanchor``), so the moons keep
     their shape at any width; the plot area shrinks to fit instead (``constrain="domain"``),
@@ -241,18 +260,18 @@ def boundary_figure(
     show_test: bool = True,
     *,
     upto: int | None = None,
-    height: int = BOUNDARY_HEIGHT,
+    height: int | None = BOUNDARY_HEIGHT,
     big: bool = False,
 ) -> go.Figure:
-    """One run's decision boundary over Dataset.bounds (so every run gets the same axes).
+    """One run's decision boundary over ``frame(Dataset.bounds)`` (every run gets the same axes).
 
     Background: predicted P(y = 1); black line: the 0.5 boundary; circles: training points, drawn
     over the smaller hollow diamonds of the test points (``show_test``); ✕: points the run
     misclassifies. The title, in the run's color, gives the accuracies, or the epoch it diverged.
     ``upto``: drawn from the snapshot at that epoch (the replay) instead of the final parameters.
-    ``big``: larger text, for a projector.
+    ``big``: larger text, for a projector. ``height=None``: as high as its element (page CSS).
     """
-    act, bounds = h.config.activation, data.bounds
+    act, bounds = h.config.activation, frame(data.bounds)
     params = h.params if upto is None else snapshot_params(h, upto)
     xs, ys, P = probability_grid(params, act, bounds, resolution)
     traces = _surface(xs, ys, P)
@@ -269,33 +288,14 @@ def boundary_figure(
         title=dict(title, x=0.02),
         coloraxis=_coloraxis(showscale=False),
         font=dict(FONT, size=size),
-        height=height,
         margin=MARGIN[big],
         showlegend=legend,
         legend=dict(orientation="h", y=-0.2),
         **_axes(bounds, BIG_TICKS if big else FONT["size"] - 1),
     )
+    if height is not None:
+        layout["height"] = height
     return unvalidated(dict(data=traces, layout=layout))
-
-
-# the lab's main column at 1280 px, with the sidebar (without it in presentation mode), and the
-# tallest boundary that still leaves the learning curves in view at 1920×1080
-MAIN_WIDTH = {False: 820, True: 1120}
-MAX_HEIGHT = {False: 480, True: 520}
-
-
-def boundary_height(bounds: tuple[float, float, float, float], n_runs: int, big: bool) -> int:
-    """A height (px) at which a boundary fills its column at 1280 px with equal x₁/x₂ scales.
-
-    Wider screens give the columns more width than that; the plot is then limited by this height
-    (centered in its column), so that the curves below stay on the first screen.
-    """
-    column = (MAIN_WIDTH[big] - 16 * (n_runs - 1)) / n_runs
-    margin = MARGIN[big]
-    plot = column - margin["l"] - margin["r"]  # the y-axis ticks are in the left margin
-    aspect = (bounds[3] - bounds[2]) / (bounds[1] - bounds[0])
-    extra = margin["t"] + margin["b"]  # the title above, the x-axis ticks below
-    return int(np.clip(plot * aspect + extra, 220, MAX_HEIGHT[big]))
 
 
 def unvalidated(spec: dict) -> go.Figure:
