@@ -168,6 +168,16 @@ def test_a_boundary_without_a_height_is_as_high_as_its_element(trained):
     assert figures.boundary_figure(histories[0], data, LABELS[0]).layout.height == 310
 
 
+def test_enlarged_curves_keep_their_plot_area_and_move_the_legend_down(trained):
+    _, histories = trained
+    fig = curves.cost_figure(histories[:2], LABELS[:2])
+    big = figures.enlarged(fig)
+    (m, bm), grow = (fig.layout.margin, big.layout.margin), 20 / 14  # BIG_FONT / FONT size
+    assert (bm.t, bm.b) == (round(m.t * grow), round(m.b * grow))
+    assert big.layout.height - bm.t - bm.b == fig.layout.height - m.t - m.b
+    assert big.layout.legend.y == pytest.approx(fig.layout.legend.y * grow)
+
+
 def test_boundary_draws_x1_and_x2_on_equal_scales(boundaries):
     for fig in boundaries:  # a unit of x₂ as long as a unit of x₁: the moons keep their shape
         assert (fig.layout.yaxis.scaleanchor, fig.layout.yaxis.scaleratio) == ("x", 1)

@@ -319,13 +319,23 @@ def replay_epochs(histories: Sequence[History], max_frames: int = MAX_FRAMES) ->
 
 
 def enlarged(fig: go.Figure) -> go.Figure:
-    """A copy with text for a projector (presentation mode): BIG_FONT, ticks BIG_TICKS px."""
+    """A copy with text for a projector (presentation mode): BIG_FONT, ticks BIG_TICKS px.
+
+    The margins grow with the text, and so does the figure's height: the plot area keeps its
+    size, and a legend below it moves down as far as the larger tick labels and title do.
+    """
     big = go.Figure(fig)
     big.update_layout(font_size=BIG_FONT, title_font_size=BIG_FONT + 2, legend_font_size=BIG_FONT)
     margin = big.layout.margin  # room for the larger tick labels and legend (see MARGIN)
     grow = BIG_FONT / FONT["size"]
     sides = {k: getattr(margin, k) for k in ("l", "r", "t", "b")}
-    big.update_layout(margin={k: round(v * grow) for k, v in sides.items() if v is not None})
+    bigger = {k: round(v * grow) for k, v in sides.items() if v is not None}
+    big.update_layout(margin=bigger)
+    if big.layout.height is not None:
+        added = sum(bigger.get(k, 0) - (sides[k] or 0) for k in ("t", "b"))
+        big.update_layout(height=big.layout.height + added)
+    if big.layout.legend.y is not None and big.layout.legend.y < 0:
+        big.update_layout(legend_y=big.layout.legend.y * grow)
     big.update_xaxes(tickfont_size=BIG_TICKS, title_font_size=BIG_FONT)
     big.update_yaxes(tickfont_size=BIG_TICKS, title_font_size=BIG_FONT)
     return big
