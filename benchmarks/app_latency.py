@@ -35,9 +35,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.browser import (  # noqa: F401  (serve: also used by benchmarks/classroom.py)
+from benchmarks.watching import watch_times
+from tests.helpers.browser import (
     APP,
-    CHROMIUM_ARGS,
     FLOOR_KEYS,
     ROOT,
     WAIT_MS,
@@ -50,7 +50,6 @@ from benchmarks.browser import (  # noqa: F401  (serve: also used by benchmarks/
     wait_changed,
     wait_ready,
 )
-from benchmarks.watching import watch_times
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page

@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.start_server:
-            from benchmarks.app_latency import serve
+            from tests.helpers.browser import serve
 
             args.server_ports = args.server_ports or [args.start_server]
             with serve(port=args.start_server) as url:

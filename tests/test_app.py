@@ -12,7 +12,6 @@ import io
 import json
 from dataclasses import fields, replace
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,33 +24,7 @@ from nnviz.engine.train import load_data, run_experiment, train_live
 from nnviz.models import exports, formulas, metrics
 from nnviz.models import lab_model as lab
 from nnviz.views import figures
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-SHORT = {"epochs": "30,30"}  # the default runs, shortened
-
-
-def open_app(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(SHORT if params is None else params)
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def charts(at: AppTest) -> dict[str | None, dict]:
-    """Every chart on the page, by key: the figure JSON that reached the browser, whether drawn
-    by st.plotly_chart or by the lab's own chart component (app_pages/parts/charts.py)."""
-    found = [(c.key, json.loads(c.proto.spec)) for c in at.get("plotly_chart")]
-    found += [(c.key, json.loads(c.proto.bytes)) for c in at.get("bidi_component")]
-    return dict(found)
-
-
-def chart(at: AppTest, key: str) -> dict:
-    (found,) = [spec for k, spec in charts(at).items() if k == key]
-    return found
+from tests.helpers.apptest import SHORT, assert_clean, chart, charts, open_app, params
 
 
 def plotly_array(value) -> np.ndarray:
@@ -116,10 +89,6 @@ def final_numbers(at: AppTest) -> list[dict[str, str]]:
 
 def column(at: AppTest, name: str) -> list[str]:
     return [row[name] for row in final_numbers(at)]
-
-
-def params(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
 
 
 # --- the page as a whole ----------------------------------------------------------------------

@@ -22,7 +22,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app_pages.parts.charts import BUNDLE
-from benchmarks.browser import (
+from nnviz.engine.config import Experiment
+from nnviz.engine.lessons import LESSONS
+from nnviz.engine.train import run_experiment
+from nnviz.models import lab_model as lab
+from nnviz.models import playground_settings as pg
+from nnviz.views.playground_figures import FRAME_MS
+from tests.helpers.browser import (
     find_chromium,
     lab_chart_keys,
     launch,
@@ -33,12 +39,6 @@ from benchmarks.browser import (
     wait_changed,
     wait_ready,
 )
-from nnviz.engine.config import Experiment
-from nnviz.engine.lessons import LESSONS
-from nnviz.engine.train import run_experiment
-from nnviz.models import lab_model as lab
-from nnviz.models import playground_settings as pg
-from nnviz.views.playground_figures import FRAME_MS
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from benchmarks.browser import (
+from nnviz.models import lab_model as lab
+from nnviz.models import sweep_model as sm
+from tests.helpers.browser import (
     find_chromium,
     launch,
     point_at,
@@ -23,8 +25,6 @@ from benchmarks.browser import (
     wait_changed,
     wait_ready,
 )
-from nnviz.models import lab_model as lab
-from nnviz.models import sweep_model as sm
 
 pytestmark = pytest.mark.browser
 

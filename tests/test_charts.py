@@ -11,8 +11,6 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.offline
 import pytest
-from test_app import charts as page_charts
-from test_app import open_app
 
 from app_pages.parts import charts
 from nnviz.engine.train import run_experiment
@@ -21,6 +19,8 @@ from nnviz.models import playground_settings as pg
 from nnviz.views import figures
 from nnviz.views.curves import cost_figure
 from nnviz.views.playground_figures import race_figure
+from tests.helpers.apptest import charts as page_charts
+from tests.helpers.apptest import open_app
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "static" / charts.BUNDLE

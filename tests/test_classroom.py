@@ -15,7 +15,7 @@ import pytest
 
 from app_pages.parts.charts import BUNDLE
 from benchmarks import classroom, procfs, students
-from benchmarks.app_latency import serve
+from tests.helpers.browser import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_APP = """

@@ -9,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
-from test_app import chart
-from test_app import charts as drawn
 
 from nnviz.engine.lessons import LESSONS
+from tests.helpers.apptest import chart
+from tests.helpers.apptest import charts as drawn
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SHORT = {"epochs": "30,30"}

@@ -8,7 +8,8 @@ Read off the source with ``ast`` (no imports run), at top level and inside funct
     nnviz.cli -> nnviz.bench -> the models and the engine
 
 A module may import its own layer and the layers below it, never one above; and no chain of
-imports, however long, comes back to where it started.
+imports, however long, comes back to where it started. The tests share their helpers through
+tests/helpers/ (and conftest.py's fixtures), never by importing another test module or a benchmark.
 """
 
 import ast
@@ -189,3 +190,102 @@ def test_the_checks_see_an_upward_import_and_a_circle(tmp_path, monkeypatch):
     monkeypatch.setattr(here, "MODULES", {"nnviz.engine.a": engine, "nnviz.views.b": view})
     assert upward_imports() == {"nnviz.engine.a": ["nnviz.views.b"]}
     assert circles() == [["nnviz.engine.a", "nnviz.views.b", "nnviz.engine.a"]]
+
+
+# --- the tests: helpers shared through tests/helpers/ (and conftest.py's fixtures) ---------------
+
+TESTS = REPO / "tests"
+# the test modules whose subject is a benchmark's own code, and that code: the only imports of
+# benchmarks/ from tests/ (the deploy test opens a class's session through nginx with the
+# classroom benchmark's client, which is what deploy/ serves the benchmark)
+BENCHMARK_SUBJECTS = {
+    "test_classroom": {"benchmarks.classroom", "benchmarks.procfs", "benchmarks.students"},
+    "test_deploy": {"benchmarks.classroom", "benchmarks.procfs", "benchmarks.students"},
+    "test_mutants": {"benchmarks.mutants"},
+    "test_network_figures": {"benchmarks.inside"},
+}
+
+
+def modules_named(path: Path) -> set[str]:
+    """What a file imports, as dotted names: ``from pkg import sub`` counts as pkg.sub when sub
+    is a module file of the repository (tests/ is no package: its imports are absolute)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            folder = REPO.joinpath(*node.module.split("."))
+            subs = {f"{node.module}.{a.name}" for a in node.names}
+            found |= {s for s in subs if (folder / f"{s.rpartition('.')[2]}.py").is_file()} or {
+                node.module
+            }
+    return found
+
+
+def is_test_module(name: str) -> bool:
+    parts = name.split(".")
+    parts = parts[1:] if parts[0] == "tests" and len(parts) > 1 else parts
+    return parts[0].startswith("test_") or parts[0] == "conftest"
+
+
+def import_offences(files: dict[str, Path]) -> dict[str, list[str]]:
+    """Each file of tests/ that imports a test module, or a benchmark it is not the test of."""
+    offences = {}
+    for name, path in files.items():
+        allowed = BENCHMARK_SUBJECTS.get(name, set())
+        bad = [
+            m
+            for m in sorted(modules_named(path))
+            if is_test_module(m) or (m.split(".")[0] == "benchmarks" and m not in allowed)
+        ]
+        if bad:
+            offences[name] = bad
+    return offences
+
+
+def files_in_tests() -> dict[str, Path]:
+    return {
+        str(p.relative_to(TESTS).with_suffix("")).replace("/", "."): p
+        for p in sorted(TESTS.rglob("*.py"))
+    }
+
+
+def test_tests_share_helpers_never_another_test_module_nor_benchmarks():
+    files = files_in_tests()
+    assert {"test_app", "test_browser", "helpers.browser", "conftest", "oracle"} <= files.keys()
+    assert import_offences(files) == {}
+
+
+def test_the_test_check_sees_a_test_module_and_a_benchmark_imported(tmp_path):
+    planted = tmp_path / "test_x.py"
+    planted.write_text(
+        "from test_app import charts\nimport tests.test_turns\nfrom benchmarks import browser\n"
+        "def test_y():\n    from benchmarks.inside import measure\n"
+    )
+    assert import_offences({"test_x": planted, "test_network_figures": planted}) == {
+        "test_x": ["benchmarks", "benchmarks.inside", "test_app", "tests.test_turns"],
+        "test_network_figures": ["benchmarks", "test_app", "tests.test_turns"],
+    }
+
+
+def module_marks(path: Path) -> set[str]:
+    """The marks of ``pytestmark = pytest.mark.x`` (or a list of them) at a module's top level."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
+        ):
+            values = node.value.elts if isinstance(node.value, ast.List) else [node.value]
+            return {v.attr for v in values if isinstance(v, ast.Attribute)}
+    return set()
+
+
+def test_every_module_that_drives_a_browser_is_marked_browser():
+    """So that ``pytest -m "not browser and not lesson"`` is the fast suite."""
+    drivers = {
+        n: p
+        for n, p in files_in_tests().items()
+        if any(m.split(".")[0] == "playwright" for m in modules_named(p))
+    }
+    assert {"test_browser", "test_browser_sweep"} <= drivers.keys()
+    tests = {n for n in drivers if n.startswith("test_")}
+    assert {n for n in tests if "browser" not in module_marks(drivers[n])} == set()

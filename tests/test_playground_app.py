@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app import charts
 
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.models import playground_settings as pg
@@ -16,6 +15,7 @@ from nnviz.playground.surfaces import SURFACES
 from nnviz.playground.trajectory import RULES, bias_corrections, gd_steps
 from nnviz.views.playground_figures import OPTIMIZER_COLORS, race_figure
 from nnviz.views.playground_panels import bias_figure, steps_figure
+from tests.helpers.apptest import charts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from test_app import assert_clean, chart, charts, open_app
-
 from app_pages.parts import race
 from nnviz.engine.tune import tune
 from nnviz.models import lab_model as lab
+from tests.helpers.apptest import assert_clean, chart, charts, open_app
 
 SHORT = {"epochs": "30,30"}
 

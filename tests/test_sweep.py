@@ -12,7 +12,6 @@ from dataclasses import fields, replace
 
 import numpy as np
 import pytest
-from test_train import assert_same_history
 
 from nnviz.engine import sweep as sweep_module
 from nnviz.engine.config import GROUP_FIELDS, DataConfig, Experiment, RunConfig
@@ -29,6 +28,7 @@ from nnviz.engine.sweep import (
     run_sweep,
 )
 from nnviz.engine.train import History, run_experiment, train
+from tests.helpers.histories import assert_same_history
 
 # mini-batches of 32 on 90 points (the last batch is 26), dropout and L2: every random stream used
 BASE_RUN = RunConfig(hidden=(6, 4), batch_size=32, epochs=30, keep_prob=0.8, lambd=0.3)

@@ -14,13 +14,14 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app import assert_clean, chart, params  # the lab's AppTest helpers
 
 from nnviz.engine.sweep import Sweep, parse_axis, run_sweep
 from nnviz.engine.train import run_experiment
 from nnviz.models import lab_model as lab
 from nnviz.models import sweep_model as sm
 from nnviz.views.sweep_figures import color_range, map_figure, target_trace
+from tests.helpers.apptest import assert_clean, chart, params
+from tests.helpers.threads import BOUND, Session, until
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "sweep.py")
 SHORT = replace(sm.BASE, runs=(replace(sm.BASE.runs[0], epochs=40),))
@@ -366,8 +367,6 @@ def test_a_second_session_draws_the_stored_map_without_training(monkeypatch):
 
 def test_a_map_trains_each_group_in_its_turn_among_the_labs_trainings():
     """Another session holds the server's turn: the map waits, then trains once released."""
-    from test_turns import BOUND, Session, until
-
     from app_pages import server
 
     turns, log = server.training_turns(), []

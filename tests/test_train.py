@@ -16,7 +16,6 @@ from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import Dataset, generate
 from nnviz.engine.network import Layout
 from nnviz.engine.train import (
-    History,
     load_data,
     record_epochs,
     run_experiment,
@@ -24,8 +23,8 @@ from nnviz.engine.train import (
     train_live,
 )
 from tests import oracle
+from tests.helpers.histories import FIELDS, assert_same_history
 
-FIELDS = ("epochs", "train_cost", "test_cost", "train_accuracy", "test_accuracy", "theta")
 SMALL = dict(hidden=(6, 4), batch_size=32, epochs=30)
 
 
@@ -37,14 +36,6 @@ def data() -> Dataset:
 def evaluate(params, X, Y, activation="relu", lambd=0.0):
     """(J, accuracy) by the course's formulas (tests/oracle.py), without dropout."""
     return oracle.cost(params, X, Y, activation, lambd), oracle.accuracy(params, X, Y, activation)
-
-
-def assert_same_history(a: History, b: History) -> None:
-    for name in FIELDS:
-        assert np.array_equal(getattr(a, name), getattr(b, name)), name
-    assert a.diverged_at == b.diverged_at
-    assert np.array_equal(a.snapshot_epochs, b.snapshot_epochs)
-    assert np.array_equal(a.snapshots, b.snapshots)
 
 
 # --- lockstep ------------------------------------------------------------------------------------

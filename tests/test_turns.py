@@ -11,42 +11,9 @@ from pathlib import Path
 import pytest
 
 from nnviz.models.turns import KeyedLocks, TrainedOnce, Turns
+from tests.helpers.threads import BOUND, Session, until
 
-BOUND = 10.0  # seconds before a stuck thread counts as a failure
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def until(condition, what: str) -> None:
-    deadline = time.monotonic() + BOUND
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {BOUND:.0f} s: {what}")
-        time.sleep(0.005)
-
-
-class Session(threading.Thread):
-    """Takes a turn, notes when it got in, and holds the place until released."""
-
-    def __init__(self, turns: Turns, log: list, name: str, fail_waiting: bool = False):
-        super().__init__(daemon=True)
-        self.turns, self.log, self.label = turns, log, name
-        self.release = threading.Event()
-        self.aheads: list[int] = []
-        self.fail_waiting = fail_waiting
-        self.error: BaseException | None = None
-
-    def waiting(self, ahead: int) -> None:
-        self.aheads.append(ahead)
-        if self.fail_waiting:
-            raise InterruptedError("the student left")
-
-    def run(self) -> None:
-        try:
-            with self.turns.turn(self.waiting, every=0.01):
-                self.log.append(self.label)
-                self.release.wait(BOUND)
-        except InterruptedError as e:
-            self.error = e
 
 
 def test_one_at_a_time_and_the_next_is_told_it_waits():
@@ -128,9 +95,9 @@ def test_at_least_one_place():
 def test_the_lab_trains_in_turns():
     """The page's training waits for its turn (held here by a test thread), then trains."""
     from streamlit.testing.v1 import AppTest
-    from test_app import charts
 
     from app_pages import server
+    from tests.helpers.apptest import charts
 
     turns, log = server.training_turns(), []
     assert turns is server.training_turns()  # one per server process

@@ -1,4 +1,4 @@
-"""Streamlit servers and headless Chromium for the app's benchmarks and browser tests.
+"""Streamlit servers and headless Chromium for the browser tests and the app's benchmarks.
 
 ``serve`` runs ``streamlit run`` on a loopback port (the first free one in NNVIZ_PORTS, e.g.
 ``8601-8620``, when that is set) and stops it and its children afterwards; the rest reads the page
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from nnviz.engine.config import Experiment
     from nnviz.models.playground_settings import Playground
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-TARGETS = {"script": 1.0, "open": 3.0, "change": 1.5}  # seconds
 WAIT_MS = 180_000  # a bounded wait for anything in the browser; generous for a busy 2-core machine
 
 

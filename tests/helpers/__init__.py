@@ -1,0 +1,3 @@
+"""What several test modules share, imported from here (never from another test module):
+``apptest`` (a page run by AppTest), ``browser`` (``streamlit run`` and Chromium, also used by
+benchmarks/), ``threads`` (threads that wait on cue) and ``histories`` (training histories)."""
