@@ -27,7 +27,6 @@ from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import run_experiment
 from nnviz.models import lab_model as lab
 from nnviz.models import playground_settings as pg
-from nnviz.views.playground_figures import FRAME_MS
 from tests.helpers.browser import (
     find_chromium,
     lab_chart_keys,
@@ -149,6 +148,11 @@ def assert_margins_held(page: Page, keys: list[str]) -> None:
 
 def charts(page: Page) -> int:
     return page.locator(".js-plotly-plot").count()
+
+
+def draws(page: Page, key: str) -> int:
+    """How many times the chart component has drawn this chart (its data-drawn)."""
+    return int(page.locator(f".st-key-{key} .js-plotly-plot").get_attribute("data-drawn"))
 
 
 def screenshots(page: Page, name: str, full: bool = True) -> None:
@@ -325,6 +329,7 @@ def test_lab_lambda_slider_redraws_that_runs_boundary_by_itself(open_tab):
     page = tab.page
     wait_ready(page, LAB_KEYS)
     before = [signature(page, f"boundary_{i}") for i in range(len(lab.DEFAULT.runs))]
+    drawn = draws(page, "boundary_0")
     run0 = lab.DEFAULT.runs[0]
     new = lab.LAMBDA_CHOICES[lab.LAMBDA_CHOICES.index(run0.lambd) + 1]
 
@@ -336,6 +341,7 @@ def test_lab_lambda_slider_redraws_that_runs_boundary_by_itself(open_tab):
     wait_changed(page, "boundary_0", before[0])
     wait_ready(page, LAB_KEYS)
     tab.assert_clean()
+    assert draws(page, "boundary_0") > drawn  # the same chart, drawn again in place
     assert signature(page, "boundary_1") == before[1]  # runs train together, each as if alone
     changed = lab.DEFAULT.with_runs(replace(run0, lambd=new), *lab.DEFAULT.runs[1:])
     assert lab.run_labels(changed)[0] in table_text(page)
@@ -529,24 +535,27 @@ def test_playground_play_runs_the_race_and_pause_stops_it_without_an_error(open_
     page = tab.page
     wait_ready(page, PLAYGROUND_KEYS)
     logged = console_errors(page)
-    step = "document.querySelector('.st-key-pg_race .js-plotly-plot')?.layout?.sliders?.[0]?.active"
+    race = "document.querySelector('.st-key-pg_race .js-plotly-plot')"
+    step = f"{race}?.layout?.sliders?.[0]?.active"
+    stopped = f"() => {race}?.dataset.animating === 'false'"  # the chart component says so
     assert page.evaluate(step) == 0
     play, pause, slider = race_controls(page)
+    paused = 0
     for _ in range(2):  # Pause, Play again from there, Pause
         play.click()
-        page.wait_for_function(f"() => {step} >= 3")  # the slider follows the frames
+        page.wait_for_function(f"() => {step} >= {paused + 3}")  # the slider follows the frames
         pause.click()
         paused = page.evaluate(step)
-        page.wait_for_timeout(4 * FRAME_MS)
+        page.wait_for_function(stopped)  # no frame is left to draw
         assert page.evaluate(step) - paused <= 1  # at most the frame in flight at the Pause
     play.click()  # Play while playing, and a slider click while playing, interrupt it too
-    page.wait_for_function(f"() => {step} >= 1")
+    page.wait_for_function(f"() => {step} >= {paused + 1}")
     play.click()
     page.evaluate("document.querySelector('.st-key-pg_race').scrollIntoView({block: 'center'})")
     rail = slider.locator(".slider-rail-rect").bounding_box()
     page.mouse.click(rail["x"] + 5, rail["y"] + rail["height"] / 2)
     page.wait_for_function(f"() => {step} == 0")  # the click went to the rail's start
-    page.wait_for_timeout(4 * FRAME_MS)
+    page.wait_for_function(stopped)  # and the animation ended there
     # each of these used to log "Uncaught (in promise) undefined": plotly.js rejects the
     # interrupted Plotly.animate and its own buttons don't catch it; the page now does
     tab.assert_clean()
@@ -573,8 +582,10 @@ def test_playground_bias_lesson_and_tuned_race_draw_their_charts(open_tab):
     assert charts(page) == len(playground_chart_keys(tuned))
     tab.assert_clean()
     screenshots(page, "playground-bias-tuned-1280x800")
+    drawn = draws(page, "pg_race")
     page.set_viewport_size({"width": 1920, "height": 1080})
-    wait_ready(page, playground_chart_keys(tuned))
+    wait_ready(page, playground_chart_keys(tuned))  # each chart drawn again at its new width
+    assert draws(page, "pg_race") > drawn
     screenshots(page, "playground-bias-tuned-1920x1080")
 
 

@@ -2,7 +2,9 @@
 
 ``serve`` runs ``streamlit run`` on a loopback port (the first free one in NNVIZ_PORTS, e.g.
 ``8601-8620``, when that is set) and stops it and its children afterwards; the rest reads the page
-the way a person waits for it: the script finished and the expected charts drawn.
+the way a person waits for it: the script finished and the expected charts drawn, as the chart
+component says on each chart (app_pages/parts/charts.js: ``data-drawn``). Every wait is for a
+state of the page, bounded only so that a bug fails instead of hanging.
 """
 
 from __future__ import annotations
@@ -143,21 +145,28 @@ _IDLE = """(() => {
     const running = document.querySelector('[data-testid="stStatusWidget"]');
     return Boolean(app) && app.dataset.testScriptState === 'notRunning' && !running;
 })()"""
+# A chart of the chart component is drawn when its div carries data-drawn and plotly.js drew it
+# at the div's width (to Plotly's 1 px): a width that changed a moment ago has not yet started
+# the resize that will redraw it. st.plotly_chart's charts (the benchmarks' floor page) carry no
+# such signal: drawn once they are there.
+_DRAWN = """(gd => Boolean(gd) && (!gd.classList.contains('nnviz-chart') || (
+    gd.hasAttribute('data-drawn') && Boolean(gd._fullLayout) && (Boolean(gd.layout.width) ||
+    Math.abs(gd.getBoundingClientRect().width - gd._fullLayout.width) <= 1))))"""
+_CHART = "document.querySelector(`.st-key-${key} .js-plotly-plot`)"
 _READY = f"""keys => {{
     if (!{_IDLE}) return false;
-    const drawn = keys.every(k => document.querySelector(`.st-key-${{k}} .js-plotly-plot`));
+    const drawn = keys.every(key => {_DRAWN}({_CHART}));
     const frames = document.querySelector(
         '[class*="_live"] .js-plotly-plot, [class*="_replay"] .js-plotly-plot');
     return drawn && !frames;
 }}"""
-_CHART = "document.querySelector(`.st-key-${key} .js-plotly-plot`)"
 _SIGNATURE = f"""([key, part]) => {{
     const gd = {_CHART};
     return gd ? JSON.stringify(part === 'layout' ? gd.layout : gd.data) : null;
 }}"""
 _CHANGED = f"""([key, part, before]) => {{
     const gd = {_CHART};
-    if (!gd || !{_IDLE}) return false;
+    if (!{_DRAWN}(gd) || !{_IDLE}) return false;
     return JSON.stringify(part === 'layout' ? gd.layout : gd.data) !== before;
 }}"""
 
@@ -181,12 +190,13 @@ def signature(page: Page, key: str, part: str = "data") -> str:
 def wait_changed(
     page: Page, key: str, before: str, part: str = "data", timeout: float = WAIT_MS
 ) -> None:
+    """Until the chart is drawn with other traces (or layout) than ``before``."""
     page.wait_for_function(_CHANGED, arg=[key, part, before], timeout=timeout)
 
 
 _POINT = f"""([key, x, y]) => {{
     const gd = {_CHART};
-    if (!gd || !gd._fullLayout) return null;
+    if (!{_IDLE} || !{_DRAWN}(gd)) return null;
     const box = gd.getBoundingClientRect(), size = gd._fullLayout._size;
     return {{x: box.left + size.l + gd._fullLayout.xaxis.l2p(x),
             y: box.top + size.t + gd._fullLayout.yaxis.l2p(y)}};
@@ -195,16 +205,9 @@ _POINT = f"""([key, x, y]) => {{
 
 def point_at(page: Page, key: str, x: float, y: float, timeout: float = WAIT_MS) -> dict:
     """The page position of the data point (x, y) of the chart's first axes (a category axis
-    counts its categories 0, 1, ...), read from Plotly's own axes once the chart has held still
-    for three looks 100 ms apart (a chart that is still being resized moves under the mouse)."""
-    seen: list[dict | None] = []
-    deadline = time.monotonic() + timeout / 1000
-    while time.monotonic() < deadline:
-        seen = [*seen[-2:], page.evaluate(_POINT, [key, x, y])]
-        if len(seen) == 3 and seen[0] is not None and seen.count(seen[0]) == 3:
-            return seen[0]
-        page.wait_for_timeout(100)
-    raise TimeoutError(f"chart {key!r} did not hold still: {seen}")
+    counts its categories 0, 1, ...), read from Plotly's own axes once the chart is drawn at its
+    width and no script runs (a chart still being resized moves under the mouse)."""
+    return page.wait_for_function(_POINT, arg=[key, x, y], timeout=timeout).json_value()
 
 
 def launch(playwright: Playwright, executable: str) -> Browser:
