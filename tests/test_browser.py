@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from app_pages.parts.charts import BUNDLE
+from app_pages.parts.charts import BUNDLE, TRACES
 from nnviz.engine.config import Experiment
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import run_experiment
@@ -198,7 +198,7 @@ def test_lab_draws_every_chart_without_errors(open_tab, size, present):
 
 def test_lab_draws_with_the_cartesian_bundle_alone(open_tab):
     """The lab's charts come from static/'s plotly.js (1.4 MB), never Streamlit's 4.5 MB chunk;
-    it registers every trace type the page draws."""
+    it registers every trace type the page draws, and exactly those its manifest lists."""
     tab = open_tab("/")
     wait_ready(tab.page, LAB_KEYS)
     tab.assert_clean()
@@ -213,6 +213,7 @@ def test_lab_draws_with_the_cartesian_bundle_alone(open_tab):
             Object.keys(Plotly.PlotSchema.get().traces)]"""
     )
     assert {"heatmap", "scatter"} <= set(drawn) and set(drawn) <= set(known), (drawn, known)
+    assert set(known) == TRACES
 
 
 def box(page: Page, key: str) -> dict:

@@ -1,18 +1,25 @@
-"""The lab's chart component (app_pages/parts/charts.py): what it sends is the figure plotly.py
-wrote,
-drawn by the plotly.js bundle in static/ (the browser half: tests/test_browser.py)."""
+"""The pages' chart component (app_pages/parts/charts.py): what it sends is the figure plotly.py
+wrote, in Streamlit's look from the theme options, for the plotly.js bundle in static/ that the
+manifest describes and deploy/update_bundle.py fetches (the browser half: tests/test_browser.py).
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
 import re
+import tarfile
 from pathlib import Path
 
+import plotly
 import plotly.graph_objects as go
 import plotly.offline
 import pytest
 
 from app_pages.parts import charts
+from deploy import update_bundle
 from nnviz.engine.train import run_experiment
 from nnviz.models import lab_model as lab
 from nnviz.models import playground_settings as pg
@@ -35,13 +42,101 @@ def trained():
     return data, run_experiment(lab.DEFAULT.with_runs(lab.DEFAULT.runs[0]), data)
 
 
-def test_the_bundle_is_plotly_js_of_the_major_version_plotly_py_writes_for():
-    head = BUNDLE.read_text(encoding="utf-8")[:200]
-    found = re.search(r"plotly\.js \(cartesian - minified\) v(\d+)\.(\d+)\.(\d+)", head)
-    assert found, head
-    assert charts.BUNDLE == f"plotly-cartesian-{'.'.join(found.groups())}.min.js"
-    assert found.group(1) == plotly.offline.get_plotlyjs_version().split(".")[0]
-    assert (ROOT / "static" / "plotly-cartesian.LICENSE.txt").read_text().startswith("MIT License")
+# --- the bundle: what the manifest records is what is on disk, and what plotly.py writes for ----
+
+
+def test_the_files_on_disk_are_the_ones_the_manifest_records():
+    manifest = charts.MANIFEST
+    for name, digest in (
+        (manifest["bundle"], "bundle_sha256"),
+        (manifest["license"], "license_sha256"),
+    ):
+        assert hashlib.sha256((ROOT / "static" / name).read_bytes()).hexdigest() == manifest[digest]
+    head = BUNDLE.read_text(encoding="utf-8")[:200]  # the bundle's own banner names its version
+    assert f"plotly.js (cartesian - minified) v{manifest['version']}\n" in head
+    assert manifest["bundle"] == f"plotly-cartesian-{manifest['version']}.min.js"
+    assert [p.name for p in (ROOT / "static").glob("*.min.js")] == [manifest["bundle"]]
+    assert manifest["tarball"].startswith(f"{update_bundle.REGISTRY}/{manifest['package']}/-/")
+    assert (ROOT / "static" / manifest["license"]).read_text().startswith("MIT License")
+
+
+def test_the_bundle_is_the_plotly_js_that_plotly_py_writes_for():
+    assert charts.MANIFEST["version"] == plotly.offline.get_plotlyjs_version()
+    assert charts.bundle_mismatch() is None
+
+
+def test_requirements_pin_the_minor_version_of_plotly_that_is_installed():
+    """A newer plotly.py may write for a newer plotly.js: it comes with a new bundle."""
+    major, minor = (int(v) for v in plotly.__version__.split(".")[:2])
+    pins = [
+        line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+    ]
+    assert f"plotly>={major}.{minor},<{major}.{minor + 1}" in pins
+
+
+def test_another_plotly_py_is_told_in_one_line(monkeypatch):
+    monkeypatch.setattr(plotly.offline, "get_plotlyjs_version", lambda: "9.1.0")
+    said = charts.bundle_mismatch()
+    assert said is not None and "\n" not in said
+    assert f"plotly.js {charts.MANIFEST['version']}" in said and "plotly.js 9.1.0" in said
+    assert "deploy/update_bundle.py" in said
+
+
+def npm_package(version: str, readme: str) -> tuple[bytes, dict]:
+    """A tarball laid out as npm's, and the registry's metadata for it."""
+    files = {
+        "package/plotly-cartesian.min.js": f"/* plotly.js v{version} */".encode(),
+        "package/LICENSE": b"MIT License\n",
+        "package/README.md": readme.encode(),
+    }
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    tarball = buffer.getvalue()
+    sri = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    url = f"{update_bundle.REGISTRY}/{update_bundle.PACKAGE}/-/x-{version}.tgz"
+    meta = {"main": "plotly-cartesian.min.js", "dist": {"tarball": url, "integrity": sri}}
+    return tarball, meta
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    """update_bundle against a registry that serves one made-up version, into a scratch static/."""
+    readme = "# plotly.js\n\nContains trace modules `scatter`, `bar` and `heatmap`.\n"
+    tarball, meta = npm_package("9.1.0", readme)
+    served = {f"{update_bundle.REGISTRY}/{update_bundle.PACKAGE}/9.1.0": json.dumps(meta).encode()}
+    served[meta["dist"]["tarball"]] = tarball
+    monkeypatch.setattr(update_bundle, "fetch", served.__getitem__)
+    monkeypatch.setattr(update_bundle, "STATIC", tmp_path)
+    monkeypatch.setattr(update_bundle, "MANIFEST", tmp_path / "plotly-cartesian.json")
+    (tmp_path / "plotly-cartesian-1.0.0.min.js").write_text("the previous bundle")
+    return served, meta
+
+
+def test_the_update_script_writes_the_bundle_and_its_manifest(registry, tmp_path):
+    served, meta = registry
+    manifest = update_bundle.update("9.1.0")
+    assert json.loads((tmp_path / "plotly-cartesian.json").read_text()) == manifest
+    assert sorted(p.name for p in tmp_path.glob("*.min.js")) == ["plotly-cartesian-9.1.0.min.js"]
+    bundle = (tmp_path / "plotly-cartesian-9.1.0.min.js").read_bytes()
+    assert bundle == b"/* plotly.js v9.1.0 */"
+    assert manifest["bundle_sha256"] == hashlib.sha256(bundle).hexdigest()
+    assert manifest["integrity"] == meta["dist"]["integrity"]
+    assert manifest["traces"] == ["bar", "heatmap", "scatter"]
+
+
+def test_the_update_script_refuses_a_tarball_that_is_not_the_registrys(registry, tmp_path):
+    served, meta = registry
+    served[meta["dist"]["tarball"]] += b"\0"
+    with pytest.raises(SystemExit, match="sha512"):
+        update_bundle.update("9.1.0")
+    assert not (tmp_path / "plotly-cartesian.json").exists()
+
+
+# --- what is sent: plotly.py's JSON, the theme's template, trace types the bundle draws ---------
 
 
 def test_the_payload_is_plotly_pys_own_json_of_the_figure(trained):
@@ -90,3 +185,17 @@ def test_a_dict_figure_is_sent_as_it_is():
     sent = json.loads(charts.payload(spec))
     assert sent["data"] == spec["data"] and sent["layout"]["height"] == 200
     assert json.loads(charts.payload(go.Figure(spec)))["data"][0]["y"] == [3, 4]
+
+
+def test_a_trace_type_the_bundle_cannot_draw_is_refused_by_its_name():
+    with pytest.raises(ValueError, match="cannot draw 'scatter3d' traces"):
+        charts.payload(go.Figure(go.Scatter3d(x=[0], y=[0], z=[0])))
+    animated = {"data": [{"type": "bar", "y": [1]}], "frames": [{"data": [{"type": "surface"}]}]}
+    with pytest.raises(ValueError, match="'surface'"):
+        charts.payload(animated)
+
+
+def test_every_trace_type_the_bundle_registers_is_sent():
+    for kind in sorted(charts.TRACES):
+        assert json.loads(charts.payload({"data": [{"type": kind}]}))["data"][0]["type"] == kind
+    assert json.loads(charts.payload({"data": [{"y": [1, 2]}]}))["data"]  # scatter, unnamed

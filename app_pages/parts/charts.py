@@ -3,8 +3,9 @@
 Every chart of the pages is a scatter, heatmap or bar trace (with animation frames in the
 playground): plotly.js's own "cartesian" bundle (static/, 1.4 MB, the plotly.js version the
 installed plotly.py writes for) draws them as st.plotly_chart would, without Streamlit's 4.5 MB
-full plotly.js holding the browser's main thread before the page shows. The browser half is
-charts.js, beside this file.
+full plotly.js holding the browser's main thread before the page shows.
+static/plotly-cartesian.json records the bundle's source, checksum and trace types;
+deploy/update_bundle.py fetches a new one. The browser half is charts.js, beside this file.
 
 A chart with the same key as in the previous script run is updated in place (``Plotly.react``);
 a new key mounts a new chart. ``plot`` puts the chart in an ``st.empty`` and returns it: the next
@@ -17,15 +18,36 @@ reruns, as ``st.plotly_chart(on_select=..., selection_mode="points")`` does.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import plotly.io as pio
+import plotly.offline
 import streamlit as st
 
-BUNDLE = "plotly-cartesian-3.7.0.min.js"  # static/, served at app/static/ (enableStaticServing)
-TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "image", "pie", "scatter"})
+STATIC = Path(__file__).resolve().parents[2] / "static"  # served at app/static/
+MANIFEST = json.loads((STATIC / "plotly-cartesian.json").read_text(encoding="utf-8"))
+BUNDLE = MANIFEST["bundle"]
+TRACES = frozenset(MANIFEST["traces"])  # the trace types the bundle registers
+
+
+def bundle_mismatch() -> str | None:
+    """One line saying how static/'s plotly.js differs from the one plotly.py writes for."""
+    wanted = plotly.offline.get_plotlyjs_version()
+    if MANIFEST["version"] == wanted:
+        return None
+    return (
+        f"static/{BUNDLE} is plotly.js {MANIFEST['version']} but plotly {plotly.__version__} "
+        f"writes figures for plotly.js {wanted}: run python deploy/update_bundle.py"
+    )
+
+
+if _mismatch := bundle_mismatch():
+    logging.getLogger(__name__).error(_mismatch)
+
 
 # What Streamlit's theme gives a chart on our light theme (.streamlit/config.toml), as
 # st.plotly_chart's frontend fills in its template: faded axis text, light grid, no axis lines.
@@ -56,15 +78,30 @@ TEMPLATE = {
     }
 }
 
-_JS = Path(__file__).with_name("charts.js").read_text(encoding="utf-8")
+_JS = (Path(__file__).with_name("charts.js")).read_text(encoding="utf-8")
 _mount = st.components.v2.component(
     "nnviz_chart", js=_JS.replace("@BUNDLE@", BUNDLE), isolate_styles=False
 )
 
 
+def refuse_unknown_traces(spec: dict) -> None:
+    """A clear error for a trace type the cartesian bundle cannot draw (it would draw nothing)."""
+    traces = [
+        *spec.get("data", []),
+        *(t for f in spec.get("frames", []) for t in f.get("data", [])),
+    ]
+    unknown = sorted({t.get("type", "scatter") for t in traces} - TRACES)
+    if unknown:
+        raise ValueError(
+            f"the chart component cannot draw {', '.join(map(repr, unknown))} traces: "
+            f"static/{BUNDLE} draws {', '.join(sorted(TRACES))}"
+        )
+
+
 def payload(fig: Any, config: dict | None = None, alt: str | None = None, clicks=False) -> bytes:
     """The figure as the component draws it: JSON bytes (plotly's encoder, orjson if there)."""
     spec = fig if isinstance(fig, dict) else fig.to_plotly_json()
+    refuse_unknown_traces(spec)
     layout = {**spec.get("layout", {}), "template": TEMPLATE}
     config = config or {"displaylogo": False}
     out = {"data": spec.get("data", []), "layout": layout, "config": config}
