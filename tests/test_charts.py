@@ -199,3 +199,57 @@ def test_every_trace_type_the_bundle_registers_is_sent():
     for kind in sorted(charts.TRACES):
         assert json.loads(charts.payload({"data": [{"type": kind}]}))["data"][0]["type"] == kind
     assert json.loads(charts.payload({"data": [{"y": [1, 2]}]}))["data"]  # scatter, unnamed
+
+
+# The look st.plotly_chart's frontend gave a chart on the app's theme (.streamlit/config.toml), as
+# it was copied by hand from the browser before the template was built from the theme's options.
+LIGHT = {
+    "font": {"color": "#808495", "family": '"Source Sans", sans-serif', "size": 12},
+    "title": {"font": {"family": '"Source Sans", sans-serif', "size": 16, "color": "#1A1A1A"}},
+    "legend": {"font": {"size": 12, "color": "#262730"}, "bordercolor": "transparent"},
+    "paper_bgcolor": "#FFFFFF",
+    "plot_bgcolor": "#FFFFFF",
+    "xaxis": {"gridcolor": "#e6eaf1", "tickfont": {"color": "#808495", "size": 12}},
+    "yaxis": {"gridcolor": "#e6eaf1", "title": {"font": {"color": "#808495", "size": 14}}},
+    "hoverlabel": {"bgcolor": "#FFFFFF", "bordercolor": "rgba(26, 26, 26, 0.2)"},
+}
+
+
+def contains(whole: dict, part: dict) -> bool:
+    return all(
+        contains(whole.get(k, {}), v) if isinstance(v, dict) else whole.get(k) == v
+        for k, v in part.items()
+    )
+
+
+def themed(monkeypatch, **options) -> dict:
+    """The template built with these theme options set and every other one unset."""
+    monkeypatch.setattr(charts.st, "get_option", lambda name: options.get(name.split(".")[1]))
+    return charts.template()["layout"]
+
+
+def test_the_template_is_the_apps_theme_as_st_plotly_chart_draws_it():
+    assert contains(charts.TEMPLATE["layout"], LIGHT)
+
+
+def test_unset_theme_options_fall_back_to_the_apps_look(monkeypatch):
+    assert contains(themed(monkeypatch), LIGHT)
+
+
+def test_the_template_follows_the_theme_options(monkeypatch):
+    layout = themed(
+        monkeypatch, textColor="#fafafa", backgroundColor="#0e1117", font="serif", baseFontSize=20
+    )
+    assert layout["title"]["font"] == {
+        "family": '"Source Serif", serif',
+        "size": 20,
+        "color": "#fafafa",
+    }
+    assert layout["paper_bgcolor"] == layout["plot_bgcolor"] == "#0e1117"
+    assert layout["hoverlabel"]["bordercolor"] == "rgba(250, 250, 250, 0.2)"
+    # on a dark background Streamlit's lighter grays: faded text gray30, grid gray85
+    assert layout["yaxis"]["tickfont"] == {"color": "#e6eaf1", "size": 15}  # 0.75 rem
+    assert layout["yaxis"]["title"]["font"]["size"] == 18  # 0.875 rem
+    assert layout["yaxis"]["gridcolor"] == "#31333F"
+    assert themed(monkeypatch, borderColor="#ff0000")["hoverlabel"]["bordercolor"] == "#ff0000"
+    assert themed(monkeypatch, font="Inter, sans-serif")["font"]["family"] == "Inter, sans-serif"

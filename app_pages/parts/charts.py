@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,35 +50,79 @@ if _mismatch := bundle_mismatch():
     logging.getLogger(__name__).error(_mismatch)
 
 
-# What Streamlit's theme gives a chart on our light theme (.streamlit/config.toml), as
-# st.plotly_chart's frontend fills in its template: faded axis text, light grid, no axis lines.
-_FADED, _GRID, _TEXT = "#808495", "#e6eaf1", "#1A1A1A"
-_FAMILY = '"Source Sans", sans-serif'
-_AXIS = {
-    "gridcolor": _GRID,
-    "zerolinecolor": _GRID,
-    "tickcolor": _GRID,
-    "tickfont": {"color": _FADED, "size": 12},
-    "title": {"font": {"color": _FADED, "size": 14}},
-    "automargin": True,
-}
-TEMPLATE = {
-    "layout": {
-        "font": {"color": _FADED, "family": _FAMILY, "size": 12},
-        "title": {"font": {"family": _FAMILY, "size": 16, "color": _TEXT}, "x": 0},
-        "legend": {"font": {"size": 12, "color": "#262730"}, "bordercolor": "transparent"},
-        "paper_bgcolor": "#FFFFFF",
-        "plot_bgcolor": "#FFFFFF",
-        "xaxis": {**_AXIS, "showgrid": False, "zeroline": False},
-        "yaxis": _AXIS,
-        "hoverlabel": {
-            "bgcolor": "#FFFFFF",
-            "bordercolor": "rgba(26, 26, 26, 0.2)",
-            "font": {"color": _FADED, "family": _FAMILY, "size": 12},
-        },
-    }
+# --- Streamlit's look for a chart, from this app's theme options ---------------------------------
+
+# used where an option is unset: .streamlit/config.toml's values
+FALLBACK = {"textColor": "#1A1A1A", "backgroundColor": "#FFFFFF", "font": "sans-serif"}
+# Streamlit's palette as its frontend picks it for a chart on a light or a dark background
+# (getGray70, getGray30, getGray90): faded text, grid lines, legend text
+GRAYS = {True: ("#808495", "#e6eaf1", "#262730"), False: ("#e6eaf1", "#31333F", "#fafafa")}
+FAMILIES = {  # the fonts Streamlit ships for its three font options
+    "sans-serif": '"Source Sans", sans-serif',
+    "serif": '"Source Serif", serif',
+    "monospace": '"Source Code Pro", monospace',
 }
 
+
+def _option(name: str) -> Any:
+    value = st.get_option(f"theme.{name}")
+    return FALLBACK.get(name) if value in (None, "") else value
+
+
+def _rgb(color: str) -> tuple[int, ...] | None:
+    """#rrggbb or #rgb as three numbers, None for any other CSS color."""
+    digits = color[1:] if re.fullmatch(r"#([0-9a-fA-F]{3}){1,2}", color) else ""
+    digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+    return tuple(int(digits[i : i + 2], 16) for i in (0, 2, 4)) if digits else None
+
+
+def _is_light(color: str) -> bool:
+    """Streamlit's test for a light background: relative luminance (WCAG) above one half."""
+    rgb = _rgb(color)
+    if rgb is None:
+        return st.get_option("theme.base") != "dark"
+    lin = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] > 0.5
+
+
+def _border(text: str) -> str:
+    """theme.borderColor, else the text color at 20% opacity (Streamlit's own default)."""
+    r, g, b = _rgb(text) or _rgb(FALLBACK["textColor"])
+    return st.get_option("theme.borderColor") or f"rgba({r}, {g}, {b}, 0.2)"
+
+
+def template() -> dict:
+    """The Plotly template st.plotly_chart's frontend fills in for Streamlit's theme: faded axis
+    text, light grid, no axis lines, Streamlit's font at its sizes (0.75, 0.875 and 1 rem)."""
+    text, background = _option("textColor"), _option("backgroundColor")
+    faded, grid, legend = GRAYS[_is_light(background)]
+    family = FAMILIES.get(_option("font"), _option("font"))
+    rem = st.get_option("theme.baseFontSize") or 16
+    small, medium = round(0.75 * rem), round(0.875 * rem)
+    axis = {
+        "gridcolor": grid,
+        "zerolinecolor": grid,
+        "tickcolor": grid,
+        "tickfont": {"color": faded, "size": small},
+        "title": {"font": {"color": faded, "size": medium}},
+        "automargin": True,
+    }
+    font = {"color": faded, "family": family, "size": small}
+    return {
+        "layout": {
+            "font": font,
+            "title": {"font": {"family": family, "size": rem, "color": text}, "x": 0},
+            "legend": {"font": {"size": small, "color": legend}, "bordercolor": "transparent"},
+            "paper_bgcolor": background,
+            "plot_bgcolor": background,
+            "xaxis": {**axis, "showgrid": False, "zeroline": False},
+            "yaxis": axis,
+            "hoverlabel": {"bgcolor": background, "bordercolor": _border(text), "font": font},
+        }
+    }
+
+
+TEMPLATE = template()
 _JS = (Path(__file__).with_name("charts.js")).read_text(encoding="utf-8")
 _mount = st.components.v2.component(
     "nnviz_chart", js=_JS.replace("@BUNDLE@", BUNDLE), isolate_styles=False
