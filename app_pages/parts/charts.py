@@ -123,7 +123,7 @@ def template() -> dict:
 
 
 TEMPLATE = template()
-_JS = (Path(__file__).with_name("charts.js")).read_text(encoding="utf-8")
+_JS = Path(__file__).with_name("charts.js").read_text(encoding="utf-8")
 _mount = st.components.v2.component(
     "nnviz_chart", js=_JS.replace("@BUNDLE@", BUNDLE), isolate_styles=False
 )
