@@ -1,6 +1,6 @@
 """A class at once: N sessions open the lab together, over Streamlit's own websocket protocol.
 
-Each session does what a browser does when a student opens a link (benchmarks/students.py): GET
+Each session does what a browser does when a student opens a link (tests/helpers/students.py): GET
 the page, open ``/_stcore/stream``, send a ``rerun_script`` BackMsg with the link's query string.
 Its time to result runs from the GET to the server's ``script_finished`` message for that run
 (whatever the page sends before it: live redraws, spinners). Every session checks what it got: no
@@ -37,8 +37,8 @@ from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 
-from benchmarks.procfs import cpu_seconds, listening_pids, rss_mb
-from benchmarks.students import Result, classroom, clear_caches, open_session
+from tests.helpers.procfs import cpu_seconds, listening_pids, rss_mb
+from tests.helpers.students import Result, classroom, clear_caches, open_session
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from app_pages.parts.charts import BUNDLE
-from benchmarks import classroom, procfs, students
+from benchmarks import classroom
+from tests.helpers import procfs, students
 from tests.helpers.browser import serve
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,11 +16,13 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from app_pages.parts import charts
-from benchmarks import classroom, procfs, students
+from nnviz.models import lab_model
+from tests.helpers import procfs, students
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVE = ROOT / "deploy" / "serve.sh"
@@ -159,7 +161,7 @@ def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
         assert gzip.decompress(body) == (ROOT / "static" / charts.BUNDLE).read_bytes()
 
         # a student's whole session over the websocket, through the proxy
-        query = classroom.default_query()
+        query = urlencode(lab_model.url_params(lab_model.DEFAULT))  # the lab's defaults
         result = asyncio.run(students.open_session(url, query, 120.0, min_charts=2))
         assert result.error is None and len(result.trained) >= 1
         pids = procfs.listening_pids([app_port, app_port + 1, nginx_port])

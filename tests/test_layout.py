@@ -196,11 +196,10 @@ def test_the_checks_see_an_upward_import_and_a_circle(tmp_path, monkeypatch):
 
 TESTS = REPO / "tests"
 # the test modules whose subject is a benchmark's own code, and that code: the only imports of
-# benchmarks/ from tests/ (the deploy test opens a class's session through nginx with the
-# classroom benchmark's client, which is what deploy/ serves the benchmark)
+# benchmarks/ from tests/ (the simulated students' client and /proc readers they share with the
+# deploy test are helpers: tests/helpers/students.py, procfs.py)
 BENCHMARK_SUBJECTS = {
-    "test_classroom": {"benchmarks.classroom", "benchmarks.procfs", "benchmarks.students"},
-    "test_deploy": {"benchmarks.classroom", "benchmarks.procfs", "benchmarks.students"},
+    "test_classroom": {"benchmarks.classroom"},
     "test_mutants": {"benchmarks.mutants"},
     "test_network_figures": {"benchmarks.inside"},
 }
