@@ -83,8 +83,10 @@ MUTANTS = (
         "M4",
         "t counts mini-batch updates → t counts epochs",
         (
-            ("    group.t += 1\n    gradient(", "    gradient("),
-            ("    group.epoch += 1\n", "    group.epoch += 1\n    group.t += 1\n"),
+            (  # the state is told t = epoch - 1 before each update, which counts it as the epoch
+                "rule.state, rule.hyper)",
+                "rule.state._replace(t=group.epoch - 1), rule.hyper)",
+            ),
         ),
     ),
     Mutant(

@@ -23,7 +23,7 @@ from nnviz.engine.network import (
     initial_params,
     with_ones,
 )
-from nnviz.engine.optim import Hyper, adam_update
+from nnviz.engine.optim import Hyper, adam_init, adam_update
 
 DIMS = (2, 4, 3, 1)
 
@@ -69,11 +69,12 @@ def test_reference_adam_step_matches_nnviz_adam(problem):
     grads = measure.reference_params(g, DIMS)
     grads = {"d" + k: v for k, v in grads.items()}  # {"dW1": ..., "db1": ...}
     v, s = reference.initialize_adam(params)
-    state = (np.zeros_like(theta), np.zeros_like(theta))
+    state = adam_init(theta)
     h = Hyper(lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8)
     for t in (1, 2, 3):  # the bias corrections change with t: β₂ (not β₁) corrects s
         params, v, s = reference.update_parameters_with_adam(params, grads, v, s, t, 0.01)
-        theta = theta - adam_update(g, state, t, h)
+        step, state = adam_update(g, state, h)
+        theta = theta - step
     for l, (W, b) in enumerate(layout.to_list(theta), start=1):
         np.testing.assert_allclose(params[f"W{l}"], W, rtol=1e-13)
         np.testing.assert_allclose(params[f"b{l}"], b, rtol=1e-13, atol=1e-15)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.engine.optim import OPTIMIZERS, Hyper, moments
 
 ALPHA, BETA1, BETA2, EPS = 0.1, 0.9, 0.999, 1e-8
 H = Hyper(lr=ALPHA, beta1=BETA1, beta2=BETA2, epsilon=EPS)
@@ -17,23 +17,36 @@ G1, G2, G3 = [0.5, -1.0], [-0.2, 0.4], [0.1, 0.1]
 
 
 def steps(name: str, grads: list[list[float]], h: Hyper = H) -> tuple[list[np.ndarray], tuple]:
-    """Apply ``name``'s update to a sequence of gradients; return every step and the final state."""
+    """Apply ``name``'s update to each gradient in turn; return the steps and the last moments."""
     opt = OPTIMIZERS[name]
     theta = np.array([1.0, 2.0])
     state = opt.init(theta)
     out = []
     for t, g in enumerate(grads, start=1):
-        step = opt.update(np.array(g), state, t, h)
+        step, state = opt.update(np.array(g), state, h)
+        assert state.t == t  # the state counts the updates: t is 1 at the first
         theta = theta - step
         out.append(np.array(step, copy=True))
-    return out, state
+    return out, moments(state)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_update_returns_a_new_state_and_leaves_the_one_given_as_it_was(name):
+    opt = OPTIMIZERS[name]
+    _step, before = opt.update(np.array(G1), opt.init(np.zeros(2)), H)
+    kept = [m.copy() for m in moments(before)]
+    _step, after = opt.update(np.array(G2), before, H)
+    assert (before.t, after.t) == (1, 2)
+    assert all(np.array_equal(m, k) for m, k in zip(moments(before), kept, strict=True))
+    assert all(not np.array_equal(m, k) for m, k in zip(moments(after), kept, strict=True))
 
 
 def test_state_starts_at_zero_and_matches_the_table():
     theta = np.array([[1.0, -2.0, 3.0]])
-    assert OPTIMIZERS["gd"].init(theta) == ()
+    assert moments(OPTIMIZERS["gd"].init(theta)) == ()
+    assert all(opt.init(theta).t == 0 for opt in OPTIMIZERS.values())  # no update yet
     for name, n_moments in (("momentum", 1), ("rmsprop", 1), ("adam", 2)):
-        state = OPTIMIZERS[name].init(theta)
+        state = moments(OPTIMIZERS[name].init(theta))
         assert len(state) == n_moments
         for moment in state:
             assert moment.shape == theta.shape and not moment.any()
@@ -137,10 +150,12 @@ def test_per_run_hyperparameter_rows_equal_separate_scalar_calls(name):
     state = opt.init(theta)
     alone = [np.zeros(5) for _ in rows]
     alone_state = [opt.init(np.zeros(5)) for _ in rows]
-    for t, g in enumerate(grads, start=1):
-        theta -= opt.update(g, state, t, column)
+    for g in grads:
+        step, state = opt.update(g, state, column)
+        theta -= step
         for r, row in enumerate(rows):
-            alone[r] -= opt.update(g[r].copy(), alone_state[r], t, Hyper(**row))
+            step, alone_state[r] = opt.update(g[r].copy(), alone_state[r], Hyper(**row))
+            alone[r] -= step
     for r in range(len(rows)):
         assert np.array_equal(theta[r], alone[r]), f"row {r} differs from its scalar call"
 

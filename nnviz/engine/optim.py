@@ -1,13 +1,14 @@
 """Optimizers as small update rules — the one copy of each formula in nnviz.
 
-Every optimizer is a pair of functions in the style of optax:
+Every optimizer is a pair of pure functions in the style of optax:
 
-    state = init(theta)                     # zeros shaped like theta
-    step  = update(g, state, t, h)          # then  theta <- theta - step
+    state = init(theta)                     # t = 0 and moments of zeros shaped like theta
+    step, state = update(g, state, h)       # then  theta <- theta - step
 
-``g`` is the gradient of J with respect to theta, ``t`` counts updates and is 1 at the first
-update, ``h`` holds the hyperparameters (α, β₁, β₂, ε). ``update`` advances the moment estimates in
-``state`` in place (they are the optimizer's memory, owned by the caller) and returns the step.
+``g`` is the gradient of J with respect to theta and ``h`` holds the hyperparameters (α, β₁, β₂,
+ε). Each rule's state is a small named tuple that carries ``t``, the number of updates so far
+(optax's ``ScaleByAdamState(count, mu, nu)``): ``update`` counts this update, t ← t + 1, so t is 1
+at the first update, and returns the new state; the one it was given is left as it was.
 
 Hyperparameters may be floats or arrays that broadcast against theta: the trainer keeps one row per
 run, theta of shape (R, P) and each hyperparameter of shape (R, 1), so one call updates every run.
@@ -33,55 +34,89 @@ class Hyper:
     epsilon: float | np.ndarray = 1e-8
 
 
-def _no_state(theta: np.ndarray) -> tuple:
-    return ()
+# --- each rule's state: t first, then the moments it keeps ---------------------------------------
 
 
-def _one_moment(theta: np.ndarray) -> tuple[np.ndarray]:
-    return (np.zeros_like(theta),)
+class GDState(NamedTuple):
+    t: float  # updates so far (the playground starts one at ∞: then 1 − βᵗ = 1)
 
 
-def _two_moments(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (np.zeros_like(theta), np.zeros_like(theta))
+class MomentumState(NamedTuple):
+    t: float
+    v: np.ndarray  # first moment: the exponentially weighted average of g
 
 
-def gd_update(g: np.ndarray, state: tuple, t: int, h: Hyper) -> np.ndarray:
+class RMSpropState(NamedTuple):
+    t: float
+    s: np.ndarray  # second moment: the exponentially weighted average of g²
+
+
+class AdamState(NamedTuple):
+    t: float
+    v: np.ndarray
+    s: np.ndarray
+
+
+State = GDState | MomentumState | RMSpropState | AdamState
+
+
+def moments(state: State) -> tuple[np.ndarray, ...]:
+    """The moment estimates a state keeps (v, s or both), without t."""
+    return tuple(getattr(state, name) for name in state._fields if name != "t")
+
+
+def gd_init(theta: np.ndarray) -> GDState:
+    return GDState(t=0)
+
+
+def momentum_init(theta: np.ndarray) -> MomentumState:
+    return MomentumState(t=0, v=np.zeros_like(theta))
+
+
+def rmsprop_init(theta: np.ndarray) -> RMSpropState:
+    return RMSpropState(t=0, s=np.zeros_like(theta))
+
+
+def adam_init(theta: np.ndarray) -> AdamState:
+    return AdamState(t=0, v=np.zeros_like(theta), s=np.zeros_like(theta))
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+def gd_update(g: np.ndarray, state: GDState, h: Hyper) -> tuple[np.ndarray, GDState]:
     """Gradient descent: θ ← θ − α g."""
-    return h.lr * g
+    return h.lr * g, GDState(state.t + 1)
 
 
-def momentum_update(g: np.ndarray, state: tuple, t: int, h: Hyper) -> np.ndarray:
+def momentum_update(
+    g: np.ndarray, state: MomentumState, h: Hyper
+) -> tuple[np.ndarray, MomentumState]:
     """Momentum: v ← β₁ v + (1 − β₁) g;  θ ← θ − α v."""
-    (v,) = state
-    v *= h.beta1
-    v += (1 - h.beta1) * g
-    return h.lr * v
+    v = h.beta1 * state.v + (1 - h.beta1) * g
+    return h.lr * v, MomentumState(state.t + 1, v)
 
 
-def rmsprop_update(g: np.ndarray, state: tuple, t: int, h: Hyper) -> np.ndarray:
+def rmsprop_update(g: np.ndarray, state: RMSpropState, h: Hyper) -> tuple[np.ndarray, RMSpropState]:
     """RMSprop: s ← β₂ s + (1 − β₂) g²;  θ ← θ − α g / (√s + ε)."""
-    (s,) = state
-    s *= h.beta2
-    s += (1 - h.beta2) * (g * g)
-    return h.lr * g / (np.sqrt(s) + h.epsilon)
+    s = h.beta2 * state.s + (1 - h.beta2) * (g * g)
+    return h.lr * g / (np.sqrt(s) + h.epsilon), RMSpropState(state.t + 1, s)
 
 
-def adam_update(g: np.ndarray, state: tuple, t: int, h: Hyper) -> np.ndarray:
-    """Adam: v ← β₁ v + (1 − β₁) g;  s ← β₂ s + (1 − β₂) g²;
+def adam_update(g: np.ndarray, state: AdamState, h: Hyper) -> tuple[np.ndarray, AdamState]:
+    """Adam: t ← t + 1;  v ← β₁ v + (1 − β₁) g;  s ← β₂ s + (1 − β₂) g²;
     v̂ = v / (1 − β₁ᵗ);  ŝ = s / (1 − β₂ᵗ);  θ ← θ − α v̂ / (√ŝ + ε).
 
     β₂ (not β₁) corrects the second moment: the seed notes' formula text has a typo there.
     """
-    v, s = state
-    v *= h.beta1
-    v += (1 - h.beta1) * g
-    s *= h.beta2
-    s += (1 - h.beta2) * (g * g)
+    t = state.t + 1
+    v = h.beta1 * state.v + (1 - h.beta1) * g
+    s = h.beta2 * state.s + (1 - h.beta2) * (g * g)
     # np.power, not **: Python's float power and NumPy's array power may differ in the last bit,
     # and a run must get the same numbers alone (float β) as in lockstep ((R, 1) array of β).
     step = v * (h.lr / (1 - np.power(h.beta1, t)))  # α v̂
     step /= np.sqrt(s / (1 - np.power(h.beta2, t))) + h.epsilon  # ÷ (√ŝ + ε)
-    return step
+    return step, AdamState(t, v, s)
 
 
 class Optimizer(NamedTuple):
@@ -89,8 +124,8 @@ class Optimizer(NamedTuple):
 
     name: str
     title: str
-    init: Callable[[np.ndarray], tuple]
-    update: Callable[[np.ndarray, tuple, int, Hyper], np.ndarray]
+    init: Callable[[np.ndarray], State]
+    update: Callable[[np.ndarray, State, Hyper], tuple[np.ndarray, State]]
     uses: frozenset[str]  # which of lr, beta1, beta2, epsilon the rule reads
     formula: tuple[str, ...] = ()  # the update as LaTeX lines, for the formulas panel
 
@@ -103,7 +138,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "gd": Optimizer(
         "gd",
         "Gradient descent",
-        _no_state,
+        gd_init,
         gd_update,
         frozenset({"lr"}),
         (r"\theta \leftarrow \theta - \alpha\, g",),
@@ -111,7 +146,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "momentum": Optimizer(
         "momentum",
         "Momentum",
-        _one_moment,
+        momentum_init,
         momentum_update,
         frozenset({"lr", "beta1"}),
         (_MOMENT1, r"\theta \leftarrow \theta - \alpha\, v"),
@@ -119,7 +154,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "rmsprop": Optimizer(
         "rmsprop",
         "RMSprop",
-        _one_moment,
+        rmsprop_init,
         rmsprop_update,
         frozenset({"lr", "beta2", "epsilon"}),
         (_MOMENT2, r"\theta \leftarrow \theta - \alpha\, \frac{g}{\sqrt{s} + \varepsilon}"),
@@ -127,7 +162,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "adam": Optimizer(
         "adam",
         "Adam",
-        _two_moments,
+        adam_init,
         adam_update,
         frozenset({"lr", "beta1", "beta2", "epsilon"}),
         (

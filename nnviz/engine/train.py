@@ -10,8 +10,8 @@ One epoch, phase by phase (each a function below, each tested on its own):
 
     for Xb, Yb in epoch_batches(...):        a fresh permutation, cut every B columns
         masks = dropout_masks(...)           D[l] / keep_prob, new at every step
-        update(group, Xb, Yb, masks)         t += 1; gradient(...) with (λ/m)·W, m = this batch;
-                                             θ ← θ − step of each run's optimizer
+        update(group, Xb, Yb, masks)         gradient(...) with (λ/m)·W, m = this batch;
+                                             θ ← θ − step of each run's optimizer (t += 1)
     decay_lr(group)                          α ← f(e) of each run's decay schedule
     stop_diverged(group, ...)                a run that left the floats is frozen at θ = 0
     record(group)                            J, accuracies, snapshots at the recorded epochs
@@ -46,7 +46,7 @@ from nnviz.engine.network import (
     initial_params,
     with_ones,
 )
-from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.engine.optim import OPTIMIZERS, Hyper, State, moments
 from nnviz.engine.schedules import Decay
 
 __all__ = ["History", "train", "train_live", "run_experiment", "load_data", "record_epochs"]
@@ -138,11 +138,11 @@ def run_experiment(exp: Experiment, data: Dataset | None = None) -> list[History
 class RuleBlock:
     """One optimizer's rows of the group: they are contiguous, so θ and g are views, no copies."""
 
-    update: Callable[[np.ndarray, tuple, int, Hyper], np.ndarray]
+    update: Callable[[np.ndarray, State, Hyper], tuple[np.ndarray, State]]
     rows: slice
     theta: np.ndarray  # θ[rows]
     grad: np.ndarray  # g[rows]
-    state: tuple  # the optimizer's moments for these rows (v, s), updated in place
+    state: State  # t and the moments (v, s) of these rows
     hyper: Hyper  # α, β₁, β₂, ε: floats when the rows share them, else (n, 1) columns
 
 
@@ -193,7 +193,6 @@ class Lockstep:
     rec: Recorder
     alive: np.ndarray  # (R,) bool
     frozen: np.ndarray | None = None  # (R, 1): 0 on the rows of stopped runs, once there are any
-    t: int = 0  # updates so far: Adam's t
     epoch: int = 0
     started: float = field(default_factory=time.perf_counter)
 
@@ -353,11 +352,12 @@ def gradient(
 
 
 def update(group: Lockstep, Xb: np.ndarray, Yb: np.ndarray, masks: list[np.ndarray] | None) -> None:
-    """One update of every run: t ← t + 1, the gradient on this batch, θ ← θ − step."""
-    group.t += 1
+    """One update of every run: the gradient on this batch, then θ ← θ − step of its optimizer
+    (whose state counts the update: t ← t + 1)."""
     gradient(group, Xb, Yb, masks)
     for rule in group.rules:
-        rule.theta -= rule.update(rule.grad, rule.state, group.t, rule.hyper)
+        step, rule.state = rule.update(rule.grad, rule.state, rule.hyper)
+        rule.theta -= step
 
 
 def run_epoch(group: Lockstep) -> None:
@@ -402,6 +402,6 @@ def stop_diverged(group: Lockstep, which: np.ndarray) -> None:
     group.alive &= ~which
     group.theta[which] = 0.0
     for rule in group.rules:
-        for moment in rule.state:
+        for moment in moments(rule.state):
             moment[which[rule.rows]] = 0.0
     group.frozen = group.alive[:, None].astype(float)

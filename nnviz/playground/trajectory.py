@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnviz.engine.optim import OPTIMIZERS, Hyper
+from nnviz.engine.optim import OPTIMIZERS, Hyper, State
 from nnviz.playground.surfaces import Surface
 
 BOUND = 1e6  # |x| or |y| beyond this counts as diverged (on the saddle: escaped for good)
@@ -28,20 +28,19 @@ Alpha = Callable[[int], "float | np.ndarray"]  # t -> the α of update t (learni
 
 
 class Rule(NamedTuple):
-    """What steps a racer: one of the engine's update rules, and the t it is told."""
+    """What steps a racer: one of the engine's update rules, and the t its state starts from."""
 
     title: str
     optimizer: str  # key into OPTIMIZERS
     formula: tuple[str, ...]  # the update as LaTeX lines
-    # None: t counts updates from 1. ∞: 1 − βᵗ = 1, so Adam's v̂ = v and ŝ = s (no correction)
-    t_fixed: float | None = None
+    # 0: t counts updates from 1. ∞: t stays ∞ and 1 − βᵗ = 1, so Adam's v̂ = v and ŝ = s
+    t0: float = 0
 
-    def init(self, theta: np.ndarray) -> tuple:
-        return OPTIMIZERS[self.optimizer].init(theta)
+    def init(self, theta: np.ndarray) -> State:
+        return OPTIMIZERS[self.optimizer].init(theta)._replace(t=self.t0)
 
-    def update(self, g: np.ndarray, state: tuple, t: int, h: Hyper) -> np.ndarray:
-        clock = t if self.t_fixed is None else self.t_fixed
-        return OPTIMIZERS[self.optimizer].update(g, state, clock, h)
+    def update(self, g: np.ndarray, state: State, h: Hyper) -> tuple[np.ndarray, State]:
+        return OPTIMIZERS[self.optimizer].update(g, state, h)
 
 
 # the racers: the engine's four optimizers, and Adam told t = ∞ to show what bias correction does
@@ -54,7 +53,7 @@ RULES["adam_nobias"] = Rule(
         r"\theta \leftarrow \theta - \alpha\, \frac{v}{\sqrt{s} + \varepsilon}"
         r"\qquad (t = \infty:\ 1 - \beta^{\,t} = 1)",
     ),
-    t_fixed=math.inf,
+    t0=math.inf,
 )
 
 
@@ -126,7 +125,7 @@ def _loop(surface: Surface, lanes: Sequence[Lane], theta, g, step) -> np.ndarray
         for k in live:
             lane = lanes[k]
             h = lane.hyper if lane.alpha is None else replace(lane.hyper, lr=lane.alpha(t))
-            step[t - 1, lane.rows] = lane.rule.update(g[t - 1, lane.rows], states[k], t, h)
+            step[t - 1, lane.rows], states[k] = lane.rule.update(g[t - 1, lane.rows], states[k], h)
         theta[t] = theta[t - 1] - step[t - 1]
         if not np.abs(theta[t]).max(initial=0.0) <= BOUND:  # also catches NaN
             out = ~np.all(np.abs(theta[t]) <= BOUND, axis=-1) & (diverged == 0)
@@ -194,7 +193,8 @@ def first_within(distance: np.ndarray | None, tol: float) -> int | None:
 def gd_steps(g: np.ndarray, lr: float) -> np.ndarray:
     """What plain gradient descent would step, α·g, for each recorded gradient (engine's rule)."""
     gd = OPTIMIZERS["gd"]
-    return gd.update(g, gd.init(g), 1, Hyper(lr=lr))
+    step, _state = gd.update(g, gd.init(g), Hyper(lr=lr))
+    return step
 
 
 def bias_corrections(beta1: float, beta2: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -206,11 +206,11 @@ def bias_corrections(beta1: float, beta2: float, steps: int) -> tuple[np.ndarray
     """
     adam = OPTIMIZERS["adam"]
     one = np.ones(1)
-    v, s = state = adam.init(one)
+    state = adam.init(one)
     h = Hyper(beta1=beta1, beta2=beta2)
     raw = np.empty((steps, 2))
     for t in range(1, steps + 1):
-        adam.update(one, state, t, h)
-        raw[t - 1] = v[0], s[0]
+        _step, state = adam.update(one, state, h)
+        raw[t - 1] = state.v[0], state.s[0]
     with np.errstate(divide="ignore"):
         return 1 / raw[:, 0], 1 / raw[:, 1]
