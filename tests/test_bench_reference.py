@@ -41,8 +41,9 @@ def test_reference_gradients_match_nnviz_backward(problem):
     X, Y, theta = problem
     layout, relu = Layout(DIMS), ACTIVATIONS["relu"]
     grad = np.zeros_like(theta)[None, :]
-    Zs, As = forward(layout.blocks(theta[None, :]), with_ones(X), relu)
-    backward(layout.blocks(theta[None, :]), Zs, As, Y, relu, layout.blocks(grad))
+    work = forward(layout.blocks(theta[None, :]), with_ones(X), relu)
+    backward(layout.blocks(theta[None, :]), work, Y, relu, layout.blocks(grad))
+    As = work.A
 
     AL, caches = reference.forward_propagation(X, measure.reference_params(theta, DIMS))
     grads = reference.backward_propagation(X, Y, caches)
@@ -55,7 +56,7 @@ def test_reference_gradients_match_nnviz_backward(problem):
 
 def test_reference_cost_matches_nnviz_cross_entropy(problem):
     X, Y, theta = problem
-    Zs, _As = forward(Layout(DIMS).blocks(theta[None, :]), with_ones(X), ACTIVATIONS["relu"])
+    Zs = forward(Layout(DIMS).blocks(theta[None, :]), with_ones(X), ACTIVATIONS["relu"]).Z
     AL, _caches = reference.forward_propagation(X, measure.reference_params(theta, DIMS))
     assert reference.compute_cost(AL, Y) == pytest.approx(cross_entropy(Zs[-1], Y)[0], rel=1e-12)
 

@@ -114,7 +114,7 @@ def test_l2_penalises_weights_only():
 
 def test_cross_entropy_matches_the_reference_cost_for_moderate_logits():
     X, Y, layout, theta = problem(seed=4)
-    Zs, _As = forward(layout.blocks(theta[None, :]), with_ones(X), ACTIVATIONS["sigmoid"])
+    Zs = forward(layout.blocks(theta[None, :]), with_ones(X), ACTIVATIONS["sigmoid"]).Z
     assert cross_entropy(Zs[-1], Y)[0] == pytest.approx(
         reference_cost(theta, layout, X, Y, "sigmoid"), rel=1e-13
     )
@@ -137,9 +137,8 @@ def test_cost_is_finite_and_warning_free_for_large_random_init():
     theta = initial_params(layout.dims, "random", np.random.default_rng(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any overflow / divide warning fails the test
-        Zs, As = forward(
-            layout.blocks(theta[None, :]), with_ones(data.X_train), ACTIVATIONS["relu"]
-        )
+        work = forward(layout.blocks(theta[None, :]), with_ones(data.X_train), ACTIVATIONS["relu"])
+        Zs, As = work.Z, work.A
         cost = cross_entropy(Zs[-1], data.Y_train)[0]
     z = Zs[-1][0, 0]
     assert np.abs(z).max() > 100  # the premise: logits far beyond where log(σ(z)) underflows
@@ -166,13 +165,15 @@ def test_cross_entropy_at_extreme_logits_by_hand():
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_forward_matches_the_course_loop(activation):
     X, _Y, layout, theta = problem(seed=5, m=7)
-    Zs, As = forward(layout.blocks(theta[None, :]), with_ones(X), ACTIVATIONS[activation])
+    work = forward(layout.blocks(theta[None, :]), with_ones(X), ACTIVATIONS[activation])
+    Zs, As = work.Z, work.A  # the course's indices: Z[l] for l = 1..L, A[0] = [X; 1]
+    assert Zs[0] is None and len(Zs) == len(As) == layout.L + 1
     ref_Zs, ref_z = reference_forward(layout.to_list(theta), X, activation)
-    for Z, ref in zip(Zs, [*ref_Zs, ref_z]):
+    for Z, ref in zip(Zs[1:], [*ref_Zs, ref_z]):
         np.testing.assert_allclose(Z[0], ref, rtol=1e-13, atol=1e-15)
     # hidden As are [A; 1]: g(Z) above the row of ones that multiplies the bias column
     assert [A.shape for A in As] == [(3, 7), (1, 5, 7), (1, 4, 7), (1, 1, 7)]
-    for A, Z in zip(As[1:-1], Zs[:-1]):
+    for A, Z in zip(As[1:-1], Zs[1:-1]):
         np.testing.assert_allclose(A[0, :-1], REFERENCE_G[activation](Z[0]), rtol=1e-13)
         assert (A[0, -1] == 1.0).all()
     np.testing.assert_allclose(As[-1][0], 1 / (1 + np.exp(-ref_z)), rtol=1e-13)

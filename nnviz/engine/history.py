@@ -17,8 +17,8 @@ from nnviz.engine.config import RunConfig
 from nnviz.engine.data import Dataset
 from nnviz.engine.network import (
     Activation,
-    Buffers,
     Layout,
+    Workspace,
     cross_entropy,
     forward,
     l2_term,
@@ -104,7 +104,7 @@ class Recorder:
         self.last_epoch = np.zeros(R, dtype=int)
         self.last_theta = np.zeros((R, layout.size))
         self.snapshots: list[tuple[int, np.ndarray]] = []
-        self.buffers: dict[int, Buffers] = {}  # forward's arrays, per set width
+        self.work: dict[int, Workspace] = {}  # forward's arrays, per set width
         self.train_set = (with_ones(data.X_train), data.Y_train)
         self.test_set = (with_ones(data.X_test), data.Y_test) if data.has_test else None
         lambd = np.array([r.lambd for r in runs])
@@ -114,15 +114,13 @@ class Recorder:
 
     def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray):
         B = X1.shape[-1]
-        if B not in self.buffers:
-            self.buffers[B] = Buffers(len(self.runs), self.layout.dims, B)
-        Zs, _As = forward(
-            self.layout.blocks(theta), X1, self.act, buffers=self.buffers[B], sigma=False
-        )
-        Z = Zs[-1]
+        if B not in self.work:
+            self.work[B] = Workspace(len(self.runs), self.layout.dims, B)
+        work = forward(self.layout.blocks(theta), X1, self.act, work=self.work[B], sigma=False)
+        Z_L = work.Z[self.layout.L]
         # σ(z) > 0.5 exactly when z > 0: no σ needed
-        accuracy = np.add.reduce((Z > 0) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
-        return cross_entropy(Z, Y), accuracy
+        accuracy = np.add.reduce((Z_L > 0) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
+        return cross_entropy(Z_L, Y), accuracy
 
     def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray, lr: np.ndarray) -> None:
         """Evaluate the runs still alive; a run whose cost is not finite diverges here.

@@ -44,18 +44,19 @@ class Inspection:
 
 @dataclass(frozen=True)
 class Inside:
-    """One run at one snapshot epoch, in the course's shapes."""
+    """One run at one snapshot epoch, in the course's shapes. The lists run over the layers in
+    order, from l = 1: the list's item l - 1 is layer l."""
 
     epoch: int
     activation: str
-    W: list[np.ndarray]  # W[l], (n[l], n[l-1]) for l = 1..L
-    b: list[np.ndarray]  # b[l], (n[l], 1)
-    dW: list[np.ndarray]  # dW[l], (n[l], n[l-1])
-    A: list[np.ndarray]  # hidden A[l] over the training set, (n[l], m) for l = 1..L-1
+    W: list[np.ndarray]  # W[1] .. W[L], W[l] (n[l], n[l-1])
+    b: list[np.ndarray]  # b[1] .. b[L], b[l] (n[l], 1)
+    dW: list[np.ndarray]  # dW[1] .. dW[L]
+    A: list[np.ndarray]  # hidden A[1] .. A[L-1] over the training set, A[l] (n[l], m)
     xs: np.ndarray  # (g,) the map grid's x₁
     ys: np.ndarray  # (g,) the map grid's x₂
-    maps: list[np.ndarray]  # hidden unit outputs over the grid, (n[l], g, g): maps[l][i, j, k] at
-    # unit i, x₂ = ys[j], x₁ = xs[k]
+    maps: list[np.ndarray]  # hidden unit outputs over the grid, one (n[l], g, g) per hidden layer:
+    # maps[l - 1][i, j, k] is unit i of layer l at x₂ = ys[j], x₁ = xs[k]
 
 
 def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.ndarray:
@@ -74,9 +75,8 @@ def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.
     with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
         for k in range(0, len(theta), step):
             rows = slice(k, k + step)
-            blocks = layout.blocks(theta[rows])
-            Zs, As = forward(blocks, X1, act)
-            backward(blocks, Zs, As, Y, act, layout.blocks(grad[rows]))
+            Wb = layout.blocks(theta[rows])
+            backward(Wb, forward(Wb, X1, act), Y, act, layout.blocks(grad[rows]))
     grad += (h.config.lambd / Y.shape[1]) * (theta * layout.weight_mask)
     return grad
 
@@ -107,10 +107,10 @@ def hidden_activations(h: History, X: np.ndarray, at: Sequence[int]) -> list[np.
 
     Without dropout, as the cost is evaluated. Computed for all snapshots in ``at`` at once.
     """
-    blocks = h.layout.blocks(h.snapshots[list(at)])
+    Wb = h.layout.blocks(h.snapshots[list(at)])
     with np.errstate(all="ignore"):
-        _Zs, As = forward(blocks, with_ones(X), ACTIVATIONS[h.config.activation])
-    return [A[:, :-1] for A in As[1:-1]]  # drop the row of ones, the input and the output
+        A = forward(Wb, with_ones(X), ACTIVATIONS[h.config.activation]).A
+    return [A[l][:, :-1] for l in range(1, h.layout.L)]  # without the row of ones
 
 
 def plane(bounds: tuple[float, float, float, float], n: int) -> tuple[np.ndarray, ...]:

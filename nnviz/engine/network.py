@@ -7,6 +7,9 @@ layer's [W | b] (b as an extra column of W) as a view into it, so an optimizer u
 all runs in one operation. Inputs carry an extra row of ones, so one product [W | b] [A; 1] is
 W A + b, and one product dZ [A; 1]ᵀ gives dW and db together — fewer, larger NumPy calls.
 
+Layers count from 1 as in the course: lists indexed by layer (``Wb[l]``, ``Z[l]``, ``A[l]``,
+``dZ[l]``) run l = 1..L and hold None at index 0, except A[0], the input [X; 1].
+
     forward:   Z[l] = W[l] A[l-1] + b[l];  A[l] = g(Z[l]) (hidden);  A[L] = σ(Z[L])
     cost:      J = -(1/m) Σ [y log a + (1-y) log(1-a)] + λ/(2m) Σ_l ‖W[l]‖²_F
     backward:  dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];  db[l] = (1/m) Σ dZ[l]
@@ -78,7 +81,7 @@ def initial_params(dims: tuple[int, ...], init: str, rng: np.random.Generator) -
     """
     layout = Layout(dims)
     theta = np.zeros(layout.size)
-    for W, _b in layout.views(theta[None, :]):
+    for W, _b in layout.views(theta[None, :]):  # W[l], l = 1..L
         n, n_prev = W.shape[1:]
         W[0] = rng.standard_normal((n, n_prev)) * INITS[init].scale(n_prev)
     return theta
@@ -116,17 +119,22 @@ class Layout:
             b[...] = 0.0
         return mask[0]
 
-    def blocks(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Per-layer [W | b] views of an (R, P) buffer, each (R, n, n_prev + 1)."""
+    @property
+    def L(self) -> int:
+        """The number of layers: hidden ones and the output."""
+        return len(self.dims) - 1
+
+    def blocks(self, theta: np.ndarray) -> list[np.ndarray | None]:
+        """[W[l] | b[l]] views of an (R, P) buffer at index l = 1..L, each (R, n[l], n[l-1] + 1)."""
         R = theta.shape[0]
-        return [
+        return [None] + [
             theta[:, s].reshape(R, n, n_prev + 1)
             for s, n_prev, n in zip(self.slices, self.dims[:-1], self.dims[1:])
         ]
 
     def views(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per-layer (W, b) views of an (R, P) buffer: W (R, n, n_prev), b (R, n, 1)."""
-        return [(Wb[..., :-1], Wb[..., -1:]) for Wb in self.blocks(theta)]
+        """(W[l], b[l]) views of an (R, P) buffer for l = 1..L, in order: W (R, n[l], n[l-1])."""
+        return [(Wb[..., :-1], Wb[..., -1:]) for Wb in self.blocks(theta)[1:]]
 
     def to_list(self, theta_row: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """One run's parameters as independent (W, b) arrays in the course's shapes."""
@@ -157,53 +165,59 @@ def with_ones(A: np.ndarray) -> np.ndarray:
 # --- forward, cost, backward ------------------------------------------------------------------
 
 
-class Buffers:
-    """Reusable arrays for batches of B columns of R runs: no large temporary in a training step.
+class Workspace:
+    """Every array one forward and backward pass writes, for R runs on B columns, by layer.
 
-    Arrays above ~128 kB are mapped fresh from the OS on every allocation, and the page faults
-    cost more than the arithmetic (64 runs × 300 points: 450 faults an epoch, 40% of the time).
+    Z[l], dZ[l] for l = 1..L; A[l] for l = 0..L, with A[0] = [X; 1] set by each forward pass and
+    hidden A[l] stored as [A[l]; 1] (g(Z[l]) above a row of ones); D[l] the dropout masks of the
+    pass, None without dropout. The trainer keeps one per batch width and reuses it at every step:
+    arrays above ~128 kB come fresh from the OS at each allocation, and the page faults cost more
+    than the arithmetic.
     """
 
     def __init__(self, R: int, dims: tuple[int, ...], B: int):
         hidden = dims[1:-1]
-        self.Z = [np.empty((R, n, B)) for n in dims[1:]]  # Z[l], l = 1..L
-        self.A = [with_ones(np.zeros((R, n, B))) for n in hidden] + [np.empty((R, 1, B))]
-        self.dA = [np.empty((R, n, B)) for n in hidden]  # dA[l], then dZ[l] in place
-        self.gZ = [np.empty((R, n, B)) for n in hidden]  # g(Z[l]) again, with dropout
-        self.dZ = np.empty((R, 1, B))  # dZ[L]
+        self.Z: list = [None] + [np.empty((R, n, B)) for n in dims[1:]]
+        self.A: list = [None] + [with_ones(np.zeros((R, n, B))) for n in hidden]
+        self.A.append(np.empty((R, 1, B)))  # A[L] = σ(Z[L])
+        self.dZ: list = [None] + [np.empty((R, n, B)) for n in dims[1:]]  # dA[l], then dZ[l]
+        self.gZ: list = [None] + [np.empty((R, n, B)) for n in hidden]  # g(Z[l]) under dropout
+        self.D: list | None = None
+
+    @classmethod
+    def fresh(cls, Wb: list[np.ndarray | None], B: int) -> Workspace:
+        """A new workspace for the layers ``Wb`` (1-based [W | b] blocks) on B columns."""
+        dims = (Wb[1].shape[-1] - 1, *(W.shape[-2] for W in Wb[1:]))
+        return cls(Wb[1].shape[0], dims, B)
 
 
 def forward(
-    blocks: list[np.ndarray],
+    Wb: list[np.ndarray | None],
     X1: np.ndarray,
     act: Activation,
     masks: list[np.ndarray] | None = None,
-    buffers: Buffers | None = None,
+    work: Workspace | None = None,
     sigma: bool = True,
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Zs and As of every layer. X1 = [X; 1] (``with_ones``); hidden As carry the row of ones too.
+) -> Workspace:
+    """Z[l] and A[l] of every layer, written into ``work`` (a fresh Workspace when None).
 
-    The last Z is the logit Z[L]; the last A is σ(Z[L]). ``masks`` (inverted dropout) are already
-    divided by keep_prob: A[l] ← A[l] ⊙ D[l] / keep_prob. ``buffers`` (the trainer's) receive
-    every Z and A, to save allocations; fresh arrays are made otherwise. ``sigma=False`` stops at
-    the logit: no A[L] (σ costs more than a layer, and costs and accuracies need only Z[L]).
+    ``Wb[l]`` = [W[l] | b[l]] for l = 1..L; X1 = [X; 1] (``with_ones``). ``masks`` holds the
+    inverted-dropout masks D[l] / keep_prob of the hidden layers l = 1..L-1, in order.
+    ``sigma=False`` stops at the logit Z[L] and leaves A[L] unset (σ costs more than a layer, and
+    costs and accuracies need only Z[L]).
     """
-    Zs, As = [], [X1]
-    A = X1
-    for l, Wb in enumerate(blocks[:-1]):
-        # Z[l] = W[l] A[l-1] + b[l]: b[l] multiplies the row of ones
-        Z = np.matmul(Wb, A, out=buffers.Z[l]) if buffers else Wb @ A
-        A = buffers.A[l] if buffers else with_ones(Z)
-        act.g(Z, out=A[:, :-1])  # A[l] = g(Z[l]), above the row of ones
-        if masks is not None:
-            A[:, :-1] *= masks[l]
-        Zs.append(Z)
-        As.append(A)
-    Z = np.matmul(blocks[-1], A, out=buffers.Z[-1] if buffers else None)
-    Zs.append(Z)
+    w = work if work is not None else Workspace.fresh(Wb, X1.shape[-1])
+    Z, A, L = w.Z, w.A, len(Wb) - 1
+    A[0], w.D = X1, None if masks is None else [None, *masks]
+    for l in range(1, L):
+        np.matmul(Wb[l], A[l - 1], out=Z[l])  # Z[l] = W[l] A[l-1] + b[l]: b[l] times the ones
+        act.g(Z[l], out=A[l][:, :-1])  # A[l] = g(Z[l]), above the row of ones
+        if w.D is not None:
+            A[l][:, :-1] *= w.D[l]  # A[l] ← A[l] ⊙ D[l] / keep_prob
+    np.matmul(Wb[L], A[L - 1], out=Z[L])  # Z[L] = W[L] A[L-1] + b[L]
     if sigma:
-        As.append(expit(Z, out=buffers.A[-1] if buffers else None))
-    return Zs, As
+        expit(Z[L], out=A[L])  # A[L] = σ(Z[L])
+    return w
 
 
 def cross_entropy(Z_L: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -222,45 +236,47 @@ def l2_term(theta: np.ndarray, weight_mask: np.ndarray) -> np.ndarray:
 
 
 def backward(
-    blocks: list[np.ndarray],
-    Zs: list[np.ndarray],
-    As: list[np.ndarray],
+    Wb: list[np.ndarray | None],
+    work: Workspace,
     Y: np.ndarray,
     act: Activation,
-    grad_blocks: list[np.ndarray],
-    masks: list[np.ndarray] | None = None,
-    buffers: Buffers | None = None,
+    dWb: list[np.ndarray | None],
 ) -> None:
-    """Cross-entropy gradients [dW | db] written into ``grad_blocks`` (views of the gradient buf).
+    """The cross-entropy's [dW[l] | db[l]] written into ``dWb[l]``, l = L..1, after ``forward``.
 
-    The L2 part (λ/m) W is added by the caller on the flat buffer, in one operation.
+    ``work`` holds that forward pass (its Z, A and dropout masks); ``dWb`` is laid out like ``Wb``
+    (views of the gradient buffer). The L2 part (λ/m) W[l] is added by the caller, in one operation
+    on the flat buffer.
     """
-    dZ = np.subtract(As[-1], Y, out=buffers.dZ if buffers else None)  # dZ[L] = A[L] - Y
-    dZ *= 1.0 / Y.shape[-1]  # dZ[L] / m: the 1/m of every dW and db, folded in once
-    for l in range(len(blocks) - 1, -1, -1):
-        A_prev = As[l]  # [A[l-1]; 1] (As[0] is [X; 1])
-        # [dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ: the row of ones sums dZ over the columns
-        np.matmul(dZ, A_prev.mT, out=grad_blocks[l])
-        if l == 0:
+    Z, A, dZ, D = work.Z, work.A, work.dZ, work.D
+    L = len(Wb) - 1
+    np.subtract(A[L], Y, out=dZ[L])  # dZ[L] = A[L] - Y
+    dZ[L] *= 1.0 / Y.shape[-1]  # the 1/m of every dW[l] and db[l], folded in once
+    for l in range(L, 0, -1):
+        # [dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ: the row of ones sums dZ[l] over the columns
+        np.matmul(dZ[l], A[l - 1].mT, out=dWb[l])
+        if l == 1:
             return
-        W, Z_prev = blocks[l][..., :-1], Zs[l - 1]
-        out = buffers.dA[l - 1] if buffers else None
-        # dA[l-1] = W[l]ᵀ dZ[l]; with one unit in layer l it is an outer product, which NumPy's
-        # matmul computes slowly, so broadcast it instead
-        dA = np.matmul(W.mT, dZ, out=out) if W.shape[-2] > 1 else np.multiply(W.mT, dZ, out=out)
-        if masks is not None:
-            dA *= masks[l - 1]  # a dropped unit passes no gradient back
-            g_prev = act.g(Z_prev, out=buffers.gZ[l - 1] if buffers else None)  # before the mask
-        else:
-            g_prev = A_prev[:, :-1]
-        dA *= act.dg(Z_prev, g_prev)  # dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])
-        dZ = dA
+        W, dA = Wb[l][..., :-1], dZ[l - 1]  # dA[l-1] is made in dZ[l-1]'s array, then scaled
+        if W.shape[-2] > 1:
+            np.matmul(W.mT, dZ[l], out=dA)  # dA[l-1] = W[l]ᵀ dZ[l]
+        else:  # one unit in layer l: an outer product, which matmul computes slowly
+            np.multiply(W.mT, dZ[l], out=dA)
+        if D is not None:
+            dA *= D[l - 1]  # a dropped unit passes no gradient back
+        dA *= act.dg(Z[l - 1], _g(work, act, l - 1))  # dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])
+
+
+def _g(work: Workspace, act: Activation, l: int) -> np.ndarray:
+    """g(Z[l]) as the forward pass computed it: A[l] itself, unless dropout has scaled A[l]."""
+    if work.D is None:
+        return work.A[l][:, :-1]
+    return act.g(work.Z[l], out=work.gZ[l])
 
 
 def predict_proba(
     params: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, activation: str
 ) -> np.ndarray:
     """σ(Z[L]) for one run's (W, b) list at points X (2, m): shape (m,)."""
-    blocks = [np.concatenate([W, b], axis=1)[None] for W, b in params]
-    _Zs, As = forward(blocks, with_ones(X), ACTIVATIONS[activation])
-    return As[-1][0, 0]
+    Wb = [None] + [np.concatenate([W, b], axis=1)[None] for W, b in params]
+    return forward(Wb, with_ones(X), ACTIVATIONS[activation]).A[-1][0, 0]

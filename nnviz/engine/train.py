@@ -39,8 +39,8 @@ from nnviz.engine.history import History, Recorder, record_epochs
 from nnviz.engine.network import (
     ACTIVATIONS,
     Activation,
-    Buffers,
     Layout,
+    Workspace,
     backward,
     forward,
     initial_params,
@@ -147,21 +147,20 @@ class RuleBlock:
 
 
 @dataclass
-class Workspace:
-    """Buffers reused by every step: the gradient and its per-layer views, and per batch width
-    every layer's Z, A and dA (``network.Buffers``)."""
+class Buffers:
+    """Arrays every step reuses: g, the per-layer views of θ and g, one Workspace per batch width
+    (the last batch of an epoch may be narrower). Their contents mean nothing between steps."""
 
     grad: np.ndarray  # (R, P), laid out like θ
-    blocks: list[np.ndarray]  # [W | b] views of θ, per layer
-    grad_blocks: list[np.ndarray]  # [dW | db] views of grad
-    dims: tuple[int, ...]
-    buffers: dict[int, Buffers] = field(default_factory=dict)  # per batch width
+    Wb: list[np.ndarray | None]  # [W[l] | b[l]] views of θ, l = 1..L
+    dWb: list[np.ndarray | None]  # [dW[l] | db[l]] views of g
+    widths: dict[int, Workspace] = field(default_factory=dict)
 
-    def batch(self, B: int) -> Buffers:
-        """The buffers for a batch of B columns (the last batch of an epoch may be narrower)."""
-        if B not in self.buffers:
-            self.buffers[B] = Buffers(self.grad.shape[0], self.dims, B)
-        return self.buffers[B]
+    def width(self, B: int) -> Workspace:
+        """The Workspace for a batch of B columns, made at its first use."""
+        if B not in self.widths:
+            self.widths[B] = Workspace.fresh(self.Wb, B)
+        return self.widths[B]
 
 
 @dataclass
@@ -189,7 +188,7 @@ class Lockstep:
     dropout_rng: np.random.Generator | None  # None when no run drops units
     rules: list[RuleBlock]
     decay: Decay
-    work: Workspace
+    work: Buffers
     rec: Recorder
     alive: np.ndarray  # (R,) bool
     frozen: np.ndarray | None = None  # (R, 1): 0 on the rows of stopped runs, once there are any
@@ -268,7 +267,7 @@ def start(
             dropout_rng=stream(seed, DROPOUT_STREAM) if np.any(keep < 1) else None,
             rules=_rule_blocks(runs, theta, grad),
             decay=Decay(runs),
-            work=Workspace(grad, layout.blocks(theta), layout.blocks(grad), layout.dims),
+            work=Buffers(grad, layout.blocks(theta), layout.blocks(grad)),
             rec=Recorder(data, runs, layout, act, record_epochs(first.epochs, log_every)),
             alive=np.ones(len(runs), dtype=bool),
             started=started,
@@ -336,13 +335,12 @@ def gradient(
 ) -> np.ndarray:
     """g = ∂J/∂θ of every run on this batch, written into the group's gradient buffer.
 
-    Backward gives the cross-entropy part, (1/m) dZ [A; 1]ᵀ; then dW += (λ/m) W with m = the
-    batch's own size (weights only: the mask is 0 on biases).
+    Backward gives the cross-entropy part, (1/m) dZ[l] [A[l-1]; 1]ᵀ; then dW[l] += (λ/m) W[l]
+    with m = the batch's own size (weights only: the mask is 0 on biases).
     """
     w = group.work
-    buffers = w.batch(Xb.shape[-1])
-    Zs, As = forward(w.blocks, Xb, group.act, masks, buffers)
-    backward(w.blocks, Zs, As, Yb, group.act, w.grad_blocks, masks, buffers)
+    passed = forward(w.Wb, Xb, group.act, masks, w.width(Xb.shape[-1]))
+    backward(w.Wb, passed, Yb, group.act, w.dWb)
     m = Xb.shape[-1]  # this batch's size
     if group.use_l2:
         w.grad += (group.lambd / m) * (group.theta * group.layout.weight_mask)
