@@ -57,12 +57,17 @@ class Mutant:
         return source
 
 
-MASKS = "dropout_masks(rng, group.keep, hidden, Xb.shape[-1])"
+MASKS = "dropout_masks(rng, setup.keep, hidden, Xb.shape[-1])"
 MUTANTS = (
     Mutant(
         "M1",
         "dW's L2 term (λ/m)·W with m = the mini-batch size → m = the whole training set",
-        (("    m = Xb.shape[-1]  # this batch's size\n", "    m = group.X1.shape[-1]\n"),),
+        (
+            (
+                "g, m = work.grad, Xb.shape[-1]  # m: this batch's size",
+                "g, m = work.grad, setup.X1.shape[-1]",
+            ),
+        ),
     ),
     Mutant(
         "M2",
@@ -85,7 +90,7 @@ MUTANTS = (
         (
             (  # the state is told t = epoch - 1 before each update, which counts it as the epoch
                 "rule.state, rule.hyper)",
-                "rule.state._replace(t=group.epoch - 1), rule.hyper)",
+                "rule.state._replace(t=group.progress.epoch - 1), rule.hyper)",
             ),
         ),
     ),
@@ -99,8 +104,8 @@ MUTANTS = (
         "L2 gradient on weights only → on biases too",
         (
             (
-                "(group.lambd / m) * (group.theta * group.layout.weight_mask)",
-                "(group.lambd / m) * group.theta",
+                "(setup.lambd / m) * (now.theta * setup.layout.weight_mask)",
+                "(setup.lambd / m) * now.theta",
             ),
         ),
     ),

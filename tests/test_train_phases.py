@@ -166,7 +166,7 @@ def test_one_minibatch_update_is_the_finite_difference_step(keep_prob):
     Xb, Yb = data.X_train[:, 3 : 3 + B], data.Y_train[:, 3 : 3 + B]
     masks = None
     if keep_prob < 1:
-        masks = dropout_masks(np.random.default_rng(1), group.keep, DIMS[1:-1], B)
+        masks = dropout_masks(np.random.default_rng(1), group.setup.keep, DIMS[1:-1], B)
         assert all(0 < (D == 0).mean() < 1 for D in masks)
     layout = Layout(DIMS)
     own = [D[0] for D in masks] if masks else None
@@ -176,8 +176,8 @@ def test_one_minibatch_update_is_the_finite_difference_step(keep_prob):
 
     want = oracle.numerical_gradient(J, theta)
     update(group, with_ones(Xb), Yb, masks)
-    assert [rule.state.t for rule in group.rules] == [1]
-    got = (theta - group.theta[0]) / lr
+    assert [rule.state.t for rule in group.progress.rules] == [1]
+    got = (theta - group.progress.theta[0]) / lr
     assert oracle.relative_error(got, want) < 1e-8
     # the L2 part alone is (λ/B)·W on weights and 0 on biases: B, not the 23 points of the set
     plain = oracle.numerical_gradient(
@@ -220,19 +220,20 @@ def test_a_stopped_run_leaves_no_nan_in_any_state():
         RunConfig(optimizer="momentum", lr=0.1, **base),
     ]
     group = start(data, runs, 1, 1, [None] * 3)
+    now = group.progress
     dead_at = None
     while not group.done:
         advance(group, 0.0)  # one epoch per call
-        if dead_at is None and not group.alive.all():
-            dead_at = group.epoch
+        if dead_at is None and not now.alive.all():
+            dead_at = now.epoch
         if dead_at is not None:
-            assert math.isfinite(group.theta.sum())  # the trainer's cheap test keeps working
-            dead = ~group.alive
-            assert (group.theta[dead] == 0).all()
-            for rule in group.rules:
+            assert math.isfinite(now.theta.sum())  # the trainer's cheap test keeps working
+            dead = ~now.alive
+            assert (now.theta[dead] == 0).all()
+            for rule in now.rules:
                 assert all(np.isfinite(moment).all() for moment in moments(rule.state))
     assert dead_at is not None and dead_at < 40  # the premise: it did diverge, early
-    assert group.alive.sum() == 2  # only the exploding run stopped
+    assert now.alive.sum() == 2  # only the exploding run stopped
     assert trainer.histories(group)[0].diverged_at == dead_at
 
 

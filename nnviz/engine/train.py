@@ -134,19 +134,32 @@ def run_experiment(exp: Experiment, data: Dataset | None = None) -> list[History
 # --- what a lockstep group holds --------------------------------------------------------------
 
 
-@dataclass
-class RuleBlock:
-    """One optimizer's rows of the group: they are contiguous, so θ and g are views, no copies."""
+@dataclass(frozen=True, eq=False)
+class Setup:
+    """What stays fixed while a group trains: its runs and data, the network, per-run columns.
 
-    update: Callable[[np.ndarray, State, Hyper], tuple[np.ndarray, State]]
-    rows: slice
-    theta: np.ndarray  # θ[rows]
-    grad: np.ndarray  # g[rows]
-    state: State  # t and the moments (v, s) of these rows
-    hyper: Hyper  # α, β₁, β₂, ε: floats when the rows share them, else (n, 1) columns
+    Rows are sorted by optimizer (``order[k]`` is row k's index among the runs as given), so each
+    optimizer updates one contiguous block of rows.
+    """
+
+    runs: list[RunConfig]
+    order: list[int]
+    layout: Layout
+    act: Activation
+    X1: np.ndarray  # [X; 1] of the training set
+    Y: np.ndarray
+    batch: int  # B, the mini-batch width (m for the full batch)
+    shuffle: bool
+    epochs: int
+    lambd: np.ndarray  # (R, 1) λ
+    use_l2: bool  # any λ > 0 (else the L2 term is skipped)
+    keep: np.ndarray  # (R, 1, 1) keep_prob
+    shuffle_rng: np.random.Generator  # the batch order: [seed, SHUFFLE_STREAM]
+    dropout_rng: np.random.Generator | None  # the masks: [seed, DROPOUT_STREAM]; None: no dropout
+    started: float  # perf_counter() when the group was set up
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Buffers:
     """Arrays every step reuses: g, the per-layer views of θ and g, one Workspace per batch width
     (the last batch of an epoch may be narrower). Their contents mean nothing between steps."""
@@ -164,40 +177,41 @@ class Buffers:
 
 
 @dataclass
-class Lockstep:
-    """A group of runs trained as one batched network: what stays fixed, and where it has got to.
+class RuleBlock:
+    """One optimizer's rows of the group: contiguous, so θ and g are views, no copies."""
 
-    Rows are sorted by optimizer (``order[k]`` is row k's index among the runs as given), so each
-    optimizer updates one contiguous block of rows.
-    """
+    update: Callable[[np.ndarray, State, Hyper], tuple[np.ndarray, State]]
+    rows: slice
+    theta: np.ndarray  # θ[rows]
+    grad: np.ndarray  # g[rows]
+    state: State  # t and the moments (v, s) of these rows
+    hyper: Hyper  # α, β₁, β₂, ε: floats when the rows share them, else (n, 1) columns
 
-    runs: list[RunConfig]
-    order: list[int]
-    layout: Layout
-    act: Activation
-    X1: np.ndarray  # [X; 1] of the training set
-    Y: np.ndarray
-    batch: int  # B, the mini-batch width (m for the full batch)
-    shuffle: bool
-    epochs: int
+
+@dataclass
+class Progress:
+    """What moves while a group trains: θ, each optimizer's state and α, the epoch, the records."""
+
     theta: np.ndarray  # (R, P): row k is run k's [W1 | b1, W2 | b2, ...]
-    lambd: np.ndarray  # (R, 1) λ
-    use_l2: bool  # any λ > 0 (else the L2 term is skipped)
-    keep: np.ndarray  # (R, 1, 1) keep_prob
-    shuffle_rng: np.random.Generator
-    dropout_rng: np.random.Generator | None  # None when no run drops units
     rules: list[RuleBlock]
-    decay: Decay
-    work: Buffers
+    decay: Decay  # the α of every run after the epochs so far
     rec: Recorder
     alive: np.ndarray  # (R,) bool
     frozen: np.ndarray | None = None  # (R, 1): 0 on the rows of stopped runs, once there are any
     epoch: int = 0
-    started: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class Lockstep:
+    """A group of runs trained as one batched network: its setup, its buffers, its progress."""
+
+    setup: Setup
+    work: Buffers
+    progress: Progress
 
     @property
     def done(self) -> bool:
-        return self.epoch >= self.epochs or not self.alive.any()
+        return self.progress.epoch >= self.setup.epochs or not self.progress.alive.any()
 
 
 def _column(runs: list[RunConfig], name: str) -> np.ndarray:
@@ -207,6 +221,65 @@ def _column(runs: list[RunConfig], name: str) -> np.ndarray:
 def _compact(column: np.ndarray) -> float | np.ndarray:
     """A plain float when every run of the block shares the value: cheaper in the hot loop."""
     return float(column[0, 0]) if np.all(column == column[0, 0]) else column
+
+
+def start(
+    data: Dataset,
+    runs: list[RunConfig],
+    seed: int,
+    log_every: int,
+    initial: list[np.ndarray | None],
+) -> Lockstep:
+    """A group's initial parameters, optimizer state and epoch-0 record; no update yet."""
+    order = _by_optimizer(runs)
+    setup = _setup(data, [runs[i] for i in order], order, seed)
+    theta = _initial_theta(setup, [initial[i] for i in order], seed)
+    grad = np.zeros_like(theta)
+    work = Buffers(grad, setup.layout.blocks(theta), setup.layout.blocks(grad))
+    group = Lockstep(setup, work, _progress(data, setup, theta, grad, log_every))
+    with np.errstate(all="ignore"):
+        record(group)
+    return group
+
+
+def _by_optimizer(runs: list[RunConfig]) -> list[int]:
+    """The runs' indices sorted by optimizer, in OPTIMIZERS' order (stable within one)."""
+    names = list(OPTIMIZERS)
+    return sorted(range(len(runs)), key=lambda i: names.index(runs[i].optimizer))
+
+
+def _setup(data: Dataset, runs: list[RunConfig], order: list[int], seed: int) -> Setup:
+    """What the group's runs share and what each brings, read once from the configs."""
+    started = time.perf_counter()
+    first, lambd, keep = runs[0], _column(runs, "lambd"), _column(runs, "keep_prob")[:, :, None]
+    return Setup(
+        runs=runs,
+        order=order,
+        layout=Layout(first.layer_dims),
+        act=ACTIVATIONS[first.activation],
+        X1=with_ones(data.X_train),
+        Y=data.Y_train,
+        batch=first.batch_width(data.X_train.shape[1]),
+        shuffle=first.shuffle,
+        epochs=first.epochs,
+        lambd=lambd,
+        use_l2=bool(np.any(lambd > 0)),
+        keep=keep,
+        shuffle_rng=stream(seed, SHUFFLE_STREAM),
+        dropout_rng=stream(seed, DROPOUT_STREAM) if np.any(keep < 1) else None,
+        started=started,
+    )
+
+
+def _initial_theta(setup: Setup, initial: list[np.ndarray | None], seed: int) -> np.ndarray:
+    """(R, P): each run's given starting parameters, or a draw of its init scheme."""
+    rows = [
+        given
+        if given is not None
+        else initial_params(setup.layout.dims, run.init, stream(seed, INIT_STREAM))
+        for run, given in zip(setup.runs, initial)
+    ]
+    return np.stack(rows).astype(float)
 
 
 def _rule_blocks(runs: list[RunConfig], theta: np.ndarray, grad: np.ndarray) -> list[RuleBlock]:
@@ -224,56 +297,18 @@ def _rule_blocks(runs: list[RunConfig], theta: np.ndarray, grad: np.ndarray) -> 
     return out
 
 
-def start(
-    data: Dataset,
-    runs: list[RunConfig],
-    seed: int,
-    log_every: int,
-    initial: list[np.ndarray | None],
-) -> Lockstep:
-    """A group's initial parameters, optimizer state and epoch-0 record; no update yet."""
-    started = time.perf_counter()
-    first = runs[0]
-    names = list(OPTIMIZERS)
-    order = sorted(range(len(runs)), key=lambda i: names.index(runs[i].optimizer))
-    runs = [runs[i] for i in order]
-    layout, act = Layout(first.layer_dims), ACTIVATIONS[first.activation]
-    theta = np.stack(
-        [
-            initial[i]
-            if initial[i] is not None
-            else initial_params(layout.dims, run.init, stream(seed, INIT_STREAM))
-            for run, i in zip(runs, order)
-        ]
-    ).astype(float)
-    grad = np.zeros_like(theta)
-    keep, lambd = _column(runs, "keep_prob")[:, :, None], _column(runs, "lambd")
-    with np.errstate(all="ignore"):
-        group = Lockstep(
-            runs=runs,
-            order=order,
-            layout=layout,
-            act=act,
-            X1=with_ones(data.X_train),
-            Y=data.Y_train,
-            batch=first.batch_width(data.X_train.shape[1]),
-            shuffle=first.shuffle,
-            epochs=first.epochs,
-            theta=theta,
-            lambd=lambd,
-            use_l2=bool(np.any(lambd > 0)),
-            keep=keep,
-            shuffle_rng=stream(seed, SHUFFLE_STREAM),
-            dropout_rng=stream(seed, DROPOUT_STREAM) if np.any(keep < 1) else None,
-            rules=_rule_blocks(runs, theta, grad),
-            decay=Decay(runs),
-            work=Buffers(grad, layout.blocks(theta), layout.blocks(grad)),
-            rec=Recorder(data, runs, layout, act, record_epochs(first.epochs, log_every)),
-            alive=np.ones(len(runs), dtype=bool),
-            started=started,
-        )
-        record(group)
-    return group
+def _progress(
+    data: Dataset, setup: Setup, theta: np.ndarray, grad: np.ndarray, log_every: int
+) -> Progress:
+    """Epoch 0: θ as drawn, every optimizer's state at t = 0, α₀, nothing recorded yet."""
+    records = record_epochs(setup.epochs, log_every)
+    return Progress(
+        theta=theta,
+        rules=_rule_blocks(setup.runs, theta, grad),
+        decay=Decay(setup.runs),
+        rec=Recorder(data, setup.runs, setup.layout, setup.act, records),
+        alive=np.ones(len(setup.runs), dtype=bool),
+    )
 
 
 def advance(group: Lockstep, seconds: float) -> bool:
@@ -291,9 +326,10 @@ def advance(group: Lockstep, seconds: float) -> bool:
 
 def histories(group: Lockstep) -> list[History]:
     """Every run's history so far, in the order the runs were given."""
-    seconds = time.perf_counter() - group.started
-    out = [group.rec.history(k, seconds) for k in range(len(group.runs))]
-    return [out[group.order.index(i)] for i in range(len(group.runs))]
+    setup, rec = group.setup, group.progress.rec
+    seconds = time.perf_counter() - setup.started
+    out = [rec.history(k, seconds) for k in range(len(setup.runs))]
+    return [out[setup.order.index(i)] for i in range(len(setup.runs))]
 
 
 # --- the phases of an epoch ---------------------------------------------------------------------
@@ -338,54 +374,57 @@ def gradient(
     Backward gives the cross-entropy part, (1/m) dZ[l] [A[l-1]; 1]ᵀ; then dW[l] += (λ/m) W[l]
     with m = the batch's own size (weights only: the mask is 0 on biases).
     """
-    w = group.work
-    passed = forward(w.Wb, Xb, group.act, masks, w.width(Xb.shape[-1]))
-    backward(w.Wb, passed, Yb, group.act, w.dWb)
-    m = Xb.shape[-1]  # this batch's size
-    if group.use_l2:
-        w.grad += (group.lambd / m) * (group.theta * group.layout.weight_mask)
-    if group.frozen is not None:
-        w.grad *= group.frozen  # a stopped run stays at θ = 0
-    return w.grad
+    setup, work, now = group.setup, group.work, group.progress
+    passed = forward(work.Wb, Xb, setup.act, masks, work.width(Xb.shape[-1]))
+    backward(work.Wb, passed, Yb, setup.act, work.dWb)
+    g, m = work.grad, Xb.shape[-1]  # m: this batch's size
+    if setup.use_l2:
+        g += (setup.lambd / m) * (now.theta * setup.layout.weight_mask)  # + (λ/m) W[l]
+    if now.frozen is not None:
+        g *= now.frozen  # a stopped run stays at θ = 0
+    return g
 
 
 def update(group: Lockstep, Xb: np.ndarray, Yb: np.ndarray, masks: list[np.ndarray] | None) -> None:
     """One update of every run: the gradient on this batch, then θ ← θ − step of its optimizer
     (whose state counts the update: t ← t + 1)."""
     gradient(group, Xb, Yb, masks)
-    for rule in group.rules:
+    for rule in group.progress.rules:
         step, rule.state = rule.update(rule.grad, rule.state, rule.hyper)
         rule.theta -= step
 
 
 def run_epoch(group: Lockstep) -> None:
-    """One epoch of mini-batch updates; then stop diverged runs and record."""
-    group.epoch += 1
-    epoch, rng, hidden = group.epoch, group.dropout_rng, group.layout.dims[1:-1]
-    for Xb, Yb in epoch_batches(group.X1, group.Y, group.batch, group.shuffle_rng, group.shuffle):
-        masks = dropout_masks(rng, group.keep, hidden, Xb.shape[-1]) if rng is not None else None
+    """One epoch of mini-batch updates; then decay α, stop diverged runs and record."""
+    setup, now = group.setup, group.progress
+    now.epoch += 1
+    rng, hidden = setup.dropout_rng, setup.layout.dims[1:-1]
+    for Xb, Yb in epoch_batches(setup.X1, setup.Y, setup.batch, setup.shuffle_rng, setup.shuffle):
+        masks = dropout_masks(rng, setup.keep, hidden, Xb.shape[-1]) if rng is not None else None
         update(group, Xb, Yb, masks)
     decay_lr(group)
-    if not math.isfinite(group.theta.sum()):  # cheap test first: NaN and inf reach the sum
-        bad = group.alive & ~np.isfinite(group.theta).all(axis=1)
-        group.rec.diverge(epoch, bad)
+    if not math.isfinite(now.theta.sum()):  # cheap test first: NaN and inf reach the sum
+        bad = now.alive & ~np.isfinite(now.theta).all(axis=1)
+        now.rec.diverge(now.epoch, bad)
         stop_diverged(group, bad)
-    if group.alive.any() and epoch in group.rec.wanted:
+    if now.alive.any() and now.epoch in now.rec.wanted:
         record(group)
 
 
 def record(group: Lockstep) -> None:
     """Record the group's runs at this epoch; a run whose cost overflowed is stopped too."""
-    was_alive = group.alive.copy()
-    group.rec.record(group.epoch, group.theta, group.alive, group.decay.alpha)
-    stop_diverged(group, was_alive & ~group.alive)
+    now = group.progress
+    was_alive = now.alive.copy()
+    now.rec.record(now.epoch, now.theta, now.alive, now.decay.alpha)
+    stop_diverged(group, was_alive & ~now.alive)
 
 
 def decay_lr(group: Lockstep) -> None:
     """α ← f(e) after the updates of epoch e, as the course's notebook; constant runs keep α₀."""
-    if group.decay.after(group.epoch):
-        for rule in group.rules:
-            rule.hyper = replace(rule.hyper, lr=_compact(group.decay.alpha[rule.rows]))
+    now = group.progress
+    if now.decay.after(now.epoch):
+        for rule in now.rules:
+            rule.hyper = replace(rule.hyper, lr=_compact(now.decay.alpha[rule.rows]))
 
 
 def stop_diverged(group: Lockstep, which: np.ndarray) -> None:
@@ -397,9 +436,10 @@ def stop_diverged(group: Lockstep, which: np.ndarray) -> None:
     """
     if not which.any():
         return
-    group.alive &= ~which
-    group.theta[which] = 0.0
-    for rule in group.rules:
+    now = group.progress
+    now.alive &= ~which
+    now.theta[which] = 0.0
+    for rule in now.rules:
         for moment in moments(rule.state):
             moment[which[rule.rows]] = 0.0
-    group.frozen = group.alive[:, None].astype(float)
+    now.frozen = now.alive[:, None].astype(float)
