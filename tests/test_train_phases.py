@@ -237,6 +237,39 @@ def test_a_stopped_run_leaves_no_nan_in_any_state():
     assert trainer.histories(group)[0].diverged_at == dead_at
 
 
+def first_epoch_theta_leaves_the_floats(data: Dataset, run: RunConfig) -> int | None:
+    """Step ``run`` through the phases by hand, without the trainer's checks; look at θ after
+    every epoch."""
+    probe = start(data, [run], 1, 0, [None])
+    s = probe.setup
+    with np.errstate(all="ignore"):
+        for epoch in range(1, run.epochs + 1):
+            for Xb, Yb in epoch_batches(s.X1, s.Y, s.batch, s.shuffle_rng, s.shuffle):
+                update(probe, Xb, Yb, None)
+            if not np.isfinite(probe.progress.theta).all():
+                return epoch
+    return None
+
+
+def test_divergence_between_records_is_reported_at_its_own_epoch():
+    """Recording every 7th epoch, a run whose θ leaves the floats at an epoch in between is
+    stopped and marked diverged at that epoch, not at the next recorded one."""
+    data = generate("moons", 120, 0.2, 0.25, 0)
+    run = RunConfig(hidden=(4, 3), optimizer="gd", lr=2, lambd=30, batch_size=32, epochs=20)
+    bad = first_epoch_theta_leaves_the_floats(data, run)
+    group = start(data, [run], 1, 7, [None])
+    recorded = sorted(group.progress.rec.wanted)
+    assert recorded == [0, 7, 14, 20]
+    assert bad is not None and bad not in recorded  # the premise: θ goes between two records
+    while not group.done:
+        advance(group, 0.0)  # one epoch per call
+        assert group.progress.alive[0] == (group.progress.epoch < bad), group.progress.epoch
+    (h,) = trainer.histories(group)
+    assert h.diverged_at == bad
+    assert h.epochs.tolist() == [e for e in recorded if e < bad]
+    assert np.isfinite(h.train_cost).all() and np.isfinite(h.theta).all()
+
+
 def test_a_run_whose_first_cost_overflows_is_stopped_before_any_update():
     data = generate("moons", 60, 0.2, 0.0, 0)
     run = RunConfig(hidden=(4, 3), optimizer="momentum", lr=0.1, batch_size=0, epochs=5)
