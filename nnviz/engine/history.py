@@ -81,6 +81,14 @@ def record_epochs(epochs: int, log_every: int) -> np.ndarray:
 _METRICS = ("train_cost", "test_cost", "train_accuracy", "test_accuracy", "lr")
 
 
+@dataclass(frozen=True)
+class Scores:
+    """Every run's cross-entropy (no L2 term) and accuracy on one set: (R,) each."""
+
+    cost: np.ndarray
+    accuracy: np.ndarray
+
+
 class Recorder:
     """J, test cross-entropy and accuracies of all R runs of a group at the recorded epochs."""
 
@@ -112,7 +120,7 @@ class Recorder:
             2 * data.X_train.shape[1]
         )  # the cost's λ/(2m): whole training set
 
-    def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray):
+    def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray) -> Scores:
         B = X1.shape[-1]
         if B not in self.work:
             self.work[B] = Workspace(len(self.runs), self.layout.dims, B)
@@ -120,25 +128,25 @@ class Recorder:
         Z_L = work.Z[self.layout.L]
         # σ(z) > 0.5 exactly when z > 0: no σ needed
         accuracy = np.add.reduce((Z_L > 0) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
-        return cross_entropy(Z_L, Y), accuracy
+        return Scores(cross_entropy(Z_L, Y), accuracy)
 
     def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray, lr: np.ndarray) -> None:
         """Evaluate the runs still alive; a run whose cost is not finite diverges here.
 
         ``lr`` (R, 1) is the α each run trains with from here on: the one in effect at ``epoch``.
         """
-        ce, acc = self._evaluate(theta, *self.train_set)
-        J = ce + self.l2_factor * l2_term(theta, self.layout.weight_mask)
-        test_ce, test_acc = (
-            self._evaluate(theta, *self.test_set) if self.test_set else (ce * 0, ce * 0)
-        )
-        bad = alive & ~(np.isfinite(J) & np.isfinite(test_ce))
+        train = self._evaluate(theta, *self.train_set)
+        J = train.cost + self.l2_factor * l2_term(theta, self.layout.weight_mask)
+        none = train.cost * 0  # without a test set: zeros (NaN where the cost is not finite)
+        test = self._evaluate(theta, *self.test_set) if self.test_set else Scores(none, none)
+        bad = alive & ~(np.isfinite(J) & np.isfinite(test.cost))
         if bad.any():
             self.diverge(epoch, bad)
             alive &= ~bad
         col = len(self.epochs)
         self.epochs.append(epoch)
-        for name, values in zip(_METRICS, (J, test_ce, acc, test_acc, lr[:, 0])):
+        row = (J, test.cost, train.accuracy, test.accuracy, lr[:, 0])
+        for name, values in zip(_METRICS, row):
             self.metrics[name][alive, col] = values[alive]
         self.count[alive] = col + 1
         self.last_theta[alive] = theta[alive]

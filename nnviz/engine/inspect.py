@@ -113,12 +113,21 @@ def hidden_activations(h: History, X: np.ndarray, at: Sequence[int]) -> list[np.
     return [A[l][:, :-1] for l in range(1, h.layout.L)]  # without the row of ones
 
 
-def plane(bounds: tuple[float, float, float, float], n: int) -> tuple[np.ndarray, ...]:
-    """xs (n,), ys (n,) and the grid's points (2, n²), row by row (x₁ varies fastest)."""
+@dataclass(frozen=True)
+class Plane:
+    """An n × n grid over the input plane."""
+
+    xs: np.ndarray  # (n,) x₁
+    ys: np.ndarray  # (n,) x₂
+    points: np.ndarray  # (2, n²), row by row: x₁ varies fastest
+
+
+def plane(bounds: tuple[float, float, float, float], n: int) -> Plane:
+    """The n × n grid over ``bounds`` (x₁ from, to, x₂ from, to)."""
     xs = np.linspace(bounds[0], bounds[1], n)
     ys = np.linspace(bounds[2], bounds[3], n)
     XX, YY = np.meshgrid(xs, ys)
-    return xs, ys, np.vstack([XX.ravel(), YY.ravel()])
+    return Plane(xs, ys, np.vstack([XX.ravel(), YY.ravel()]))
 
 
 def snapshot_index(h: History, epoch: int) -> int:
@@ -130,9 +139,9 @@ def inside(h: History, data: Dataset, epoch: int, grid: int = MAP_GRID) -> Insid
     """Weights, gradients, activations and unit maps of run ``h`` at its snapshot nearest before
     ``epoch``. The training set and the map grid go through the network in one forward pass."""
     k = snapshot_index(h, epoch)
-    xs, ys, points = plane(data.bounds, grid)
+    xy = plane(data.bounds, grid)
     m = data.X_train.shape[1]
-    A = hidden_activations(h, np.hstack([data.X_train, points]), [k])
+    A = hidden_activations(h, np.hstack([data.X_train, xy.points]), [k])
     params = h.layout.to_list(h.snapshots[k])
     grads = h.layout.to_list(gradients(h, data, [k])[0])
     return Inside(
@@ -142,8 +151,8 @@ def inside(h: History, data: Dataset, epoch: int, grid: int = MAP_GRID) -> Insid
         b=[b for _W, b in params],
         dW=[dW for dW, _db in grads],
         A=[a[0, :, :m] for a in A],
-        xs=xs,
-        ys=ys,
+        xs=xy.xs,
+        ys=xy.ys,
         maps=[a[0, :, m:].reshape(-1, grid, grid) for a in A],
     )
 

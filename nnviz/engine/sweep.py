@@ -327,17 +327,13 @@ def _parallel(jobs: int, backend: str, scheduler: str | None) -> Iterator[Parall
     if backend == "loky":
         yield Parallel(n_jobs=jobs, backend="loky", return_as="generator")
         return
-    client, own = _dask_client(scheduler)
-    try:
-        with parallel_config(backend="dask", client=client):
-            yield Parallel(n_jobs=-1, return_as="generator")  # every worker of the cluster
-    finally:
-        if own:
-            client.close()
+    with _dask_client(scheduler) as client, parallel_config(backend="dask", client=client):
+        yield Parallel(n_jobs=-1, return_as="generator")  # every worker of the cluster
 
 
-def _dask_client(scheduler: str | None) -> tuple[Any, bool]:
-    """(client, whether we opened it): a Client connected to ``scheduler``, or the running one."""
+@contextmanager
+def _dask_client(scheduler: str | None) -> Iterator[Any]:
+    """A Client connected to ``scheduler`` and closed afterwards, or the running one, left open."""
     try:
         from distributed import Client, default_client
     except ImportError:
@@ -346,13 +342,19 @@ def _dask_client(scheduler: str | None) -> tuple[Any, bool]:
         ) from None
     if scheduler is None:
         try:
-            return default_client(), False
+            client = default_client()
         except ValueError:
             raise ValueError(
                 "backend 'dask' needs a scheduler address or a running distributed.Client"
             ) from None
+        yield client
+        return
     try:
-        return Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False), True
+        client = Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, ValueError, TypeError) as e:
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ConnectionError(f"cannot reach the dask scheduler at {scheduler}: {reason}") from None
+    try:
+        yield client
+    finally:
+        client.close()
