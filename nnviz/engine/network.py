@@ -1,4 +1,4 @@
-"""A fully connected binary classifier, exactly as DESIGN.md section 2 writes it.
+"""A fully connected binary classifier, exactly as docs/design.md §2 writes it.
 
 Shapes follow the course: X is (2, m), one example per column; W[l] is (n[l], n[l-1]); b[l] is
 (n[l], 1). Several runs are stacked on a leading axis: W[l] is (R, n[l], n[l-1]) and every run's
