@@ -1,4 +1,4 @@
-"""The tests' oracle: DESIGN.md section 2 the course's way, one layer at a time, in plain NumPy.
+"""The tests' oracle: docs/design.md §2 the course's way, one layer at a time, in plain NumPy.
 
 Nothing here imports nnviz's forward or backward pass; the tests compare nnviz against these
 formulas (and against finite differences of ``cost``), never against nnviz itself.

@@ -11,7 +11,7 @@ from nnviz.engine.config import DataConfig, Experiment, RunConfig
 
 def test_defaults_are_valid_and_are_designs():
     run = RunConfig()
-    # DESIGN.md section 2: α 0.01, β₁ 0.9, β₂ 0.999, ε 1e-8; no L2, no dropout
+    # docs/design.md §2: α 0.01, β₁ 0.9, β₂ 0.999, ε 1e-8; no L2, no dropout
     assert (run.lr, run.beta1, run.beta2, run.epsilon) == (0.01, 0.9, 0.999, 1e-8)
     assert (run.lambd, run.keep_prob) == (0.0, 1.0)
     assert run.layer_dims == (2, *run.hidden, 1)

@@ -1,4 +1,4 @@
-"""The deep-initialization lesson (DESIGN.md section 3, after deeplearning.ai's AI Notes) shows,
+"""The deep-initialization lesson (docs/design.md §3, after deeplearning.ai's AI Notes) shows,
 layer by layer, what each initialization does to a deep tanh network — measured with
 nnviz.engine.inspect at epoch 0 and at the end of training. Tolerances say what was measured when
 they were chosen.

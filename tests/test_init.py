@@ -1,4 +1,4 @@
-"""Initialization schemes (DESIGN.md section 2): statistics of the draws, not the draws themselves.
+"""Initialization schemes (docs/design.md §2): statistics of the draws, not the draws themselves.
 
 Tolerances come from the sampling distribution: for n draws of N(0, σ²) the sample mean has
 standard error σ/√n and the sample standard deviation about σ/√(2n); we allow 5 standard errors.

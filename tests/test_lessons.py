@@ -1,4 +1,4 @@
-"""The lessons of DESIGN.md section 3 reproduce the course's pattern.
+"""The lessons of docs/design.md §3 reproduce the course's pattern.
 
 Each lesson trains once, through the lockstep trainer (``run_experiment``), and is cached for the
 module. Our initial weights come from our own generator, so the numbers are not the course's to

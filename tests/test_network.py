@@ -1,7 +1,7 @@
 """Forward, cost and backward of nnviz.engine.network against independent oracles.
 
 The oracle for every gradient is a central finite difference of the course's cost in
-tests/oracle.py (DESIGN.md section 2, the course's loop over layers), not nnviz's own forward pass.
+tests/oracle.py (docs/design.md §2, the course's loop over layers), not nnviz's own forward pass.
 The gradient under test is the trainer's (nnviz.engine.train.gradient), L2 term included.
 """
 

@@ -1,7 +1,7 @@
-"""The update rules of nnviz.engine.optim against arithmetic worked by hand (DESIGN.md section 2).
+"""The update rules of nnviz.engine.optim against arithmetic worked by hand (docs/design.md §2).
 
-Every expected number below is written out from the table in DESIGN.md, step by step, with the
-course's symbols: g the gradient, v the first moment, s the second, t the update count.
+Every expected number below is written out from the table in docs/design.md §2, step by step,
+with the course's symbols: g the gradient, v the first moment, s the second, t the update count.
 """
 
 import math

@@ -1,4 +1,4 @@
-"""Cross-check against scikit-learn's MLPClassifier (DESIGN.md section 5).
+"""Cross-check against scikit-learn's MLPClassifier (docs/design.md §5).
 
 Given the same initial weights, full batches and no shuffling, sklearn's ``loss_curve_`` — the
 loss of each epoch's forward pass, before that epoch's update, L2 term included as α/(2n)·Σ‖W‖² —

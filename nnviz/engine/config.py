@@ -82,7 +82,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One network and how it is trained. Defaults are DESIGN.md's."""
+    """One network and how it is trained. Defaults are docs/design.md's."""
 
     hidden: tuple[int, ...] = (5, 2)  # widths of the hidden layers; () = logistic regression
     activation: str = "relu"  # g of the hidden layers; the output is always a sigmoid

@@ -1,4 +1,4 @@
-"""The lessons of DESIGN.md section 3, as ready-made experiments.
+"""The lessons of docs/design.md §3, as ready-made experiments.
 
 Each lesson is a set of runs that differ in exactly the setting the lesson is about, with a short
 text of what to look for. The app loads them with one click; tests assert that each one teaches

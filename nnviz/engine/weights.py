@@ -1,6 +1,6 @@
 """Weights on disk: the course's W1, b1, ..., WL, bL as one NumPy .npz archive.
 
-W[l] is (n[l], n[l-1]) and b[l] is (n[l], 1), exactly as DESIGN.md section 2, so a student can
+W[l] is (n[l], n[l-1]) and b[l] is (n[l], 1), exactly as docs/design.md §2, so a student can
 open the file with ``np.load`` and find the matrices of the lectures. Loading never unpickles
 (``allow_pickle=False``), refuses archives that would inflate beyond any network nnviz builds, and
 checks every name and shape against the network the weights are meant for.
