@@ -109,6 +109,16 @@ MUTANTS = (
             ),
         ),
     ),
+    Mutant(
+        "M8",
+        "θ checked for divergence after every epoch → only at recorded epochs",
+        (
+            (
+                "if not math.isfinite(now.theta.sum()):",
+                "if now.epoch in now.rec.wanted and not math.isfinite(now.theta.sum()):",
+            ),
+        ),
+    ),
 )
 
 
