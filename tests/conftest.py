@@ -2,6 +2,22 @@
 
 import pytest
 
+from nnviz.engine.lessons import LESSONS
+from nnviz.engine.train import run_experiment
+
+
+@pytest.fixture(scope="module")
+def lesson_runs():
+    """key -> the lesson's histories in run order; each lesson is trained at most once."""
+    cache = {}
+
+    def get(key: str):
+        if key not in cache:
+            cache[key] = run_experiment(LESSONS[key].experiment)
+        return cache[key]
+
+    return get
+
 
 @pytest.fixture(scope="module")  # closed after the module that uses it
 def dask_cluster():

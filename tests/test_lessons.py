@@ -23,16 +23,9 @@ LN2 = math.log(2)
 
 
 @pytest.fixture(scope="module")
-def trained():
-    """key -> the lesson's histories in run order; each lesson is trained at most once."""
-    cache = {}
-
-    def get(key: str):
-        if key not in cache:
-            cache[key] = run_experiment(LESSONS[key].experiment)
-        return cache[key]
-
-    return get
+def trained(lesson_runs):
+    """key -> the lesson's histories in run order (conftest.py: each trained at most once)."""
+    return lesson_runs
 
 
 def final(history, name: str) -> float:
