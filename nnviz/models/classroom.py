@@ -118,6 +118,20 @@ RULES = {
 BAND_RULES = ("test_band", "train_band")  # answers stand for BANDS, not for runs
 
 
+def _check_shapes(text: Any, answers: Any, options: Any) -> None:
+    """A question's fields have the right types (JSON may hold anything)."""
+    _check(isinstance(text, str), "a question's text is a string")
+    _check(
+        isinstance(answers, (tuple, list)) and all(isinstance(a, str) for a in answers),
+        "a question's answers are a list of strings",
+    )
+    _check(
+        isinstance(options, (tuple, list))
+        and all(isinstance(o, int) and not isinstance(o, bool) for o in options),
+        "a question's options are a list of whole numbers",
+    )
+
+
 @dataclass(frozen=True)
 class Question:
     """A question, its 2–4 answers, and what each answer stands for: ``options[i]`` is the run
@@ -130,17 +144,7 @@ class Question:
     options: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        _check(isinstance(self.text, str), "a question's text is a string")
-        _check(
-            isinstance(self.answers, (tuple, list))
-            and all(isinstance(a, str) for a in self.answers),
-            "a question's answers are a list of strings",
-        )
-        _check(
-            isinstance(self.options, (tuple, list))
-            and all(isinstance(o, int) and not isinstance(o, bool) for o in self.options),
-            "a question's options are a list of whole numbers",
-        )
+        _check_shapes(self.text, self.answers, self.options)
         answers = tuple(" ".join(a.split()) for a in self.answers)
         object.__setattr__(self, "answers", answers)
         object.__setattr__(self, "options", tuple(self.options))
@@ -239,23 +243,25 @@ def correct_answers(
         labels = [label for _, label in BANDS]
         got = labels.index(band(rule.score(histories[0])))
         return frozenset(a for a, o in zip(question.answers, question.options) if o == got)
-    sign = 1.0 if rule.lower_better else -1.0
-    scores = {
-        o: sign * rule.score(histories[o])
-        for o in question.options
-        if histories[o].diverged_at is None and math.isfinite(rule.score(histories[o]))
-    }
+    scores = _scores(rule, histories, question.options)
     if not scores:
         return frozenset()
-    best = min(scores.values())
-    tie = TIE * max(1.0, abs(best))
+    best, tie = min(scores.values()), TIE * max(1.0, abs(min(scores.values())))
     if rule.at_most is not None:
         best, tie = rule.at_most, EDGE
-    return frozenset(
-        a
-        for a, o in zip(question.answers, question.options)
-        if o in scores and scores[o] <= best + tie
-    )
+    right = {o for o, score in scores.items() if score <= best + tie}
+    return frozenset(a for a, o in zip(question.answers, question.options) if o in right)
+
+
+def _scores(rule: Rule, histories: Sequence[History], options: Sequence[int]) -> dict[int, float]:
+    """Each option's score, signed so that lower is better; diverged and missing ones left out."""
+    sign = 1.0 if rule.lower_better else -1.0
+    scores = {o: sign * rule.score(histories[o]) for o in options}
+    return {
+        o: score
+        for o, score in scores.items()
+        if histories[o].diverged_at is None and math.isfinite(score)
+    }
 
 
 def tally(question: Question, answers: Iterable[str]) -> dict[str, int]:
@@ -449,8 +455,9 @@ def board_grid(
     """The board's heat map of the trained cells (as the sweep page's map, so map_figure draws
     it), each cell's hover 'nickname · predicted X · got Y'."""
     sweep = activity.sweep()
+    places = sweep.cells()
     rows = [
-        SweepRow(c.index, sweep.cells()[c.index], c.settings, results[c.id].history)
+        SweepRow(c.index, places[c.index], c.settings, results[c.id].history)
         for c in cells
         if c.id in results and results[c.id].history is not None
     ]
