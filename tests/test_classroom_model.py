@@ -204,6 +204,18 @@ def test_generic_questions_for_any_lab_experiment():
     assert len(cm.question_for(five).answers) == 4  # at most four: the first four runs
 
 
+def test_long_run_labels_are_cut_to_fit_an_answer():
+    run = SMALL.runs[0]
+    many = dict(optimizer="momentum", lr=0.123, beta1=0.55, lambd=0.25, keep_prob=0.75)
+    exp = SMALL.with_runs(run, replace(run, decay="inverse", decay_rate=0.5, **many))
+    assert max(len(label) for label in lab.run_labels(exp)) > cm.MAX_ANSWER  # the premise
+    q = cm.question_for(exp)
+    assert all(len(a) <= cm.MAX_ANSWER for a in q.answers) and q.answers[1].endswith("…")
+    last = replace(exp.runs[1], decay_interval=500)  # its label differs only at the end
+    cut = cm.question_for(exp.with_runs(*exp.runs, last))
+    assert cut.answers == ("run 1", "run 2", "run 3")
+
+
 def test_correct_answers_from_trained_runs_with_ties():
     """A run and its copy train to identical numbers: both are right. The hand-picked winner is
     read off the histories' last test costs."""

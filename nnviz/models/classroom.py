@@ -183,9 +183,13 @@ class Question:
 
 
 def run_question(text: str, rule: str, exp: Experiment) -> Question:
-    """A question whose answers are the experiment's runs, labelled as in the lab."""
+    """A question whose answers are the experiment's runs (the first four), labelled as in the
+    lab; a label too long for an answer is cut with '…' (or, if that merges two, 'run k')."""
     labels = lab.run_labels(exp)[:MAX_ANSWERS]
-    return Question(text, labels, rule, tuple(range(len(labels))))
+    short = tuple(a if len(a) <= MAX_ANSWER else a[: MAX_ANSWER - 1] + "…" for a in labels)
+    if len(set(short)) < len(short):
+        short = tuple(f"run {i + 1}" for i in range(len(labels)))
+    return Question(text, short, rule, tuple(range(len(labels))))
 
 
 LESSON_QUESTIONS = {  # lesson key -> (text, rule)
