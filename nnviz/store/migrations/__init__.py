@@ -1,0 +1,1 @@
+"""Alembic's script directory, run from code (``nnviz.store.database.alembic_config``)."""
