@@ -32,3 +32,26 @@ def dask_cluster():
         dashboard_address=None,
     ) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL on loopback for this test session (skipped only without initdb)."""
+    from tests.helpers import postgres
+
+    programs = postgres.bindir()
+    if programs is None:
+        pytest.skip("no PostgreSQL initdb: apt-get install postgresql to run these tests")
+    server = postgres.start(programs)
+    try:
+        yield server
+    finally:
+        postgres.stop(server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database: an SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nnviz.sqlite3'}"
+    return request.getfixturevalue("postgres_server").fresh_database()

@@ -1,0 +1,25 @@
+"""Processes that write class results, for the store's concurrency and kill tests: run by
+``multiprocessing`` (spawn), so they must be importable functions."""
+
+import threading
+
+from nnviz.store import Classes, open_store
+
+
+def write_results(url: str, students: list[tuple[str, str]], start) -> int:
+    """Each (token, cell)'s result saved, after every writer is ready (``start``, a barrier)."""
+    classes = Classes(open_store(url))
+    start.wait()
+    for token, cell in students:
+        classes.save_result(token, cell, {"cell": cell, "accuracy": 0.5})
+    return len(students)
+
+
+def write_and_report(url: str, students: list[tuple[str, str]], pipe) -> None:
+    """Save results one by one, sending each cell down ``pipe`` once it is committed; then
+    wait to be killed (so the test's kill always lands on a live process)."""
+    classes = Classes(open_store(url))
+    for token, cell in students:
+        classes.save_result(token, cell, {"cell": cell})
+        pipe.send(cell)  # acknowledged: the page would now say "saved"
+    threading.Event().wait()
