@@ -5,6 +5,7 @@ Read off the source with ``ast`` (no imports run), at top level and inside funct
     app_pages (pages)  ->  app_pages.parts  ->  app_pages.server
         -> nnviz.views (Plotly figures) -> nnviz.models (page models, URL state)
         -> nnviz.playground (the 2-D optimizer maths) -> nnviz.engine (the mathematics)
+    nnviz.models and app_pages.server -> nnviz.store (the class database: SQL) -> nnviz.engine
     nnviz.cli -> nnviz.bench -> the models and the engine
 
 A module may import its own layer and the layers below it, never one above; and no chain of
@@ -26,12 +27,13 @@ REPO = Path(nnviz.__file__).parent.parent
 MAY_IMPORT = {
     "nnviz.engine": set(),
     "nnviz.playground": {"nnviz.engine"},
-    "nnviz.models": {"nnviz.engine", "nnviz.playground"},
+    "nnviz.store": {"nnviz.engine"},  # class mode's database: the only code that speaks SQL
+    "nnviz.models": {"nnviz.engine", "nnviz.playground", "nnviz.store"},
     "nnviz.views": {"nnviz.engine", "nnviz.playground", "nnviz.models"},
     "nnviz.bench": {"nnviz.engine"},
     "nnviz.cli": {"nnviz.engine", "nnviz.bench", "nnviz.models"},
     "nnviz": {"nnviz.engine", "nnviz.cli"},  # the package's API and python -m nnviz
-    "app_pages.server": {"nnviz.engine", "nnviz.models"},
+    "app_pages.server": {"nnviz.engine", "nnviz.models", "nnviz.store"},
     "app_pages.parts": {
         "nnviz.engine",
         "nnviz.playground",
@@ -164,6 +166,31 @@ def test_only_the_views_and_the_pages_import_plotly():
         if not n.startswith(drawing) and any(m.split(".")[0] == "plotly" for m in imported(n))
     ]
     assert offenders == []
+
+
+SQL = {"sqlalchemy", "alembic", "psycopg", "sqlite3"}
+
+
+def sql_speakers(modules: dict[str, Path]) -> list[str]:
+    """The modules outside nnviz.store that import a database library."""
+    return [
+        n
+        for n in modules
+        if not n.startswith("nnviz.store") and any(m.split(".")[0] in SQL for m in imported(n))
+    ]
+
+
+def test_only_the_store_speaks_sql():
+    assert sql_speakers(MODULES) == []
+    assert "nnviz.store.database" in [n for n in MODULES if "sqlalchemy" in imported(n)]
+
+
+def test_the_sql_check_sees_a_page_importing_sqlalchemy(tmp_path, monkeypatch):
+    page = tmp_path / "app_pages" / "x.py"
+    page.parent.mkdir()
+    page.write_text("def f():\n    from sqlalchemy import text\n")
+    monkeypatch.setattr(sys.modules[__name__], "MODULES", {"app_pages.x": page})
+    assert sql_speakers(MODULES) == ["app_pages.x"]
 
 
 def test_no_package_attribute_shadows_a_submodule():
