@@ -352,6 +352,15 @@ def test_two_processes_writing_at_once_lose_nothing(database_url):
     assert count_results(database_url) == 80
 
 
+def test_processes_opening_an_empty_database_at_once_make_it_once(database_url):
+    """deploy/serve.sh starts several app processes at once: one migrates, the others wait."""
+    spawn = multiprocessing.get_context("spawn")
+    start = spawn.Manager().Barrier(3)
+    with spawn.Pool(3) as pool:
+        jobs = [pool.apply_async(store_writers.open_at_once, (database_url, start)) for _ in "abc"]
+        assert [job.get(timeout=300) for job in jobs] == ["0002"] * 3
+
+
 def test_a_killed_writer_loses_nothing_it_acknowledged(database_url):
     _, students = class_of_students(database_url, 150)
     spawn = multiprocessing.get_context("spawn")
@@ -361,7 +370,7 @@ def test_a_killed_writer_loses_nothing_it_acknowledged(database_url):
     )
     writer.start()
     acknowledged = []
-    while len(acknowledged) < 20 and receive.poll(120):
+    while len(acknowledged) < 20 and receive.poll(60):
         acknowledged.append(receive.recv())
     os.kill(writer.pid, signal.SIGKILL)
     writer.join()

@@ -60,8 +60,8 @@ def _on_sqlite(engine: sa.Engine) -> None:
     def connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # the driver leaves BEGIN to us (below)
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: WAL may wait for a lock
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")  # a commit is on disk before it returns
         cursor.close()

@@ -3,6 +3,8 @@
 
 import threading
 
+import sqlalchemy as sa
+
 from nnviz.store import Classes, open_store
 
 
@@ -23,3 +25,10 @@ def write_and_report(url: str, students: list[tuple[str, str]], pipe) -> None:
         classes.save_result(token, cell, {"cell": cell})
         pipe.send(cell)  # acknowledged: the page would now say "saved"
     threading.Event().wait()
+
+
+def open_at_once(url: str, start) -> str:
+    """Open the store as soon as every process is ready: the schema revision it then finds."""
+    start.wait()
+    with open_store(url).connect() as connection:
+        return connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
