@@ -196,15 +196,18 @@ class Classes:
             grid_json=json.dumps(grid, sort_keys=True),
             created_at=now,
             expires_at=now + self.lifetime,
-            closed=False,
-            revealed=False,
         )
+        return self._insert_class(row), secret
+
+    def _insert_class(self, row: dict[str, Any]) -> str:
+        """The new class's row under a fresh random code; a code already taken is drawn again."""
         for _ in range(CODE_ATTEMPTS):
             code = new_code()
             try:
                 with self._write() as connection:
-                    connection.execute(classes.insert().values(code=code, **row))
-                return code, secret
+                    values = dict(code=code, closed=False, revealed=False, **row)
+                    connection.execute(classes.insert().values(**values))
+                return code
             except sa.exc.IntegrityError:  # the code is taken: draw another
                 continue
         raise StoreError(f"no free class code found in {CODE_ATTEMPTS} tries")

@@ -9,6 +9,14 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+
+def class_id() -> sa.Column:
+    """The class a row belongs to: deleted with it."""
+    return sa.Column(
+        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False
+    )
+
+
 classes = sa.Table(
     "classes",
     metadata,
@@ -30,9 +38,7 @@ students = sa.Table(
     "students",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False
-    ),
+    class_id(),
     sa.Column("nickname", sa.String(64), nullable=False),  # the only thing stored about a person
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("joined_at", sa.Float, nullable=False),
@@ -46,9 +52,7 @@ results = sa.Table(
     "results",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False
-    ),
+    class_id(),
     sa.Column("cell", sa.String(200), nullable=False),
     sa.Column("student_id", sa.Integer, sa.ForeignKey("students.id", ondelete="SET NULL")),
     sa.Column("metrics_json", sa.Text, nullable=False),

@@ -13,6 +13,12 @@ branch_labels = None
 depends_on = None
 
 
+def class_id() -> sa.Column:
+    return sa.Column(
+        "class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "classes",
@@ -31,12 +37,7 @@ def upgrade() -> None:
     op.create_table(
         "students",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "class_id",
-            sa.Integer,
-            sa.ForeignKey("classes.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        class_id(),
         sa.Column("nickname", sa.String(64), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("joined_at", sa.Float, nullable=False),
@@ -48,12 +49,7 @@ def upgrade() -> None:
     op.create_table(
         "results",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "class_id",
-            sa.Integer,
-            sa.ForeignKey("classes.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        class_id(),
         sa.Column("cell", sa.String(200), nullable=False),
         sa.Column("student_id", sa.Integer, sa.ForeignKey("students.id", ondelete="SET NULL")),
         sa.Column("metrics_json", sa.Text, nullable=False),
