@@ -223,13 +223,19 @@ def test_a_student_cannot_touch_another_students_cell(store, grid):
 
 
 def test_a_cell_keeps_its_first_result(store, grid):
-    code, _ = grid
+    code, secret = grid
     tokens = [store.join(code, f"s{n}", now=NOW) for n in range(4)]
     for t in tokens:
         store.assign_cell(t, CELLS, now=NOW)
     assert store.save_result(tokens[0], "a", {"accuracy": 0.9}, now=NOW) == {"accuracy": 0.9}
     assert store.save_result(tokens[3], "a", {"accuracy": 0.9}, now=NOW) == {"accuracy": 0.9}
     assert len(rows(store, "results")) == 1
+    board = store.board(code, secret)
+    assert [(c.cell, c.takers, c.ran_by) for c in board.cells] == [
+        ("a", (("s0", None), ("s3", None)), "s0"),
+        ("b", (("s1", None),), None),
+        ("c", (("s2", None),), None),
+    ]
 
 
 def test_a_saved_result_is_committed_when_save_returns(store, grid, database_url):

@@ -428,25 +428,32 @@ def export_row(row: Any) -> dict[str, Any]:
     }
 
 
-def board_of(row: Any, members: Sequence[Any], saved: Sequence[Any], teacher: bool) -> Board:
-    info = info_of(row)
-    answered = [(m.nickname, m.answer) for m in members if m.answer is not None]
+def cells_of(members: Sequence[Any], saved: Sequence[Any]) -> tuple[Cell, ...]:
+    """Every cell someone holds or has run, in sorted order, with its takers and result."""
+    takers: dict[str, list[tuple[str, str | None]]] = {r.cell: [] for r in saved}
+    for m in members:
+        if m.cell is not None:
+            takers.setdefault(m.cell, []).append((m.nickname, m.prediction))
     nickname = {m.id: m.nickname for m in members}
     done = {r.cell: r for r in saved}
-    names = sorted({m.cell for m in members if m.cell is not None} | done.keys())
-    cells = tuple(
+    return tuple(
         Cell(
             cell=c,
-            takers=tuple((m.nickname, m.prediction) for m in members if m.cell == c),
+            takers=tuple(takers[c]),
             metrics=json.loads(done[c].metrics_json) if c in done else None,
             ran_by=nickname.get(done[c].student_id) if c in done else None,
         )
-        for c in names
+        for c in sorted(takers)
     )
+
+
+def board_of(row: Any, members: Sequence[Any], saved: Sequence[Any], teacher: bool) -> Board:
+    info = info_of(row)
+    answered = [(m.nickname, m.answer) for m in members if m.answer is not None]
     return Board(
         info=info,
         students=len(members),
         answered=len(answered),
         answers=tuple(answered) if info.revealed else None,
-        cells=cells if teacher or info.revealed else None,
+        cells=cells_of(members, saved) if teacher or info.revealed else None,
     )
