@@ -8,6 +8,7 @@ page = st.navigation(
         st.Page("app_pages/lab.py", title="Training lab", default=True),
         st.Page("app_pages/playground.py", title="Optimizer playground", url_path="playground"),
         st.Page("app_pages/sweep.py", title="Sweep maps", url_path="sweep"),
+        st.Page("app_pages/classroom.py", title="Class", url_path="class"),
     ]
 )
 page.run()

@@ -234,6 +234,12 @@ def results_of(exp: Experiment, view: results.View, slots: results.Slots) -> Res
     return result
 
 
+def use_in_class(exp: Experiment) -> None:
+    """Open the Class page with this experiment, to start a class from it (docs/design.md §8)."""
+    if st.button("Use in class", key="use_in_class", icon=":material/groups:"):
+        st.switch_page("app_pages/classroom.py", query_params=lab.url_params(exp))
+
+
 # --- the page -----------------------------------------------------------------------------------
 
 
@@ -274,6 +280,7 @@ def more(exp: Experiment, result: Result) -> None:
             race.toggle(),
             details.formulas_toggle(),
         )
+        use_in_class(exp)
     if show_inside:
         inside.panel(
             exp, result.data, result.histories, lab.run_labels(exp), st.session_state.get("scrub")

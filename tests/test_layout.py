@@ -50,7 +50,12 @@ MAY_IMPORT = {
         "app_pages.parts",
     },
 }
-PAGES = ("app_pages/lab.py", "app_pages/playground.py", "app_pages/sweep.py")
+PAGES = (
+    "app_pages/lab.py",
+    "app_pages/playground.py",
+    "app_pages/sweep.py",
+    "app_pages/classroom.py",
+)
 
 
 def module_name(path: Path) -> str:
