@@ -56,7 +56,7 @@ def join_form(classes: Any, code: str) -> None:
         st.markdown("##### Join a class")
         typed = st.text_input("Class code", value=code, max_chars=12, key="join_code")
         nickname = st.text_input("Nickname", max_chars=40, key="join_nickname")
-        if not st.form_submit_button("Join", type="primary"):
+        if not st.form_submit_button("Join", type="primary", key="join"):
             return
     if not join_limit().allow(common.session_id()):
         st.error("Too many tries to join from this browser: wait a minute and try again.")
@@ -125,7 +125,9 @@ def start_form(classes: Any) -> None:
         activity, problem = None, str(error)
     if problem:
         st.error(problem)
-    if st.button("Create the class", type="primary", disabled=activity is None or bool(problem)):
+    if st.button(
+        "Create the class", type="primary", key="create", disabled=activity is None or bool(problem)
+    ):
         try:
             code, secret = classes.create_class(**common.stored_fields(activity))
         except StoreError as error:
@@ -289,7 +291,7 @@ def student_predict(classes: Any, token: str, me: Any, info: Any, activity: cr.A
     if not info.revealed:
         at = q.answers.index(me.answer) if me.answer in q.answers else None
         choice = st.radio("Your answer", q.answers, index=at, key="answer")
-        if st.button("Save my answer", type="primary", disabled=choice is None):
+        if st.button("Save my answer", type="primary", key="save_answer", disabled=choice is None):
             saved(classes.answer, token, choice)
         elif me.answer:
             st.caption(f"Your saved answer: {text(me.answer)}")
@@ -344,10 +346,10 @@ def student_grid(classes: Any, token: str, me: Any, activity: cr.Activity) -> No
     choices = activity.choices
     at = choices.index(me.prediction) if me.prediction in choices else None
     choice = st.radio("What will this run do?", choices, index=at, key=f"predict_{cell.id}")
-    if st.button("Save my prediction", disabled=choice is None):
+    if st.button("Save my prediction", key="save_prediction", disabled=choice is None):
         if saved(classes.predict, token, cell.id, choice):
             me = classes.student(token)
-    if st.button("Train my cell", type="primary", disabled=me.prediction is None):
+    if st.button("Train my cell", type="primary", key="train", disabled=me.prediction is None):
         train_cell(classes, token, cell)
     if st.session_state.get("trained_cell") == cell.id:
         show_cell(activity, cell, me.prediction)
@@ -357,7 +359,7 @@ def pick_cell(classes: Any, token: str, cells: list[cr.Cell], cell: cr.Cell) -> 
     with st.expander("Pick another free cell"):
         ids = [c.id for c in cells if c.id != cell.id]
         choice = st.selectbox("Cell", ids, key="pick", format_func=lambda i: cell_name(cells, i))
-        if st.button("Take this cell", disabled=choice is None):
+        if st.button("Take this cell", key="take", disabled=choice is None):
             try:
                 classes.assign_cell(token, [c.id for c in cells], choice)
             except StoreError as error:

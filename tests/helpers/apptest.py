@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -39,3 +41,11 @@ def chart(at: AppTest, key: str) -> dict:
 def params(at: AppTest) -> dict[str, str]:
     """The page's URL parameters, the last value of each."""
     return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+
+
+def plotly_array(value) -> np.ndarray:
+    """An array as Plotly's JSON carries it: a list, or base64 bytes with a dtype and a shape."""
+    if not isinstance(value, dict):
+        return np.asarray(value, dtype=float)
+    flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
