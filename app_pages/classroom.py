@@ -166,7 +166,7 @@ def act(method: Any, *args: str) -> None:
 
 def teacher_actions(classes: Any, info: Any, secret: str) -> None:
     row = st.container(horizontal=True, vertical_alignment="center")
-    if info.activity == "predict" and not info.revealed:
+    if not info.revealed:
         if row.button("Reveal", type="primary", icon=":material/visibility:", key="reveal"):
             act(classes.reveal, info.code, secret)
     if info.closed:
@@ -249,6 +249,8 @@ def grid_board(activity: cr.Activity, now: Any) -> None:
     done = sum(e.history is not None for e in found.values())
     st.markdown(f"**{done}** of {len(cells)} cells trained · {len(found)} taken")
     charts.plot(st, common.grid_map(activity, found), key="class_map", config=figures.PLOT_CONFIG)
+    if found:  # who ran which cell, what they predicted and what it did (escaped: a table)
+        st.dataframe(cr.export_rows(activity, cells, found), hide_index=True, key="class_cells")
 
 
 # --- a student ----------------------------------------------------------------------------------
@@ -272,6 +274,8 @@ def student_page(classes: Any, code: str, token: str) -> None:
         student_predict(classes, token, me, info, activity)
     else:
         student_grid(classes, token, me, activity)
+        if info.revealed:
+            grid_board(activity, classes.board(me.code))
 
 
 def saved(call: Any, *args: str) -> bool:
@@ -385,7 +389,8 @@ def show_cell(activity: cr.Activity, cell: cr.Cell, prediction: str | None) -> N
     got = cr.outcome(result.histories[0]).answer(activity.prediction)
     verdict = "as you predicted" if got == prediction else f"you predicted {prediction}"
     st.markdown(f"Your cell's run: **{got}** ({verdict}).")
-    fig = common.boundary_figures(cell.experiment, result)[0]
+    label = settings_text(cell)
+    fig = figures.boundary_figure(result.histories[0], result.data, label, height=360)
     charts.plot(st, fig, key="my_cell", config=figures.PLOT_CONFIG)
 
 

@@ -18,7 +18,7 @@ from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import run_experiment
 from nnviz.models import classroom as cr
 from nnviz.store.classes import CAP, LIFETIME, Classes
-from tests.helpers.apptest import SHORT, chart, open_app, params, plotly_array
+from tests.helpers.apptest import SHORT, chart, charts, open_app, params, plotly_array
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "classroom.py")
 LESSON = "regularization"
@@ -188,6 +188,12 @@ def test_two_students_get_different_cells_and_results_reach_the_board():
     assert math.isclose(z[0, 0], run.final["test_accuracy"]) and np.isnan(z[0, 1])
     hover = json.dumps(spec["data"], ensure_ascii=False)
     assert f"amy · predicted fits · got {cr.fit(run)}" in hover and "bob · predicted" in hover
+    (cells,) = board.dataframe
+    assert list(cells.value["nickname"]) == ["amy", "bob"]
+    assert list(cells.value["outcome"].fillna("")) == [cr.fit(run), ""]
+    assert "class_map" not in charts(clean(page(bob)))  # the class's grid: after the reveal
+    board.button(key="reveal").click().run()
+    assert "class_map" in charts(clean(page(bob)))
 
 
 def activity_of(teacher: dict) -> cr.Activity:
