@@ -9,11 +9,14 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from nnviz.engine.lessons import LESSONS
+from nnviz.models import classroom as cr
+from nnviz.models import lab_model as lab
 from tests.helpers.browser import WAIT_MS, find_chromium, launch, serve, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -21,6 +24,7 @@ pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 STUDENTS = ("amy", "bob", "<b>cy</b>")  # the last one's HTML must show as text
 AXIS = "lr=0.01,0.1,1.5"  # three cells, one each
+LESSON = "regularization"
 
 
 @pytest.fixture(scope="module")
@@ -104,5 +108,49 @@ def test_three_students_fill_the_teachers_grid(browser, server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     teacher.screenshot(path=SHOTS / "class_teacher_1920x1080.png")
     last.screenshot(path=SHOTS / "class_student_390x844.png", full_page=True)
+    for page in (teacher, *students):
+        page.context.close()
+
+
+def start_predict(browser: Browser, url: str) -> tuple[Page, dict[str, str]]:
+    """The teacher, from a lesson opened in the lab ("Use in class" puts it in the URL)."""
+    page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    page.goto(f"{url}/class?{urlencode(lab.url_params(LESSONS[LESSON].experiment))}")
+    page.get_by_role("button", name="Create the class").click()
+    page.wait_for_url(re.compile(r"teacher="), timeout=WAIT_MS)
+    expect(page.get_by_text("0 of 0")).to_be_visible(timeout=WAIT_MS)
+    return page, query(page)
+
+
+def student_answers(browser: Browser, url: str, code: str, nickname: str, choice: str) -> Page:
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto(f"{url}/class?code={code}")
+    page.get_by_label("Nickname").fill(nickname)
+    page.get_by_role("button", name="Join").click()
+    page.wait_for_url(re.compile(r"student="), timeout=WAIT_MS)
+    page.get_by_text(choice, exact=True).click()
+    page.get_by_role("button", name="Save my answer").click()
+    expect(page.get_by_text("Saved.")).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
+def test_three_students_predict_and_the_reveal_reaches_every_screen(browser, server):
+    teacher, params = start_predict(browser, server)
+    question = cr.question_for(LESSONS[LESSON].experiment)
+    choices = [question.answers[0], question.answers[1], question.answers[1]]
+    students = [
+        student_answers(browser, server, params["code"], n, c) for n, c in zip(STUDENTS, choices)
+    ]
+    expect(teacher.get_by_text("3 of 3")).to_be_visible(timeout=WAIT_MS)  # polled, no reload
+    assert question.answers[1] not in teacher.inner_text("body")
+    teacher.get_by_role("button", name="Reveal").click()
+    wait_ready(teacher, ["run_0", "run_1", "run_2"])
+    expect(teacher.get_by_role("table")).to_contain_text(question.answers[1])
+    for page in students:  # each screen shows the reveal by itself (its fragment polls)
+        expect(page.get_by_text("Your answer:")).to_be_visible(timeout=WAIT_MS)
+        no_errors(page)
+    no_errors(teacher)
+    teacher.screenshot(path=SHOTS / "class_teacher_revealed_1920x1080.png", full_page=True)
+    students[0].screenshot(path=SHOTS / "class_student_revealed_390x844.png", full_page=True)
     for page in (teacher, *students):
         page.context.close()
