@@ -209,17 +209,22 @@ def activity_of(teacher: dict) -> cr.Activity:
 def one_line(at: AppTest, words_in_it: str) -> None:
     found = errors(at)
     assert len(found) == 1 and words_in_it in found[0], found
+
+
+def refused(at: AppTest, words_in_it: str) -> None:
+    """A join refused in one line: the browser is given no student link."""
+    one_line(at, words_in_it)
     assert "student" not in params(at)
 
 
 def test_refusals_each_give_one_line(monkeypatch):
     teacher = start("predict")
     student(teacher["code"], "amy")
-    one_line(join("ZZZZZZ", "bob"), "there is no class with code ZZZZZZ")
-    one_line(join(teacher["code"], "amy"), "is taken")
-    one_line(join(teacher["code"], "   "), "at least one visible character")
+    refused(join("ZZZZZZ", "bob"), "there is no class with code ZZZZZZ")
+    refused(join(teacher["code"], "amy"), "is taken")
+    refused(join(teacher["code"], "   "), "at least one visible character")
     server.class_store().close(teacher["code"], teacher["teacher"])
-    one_line(join(teacher["code"], "bob"), "is closed")
+    refused(join(teacher["code"], "bob"), "is closed")
 
 
 @pytest.mark.parametrize(
@@ -231,7 +236,7 @@ def test_a_full_or_expired_class_refuses_in_one_line(monkeypatch, cap, lifetime,
     teacher = start("predict")
     if cap == 1:
         student(teacher["code"], "amy")
-    one_line(join(teacher["code"], "bob"), said)
+    refused(join(teacher["code"], "bob"), said)
 
 
 def test_joins_are_rate_limited_per_browser_session():
@@ -240,7 +245,7 @@ def test_joins_are_rate_limited_per_browser_session():
         at.text_input(key="join_nickname").input("bob")
         at.button(key="join").click().run()
     at.button(key="join").click().run()
-    one_line(at, "Too many tries")
+    refused(at, "Too many tries")
 
 
 def test_an_html_nickname_is_shown_as_text():
@@ -263,3 +268,36 @@ def test_the_database_unreachable_is_one_line_and_the_lab_still_opens(tmp_path, 
     assert not at.text_input
     lab = open_app(SHORT)
     assert not lab.exception and not lab.error
+
+
+def test_close_reopen_and_delete_from_the_board():
+    teacher = start("predict")
+    question = cr.question_for(LESSONS[LESSON].experiment)
+    amy = student(teacher["code"], "amy")
+    board = clean(page(teacher))
+    board.button(key="close").click().run()
+    assert "the class is **closed**" in words(clean(board))
+    at = page(amy)
+    at.radio(key="answer").set_value(question.answers[0]).run()
+    at.button(key="save_answer").click().run()
+    one_line(at, "is closed")
+    assert not at.success  # never "saved" for a write the store refused
+    board.button(key="reopen").click().run()
+    assert "the class is **open**" in words(clean(board))
+    answer(amy, question.answers[0])
+    assert board.button(key="delete").disabled  # only after "I am sure"
+    board.checkbox(key="delete_sure").check().run()
+    board.button(key="delete").click().run()
+    assert params(clean(board)) == {}
+    one_line(page(amy), "not valid")
+
+
+def test_a_student_may_pick_a_free_cell_but_not_a_taken_one():
+    teacher = start("grid", "lab", SHORT)
+    student(teacher["code"], "amy")  # holds r1c1
+    bob = page(student(teacher["code"], "bob"))
+    assert "Your cell **r1c2**" in words(bob)
+    bob.selectbox(key="pick").set_value("r1c1").run()
+    bob.button(key="take").click().run()
+    one_line(bob, "is taken")
+    assert "Your cell **r1c2**" in words(bob)
