@@ -13,6 +13,7 @@ Widgets and layout only; the class's rules are nnviz.models.classroom, its stora
 from __future__ import annotations
 
 import csv
+import html
 import io
 from dataclasses import replace
 from typing import Any
@@ -30,6 +31,7 @@ from nnviz.models import classroom as cr
 from nnviz.models import lab_model as lab
 from nnviz.models.sweep_model import axis_name
 from nnviz.views import figures
+from nnviz.views.sweep_figures import target_trace
 
 ROLE_KEYS = {"code", "teacher", "student"}
 DEFAULT_AXES = ("lr=1e-3:1:4:log", "lambd=0,0.1,0.7")
@@ -248,9 +250,36 @@ def grid_board(activity: cr.Activity, now: Any) -> None:
     found = common.entries(cells, now.cells or ())
     done = sum(e.history is not None for e in found.values())
     st.markdown(f"**{done}** of {len(cells)} cells trained · {len(found)} taken")
-    charts.plot(st, common.grid_map(activity, found), key="class_map", config=figures.PLOT_CONFIG)
+    fig = common.grid_map(activity, found)
+    trained = [c.id for c in cells if c.id in found and found[c.id].history is not None]
+    on_click = lambda: pick_clicked(fig, cells, trained)  # noqa: E731
+    charts.plot(st, fig, key="class_map", config=figures.PLOT_CONFIG, on_click=on_click)
     if found:  # who ran which cell, what they predicted and what it did (escaped: a table)
         st.dataframe(cr.export_rows(activity, cells, found), hide_index=True, key="class_cells")
+    if trained:
+        cell_boundary(cells, found, trained)
+
+
+def pick_clicked(fig: Any, cells: list[cr.Cell], trained: list[str]) -> None:
+    """Callback of the grid's map: a trained cell clicked becomes the one whose boundary shows."""
+    hits = [p for p in charts.clicked("class_map") if p.get("curve_number") == target_trace(fig)]
+    if hits and cells[int(hits[0]["point_index"])].id in trained:
+        st.session_state.class_pick = cells[int(hits[0]["point_index"])].id
+
+
+def cell_boundary(cells: list[cr.Cell], found: dict[str, cr.Entry], trained: list[str]) -> None:
+    """The boundary of one trained cell: clicked on the map, or chosen here."""
+    if st.session_state.get("class_pick") not in trained:
+        st.session_state.class_pick = trained[0]
+    by_id = {c.id: c for c in cells}
+    names = {i: f"{i}: {settings_text(by_id[i])} · {found[i].nickname}" for i in trained}
+    pick = st.selectbox("A cell's boundary (or click a cell)", trained, key="class_pick",
+                        format_func=names.get)  # fmt: skip
+    cell, entry = by_id[pick], found[pick]
+    label = html.escape(f"{settings_text(cell)} · {entry.nickname}")  # Plotly reads tags
+    data = common.result_of(cell.experiment).data
+    fig = figures.boundary_figure(entry.history, data, label, height=360)
+    charts.plot(st, fig, key="class_cell", config=figures.PLOT_CONFIG)
 
 
 # --- a student ----------------------------------------------------------------------------------

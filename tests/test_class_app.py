@@ -22,6 +22,7 @@ from tests.helpers.apptest import SHORT, chart, charts, open_app, params, plotly
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "classroom.py")
 LESSON = "regularization"
+ESCAPED = "&lt;i&gt;amy&lt;/i&gt;"  # "<i>amy</i>" in Plotly's text, which reads tags
 GRID_AXIS = "lr=0.01,1.5"  # two cells: one that fits, one that does not
 
 
@@ -172,7 +173,8 @@ def test_answers_are_counted_not_shown_until_the_reveal(lesson_runs):
 
 def test_two_students_get_different_cells_and_results_reach_the_board():
     teacher = start("grid", "lab", SHORT)
-    amy, bob = student(teacher["code"], "amy"), student(teacher["code"], "bob")
+    amy = student(teacher["code"], "<i>amy</i>")  # on the board as text, never as markup
+    bob = student(teacher["code"], "bob")
     amy_page, bob_page = clean(page(amy)), clean(page(bob))
     assert "Your cell **r1c1**" in words(amy_page) and "Your cell **r1c2**" in words(bob_page)
     assert amy_page.button(key="train").disabled  # no prediction yet
@@ -187,9 +189,12 @@ def test_two_students_get_different_cells_and_results_reach_the_board():
     z = plotly_array(spec["data"][0]["z"])
     assert math.isclose(z[0, 0], run.final["test_accuracy"]) and np.isnan(z[0, 1])
     hover = json.dumps(spec["data"], ensure_ascii=False)
-    assert f"amy · predicted fits · got {cr.fit(run)}" in hover and "bob · predicted" in hover
+    assert f"{ESCAPED} · predicted fits · got {cr.fit(run)}" in hover and "bob · predicted" in hover
+    assert board.selectbox(key="class_pick").options == ["r1c1: α = 0.01 · <i>amy</i>"]
+    title = chart(board, "class_cell")["layout"]["title"]["text"]
+    assert f"α = 0.01 · {ESCAPED}" in title and "<i>" not in title
     (cells,) = board.dataframe
-    assert list(cells.value["nickname"]) == ["amy", "bob"]
+    assert list(cells.value["nickname"]) == ["<i>amy</i>", "bob"]
     assert list(cells.value["outcome"].fillna("")) == [cr.fit(run), ""]
     assert "class_map" not in charts(clean(page(bob)))  # the class's grid: after the reveal
     board.button(key="reveal").click().run()
