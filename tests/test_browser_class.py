@@ -17,7 +17,16 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from nnviz.engine.lessons import LESSONS
 from nnviz.models import classroom as cr
 from nnviz.models import lab_model as lab
-from tests.helpers.browser import WAIT_MS, find_chromium, launch, serve, wait_ready
+from tests.helpers.browser import (
+    WAIT_MS,
+    find_chromium,
+    launch,
+    point_at,
+    serve,
+    signature,
+    wait_changed,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -101,8 +110,13 @@ def test_three_students_fill_the_teachers_grid(browser, server):
     cells = {re.search(r"Your cell (r\d+c\d+)", s.inner_text("body")).group(1) for s in students}
     assert cells == {"r1c1", "r1c2", "r1c3"}
     expect(teacher.get_by_text("3 of 3 cells trained")).to_be_visible(timeout=WAIT_MS)
-    wait_ready(teacher, ["class_map"])
+    wait_ready(teacher, ["class_map", "class_cell"])
     no_errors(teacher)
+    before = signature(teacher, "class_cell", "layout")  # the first cell's boundary
+    at = point_at(teacher, "class_map", 2, 0)
+    teacher.mouse.click(at["x"], at["y"])  # the third cell: its boundary replaces it
+    wait_changed(teacher, "class_cell", before, "layout")
+    assert "α = 1.5 · &lt;b&gt;cy&lt;/b&gt;" in signature(teacher, "class_cell", "layout")
     last = students[-1]
     expect(last.get_by_text("you are <b>cy</b>")).to_be_visible()  # as typed, not bold
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -23,9 +23,10 @@ from nnviz.models import classroom as cr
 from nnviz.models import lab_model as lab
 from nnviz.models.lab_model import Result
 from nnviz.views import figures
-from nnviz.views.sweep_figures import map_figure
+from nnviz.views.sweep_figures import MAP_HEIGHT, map_figure
 
 POLL_SECONDS = 1.5  # the board and a waiting student read the store this often
+ROW_HEIGHT, MAP_FRAME = 90, 150  # px: one row of the grid's map, and its title and axes
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
@@ -137,4 +138,6 @@ def entries(cells: Sequence[cr.Cell], board_cells: Sequence[Any]) -> dict[str, c
 
 def grid_map(activity: cr.Activity, found: Mapping[str, cr.Entry]) -> Any:
     data = cr.board_grid(activity, cr.grid_cells(activity), found)
-    return map_figure(data, title="The class's grid: test accuracy")
+    fig = map_figure(data, title="The class's grid: test accuracy")
+    rows = data.z.shape[0]  # a one-setting grid is one row: no need for the sweep's square
+    return fig.update_layout(height=min(MAP_HEIGHT, ROW_HEIGHT * rows + MAP_FRAME))
