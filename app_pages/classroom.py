@@ -12,9 +12,7 @@ Widgets and layout only; the class's rules are nnviz.models.classroom, its stora
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
@@ -186,15 +184,6 @@ def teacher_actions(classes: Any, info: Any, secret: str) -> None:
         go({})
 
 
-def csv_text(rows: list[dict[str, Any]]) -> str:
-    columns = list(dict.fromkeys(k for r in rows for k in r)) or ["nickname"]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 @st.fragment(run_every=common.POLL_SECONDS)
 def board(code: str, secret: str) -> None:
     """The board, read from the store at every refresh: counts until the reveal, then answers."""
@@ -214,7 +203,7 @@ def board(code: str, secret: str) -> None:
         predict_board(activity, now)
     else:
         grid_board(activity, now)
-    st.download_button("Download CSV", csv_text(rows), f"class-{code}.csv", "text/csv",
+    st.download_button("Download CSV", common.csv_text(rows), f"class-{code}.csv", "text/csv",
                        icon=":material/download:", key="download")  # fmt: skip
 
 

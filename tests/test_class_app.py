@@ -4,6 +4,8 @@ the board counts before the reveal and shows the tally after; every refusal is o
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -14,6 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages import server
+from app_pages.parts.class_common import activity_of as read_activity
+from app_pages.parts.class_common import csv_text
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import run_experiment
 from nnviz.models import classroom as cr
@@ -202,10 +206,7 @@ def test_two_students_get_different_cells_and_results_reach_the_board():
 
 
 def activity_of(teacher: dict) -> cr.Activity:
-    info = server.class_store().class_info(teacher["code"])
-    from app_pages.parts.class_common import activity_of as read
-
-    return read(info)
+    return read_activity(server.class_store().class_info(teacher["code"]))
 
 
 # --- refusals, each one line -------------------------------------------------------------------
@@ -306,3 +307,32 @@ def test_a_student_may_pick_a_free_cell_but_not_a_taken_one():
     bob.button(key="take").click().run()
     one_line(bob, "is taken")
     assert "Your cell **r1c2**" in words(bob)
+
+
+def test_the_teacher_edits_the_question_and_drops_an_answer():
+    at = page()
+    at.selectbox(key="start_source").set_value(LESSON).run()
+    question = cr.question_for(LESSONS[LESSON].experiment)
+    at.text_input(key=f"q_{LESSON}").input("Which one overfits?")
+    at.text_input(key=f"a0_{LESSON}").input("no regularization")
+    at.text_input(key=f"a2_{LESSON}").input("").run()
+    at.button(key="create").click().run()
+    amy = page(student(params(clean(at))["code"], "amy"))
+    assert "#### Which one overfits?" in words(amy)
+    assert amy.radio(key="answer").options == ["no regularization", question.answers[1]]
+
+
+def test_the_csv_has_one_row_per_student_with_their_answer():
+    teacher = start("predict")
+    question = cr.question_for(LESSONS[LESSON].experiment)
+    tricky = 'amy, "the" 1st'  # a comma and quotes: the CSV quotes them
+    answer(student(teacher["code"], tricky), question.answers[2])
+    student(teacher["code"], "bob")
+    board = clean(page(teacher))
+    assert len(board.get("download_button")) == 1
+    rows = server.class_store().export_rows(teacher["code"], teacher["teacher"])
+    read = list(csv.DictReader(io.StringIO(csv_text(rows))))
+    assert [(r["nickname"], r["answer"]) for r in read] == [
+        (tricky, question.answers[2]),
+        ("bob", ""),
+    ]

@@ -8,6 +8,8 @@ server (the lab, the teacher, a classmate) is not trained again (``server.traine
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import uuid
@@ -141,3 +143,13 @@ def grid_map(activity: cr.Activity, found: Mapping[str, cr.Entry]) -> Any:
     fig = map_figure(data, title="The class's grid: test accuracy")
     rows = data.z.shape[0]  # a one-setting grid is one row: no need for the sweep's square
     return fig.update_layout(height=min(MAP_HEIGHT, ROW_HEIGHT * rows + MAP_FRAME))
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The teacher's CSV: one line per row, the columns in the order they first appear."""
+    columns = list(dict.fromkeys(k for r in rows for k in r)) or ["nickname"]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
