@@ -24,6 +24,7 @@ from nnviz.engine.train import run_experiment
 from nnviz.models import classroom as cr
 from nnviz.models import lab_model as lab
 from nnviz.models.lab_model import Result
+from nnviz.models.sweep_model import axis_name
 from nnviz.views import figures
 from nnviz.views.sweep_figures import MAP_HEIGHT, map_figure
 
@@ -50,6 +51,15 @@ def store() -> Any | None:
 def session_id() -> str:
     """This browser session's key for the join rate limit."""
     return st.session_state.setdefault("class_session", uuid.uuid4().hex)
+
+
+def go(params: dict[str, str]) -> None:
+    st.query_params.from_dict(params)
+    st.rerun()
+
+
+def settings_text(cell: cr.Cell) -> str:
+    return ", ".join(f"{axis_name(k)} = {v}" for k, v in cell.settings.items())
 
 
 # --- the activity, as stored ----------------------------------------------------------------
