@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages import server
+from app_pages.parts import class_common
 from app_pages.parts.class_common import activity_of as read_activity
 from app_pages.parts.class_common import csv_text
 from nnviz.engine.lessons import LESSONS
@@ -36,6 +37,7 @@ def database(tmp_path, monkeypatch):
     monkeypatch.setenv("NNVIZ_DATABASE_URL", f"sqlite:///{tmp_path / 'class.sqlite3'}")
     server.class_store.clear()
     server.join_limit.clear()
+    server.trained.clear()  # each test sees what it trains itself
     yield
     server.class_store.clear()
 
@@ -336,3 +338,24 @@ def test_the_csv_has_one_row_per_student_with_their_answer():
         (tricky, question.answers[2]),
         ("bob", ""),
     ]
+
+
+def test_a_cell_trained_once_serves_its_student_the_board_and_the_class(monkeypatch):
+    trainings = []
+
+    def counted(exp, data=None):
+        trainings.append(exp)
+        return run_experiment(exp, data)
+
+    monkeypatch.setattr(class_common, "run_experiment", counted)
+    teacher = start("grid", "lab", SHORT)
+    amy, bob = student(teacher["code"], "amy"), student(teacher["code"], "bob")
+    at = page(amy)
+    at.radio(key="predict_r1c1").set_value("fits").run()
+    at.button(key="save_prediction").click().run()
+    at.button(key="train").click().run()
+    at.button(key="train").click().run()  # again: found trained, saved once
+    board = clean(page(teacher))
+    board.button(key="reveal").click().run()
+    clean(page(bob))  # the revealed grid on a classmate's screen
+    assert trainings == [cr.grid_cells(activity_of(teacher))[0].experiment]
