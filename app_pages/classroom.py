@@ -130,16 +130,23 @@ def main() -> None:
         return
     params = st.query_params.to_dict()
     code = params.get("code", "")
-    if code and params.get("teacher"):
-        teacher_page(classes, code, params["teacher"])
-    elif params.get("student"):
-        student_page(classes, code, params["student"])
-    else:
-        left, right = st.columns(2, gap="large")
-        with left:
-            join_form(classes, code)
-        with right:
-            start_form(classes)
+    try:  # the database lost in the middle of a page: one line, as at its start
+        if code and params.get("teacher"):
+            teacher_page(classes, code, params["teacher"])
+        elif params.get("student"):
+            student_page(classes, code, params["student"])
+        else:
+            landing(classes, code)
+    except StoreError as error:
+        st.error(str(error))
+
+
+def landing(classes: Any, code: str) -> None:
+    left, right = st.columns(2, gap="large")
+    with left:
+        join_form(classes, code)
+    with right:
+        start_form(classes)
 
 
 main()

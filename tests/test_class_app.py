@@ -359,3 +359,15 @@ def test_a_cell_trained_once_serves_its_student_the_board_and_the_class(monkeypa
     board.button(key="reveal").click().run()
     clean(page(bob))  # the revealed grid on a classmate's screen
     assert trainings == [cr.grid_cells(activity_of(teacher))[0].experiment]
+
+
+def test_the_database_lost_mid_page_is_one_line(monkeypatch):
+    teacher = start("predict")
+    amy = student(teacher["code"], "amy")
+    server.class_store().reveal(teacher["code"], teacher["teacher"])
+
+    def lost(*args, **kwargs):
+        raise server.StoreError("the class database is unavailable: disk I/O error")
+
+    monkeypatch.setattr(server.class_store(), "board", lost)
+    one_line(page(amy), "the class database is unavailable")
