@@ -36,7 +36,9 @@ def student_page(classes: Any, code: str, token: str) -> None:
     else:
         student_grid(classes, token, me, activity)
         if info.revealed:
-            grid_board(activity, classes.board(me.code))
+            class_grid(me.code, activity)
+        else:
+            wait_for_reveal(me.code)
 
 
 def saved(call: Any, *args: str) -> bool:
@@ -82,7 +84,20 @@ def wait_for_reveal(code: str) -> None:
         revealed = False
     if revealed:
         st.rerun(scope="app")
-    st.caption("Waiting for the teacher to reveal the answers…")
+    st.caption("The class's results appear here when the teacher reveals them…")
+
+
+@st.fragment(run_every=common.POLL_SECONDS)
+def class_grid(code: str, activity: cr.Activity) -> None:
+    """After the reveal: the class's grid, filling in as classmates' results arrive."""
+    classes = common.store()
+    try:
+        now = None if classes is None else classes.board(code)
+    except StoreError as error:
+        st.error(str(error))
+        return
+    if now is not None:
+        grid_board(activity, now)
 
 
 def my_cell(classes: Any, token: str, me: Any, cells: list[cr.Cell]) -> cr.Cell | None:
