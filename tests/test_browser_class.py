@@ -106,6 +106,8 @@ def student_trains(browser: Browser, url: str, code: str, nickname: str) -> Page
 
 def test_three_students_fill_the_teachers_grid(browser, server):
     teacher, params = start_grid(browser, server)
+    join_link = f"{server}/class?code={params['code']}"  # absolute: to read out or paste
+    expect(teacher.get_by_role("link", name=join_link)).to_be_visible()
     students = [student_trains(browser, server, params["code"], n) for n in STUDENTS]
     cells = {re.search(r"Your cell (r\d+c\d+)", s.inner_text("body")).group(1) for s in students}
     assert cells == {"r1c1", "r1c2", "r1c3"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -23,8 +23,9 @@ from nnviz.views.sweep_figures import target_trace
 
 def link(params: dict[str, str]) -> str:
     """This page's address with ``params``: absolute when the browser's address is known."""
-    here = str(getattr(st.context, "url", "") or "")
-    origin = here.split("/class")[0].rstrip("/") if here.startswith("http") else ""
+    here = urlsplit(str(getattr(st.context, "url", "") or ""))
+    base = here.path.rsplit("/", 1)[0]  # the app's own path, behind a proxy's prefix too
+    origin = f"{here.scheme}://{here.netloc}{base}" if here.scheme.startswith("http") else ""
     return f"{origin}/class?{urlencode(params)}"
 
 
