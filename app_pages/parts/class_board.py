@@ -124,6 +124,15 @@ def runs(exp: Experiment, result: Any) -> None:
         charts.plot(col, fig, key=f"run_{i}", config=figures.PLOT_CONFIG)
 
 
+CELL_COLUMNS = {  # the CSV's column names, shown for a projector; the CSV keeps its own
+    "right": st.column_config.CheckboxColumn("right?"),
+    "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
+    "train_accuracy": st.column_config.NumberColumn("train accuracy", format="percent"),
+    "test_cost": st.column_config.NumberColumn("test cost", format="%.3f"),
+    "diverged_at": st.column_config.NumberColumn("diverged at epoch"),
+}
+
+
 def grid_board(activity: cr.Activity, now: Any) -> None:
     cells = cr.grid_cells(activity)
     found = common.entries(cells, now.cells or ())
@@ -134,7 +143,12 @@ def grid_board(activity: cr.Activity, now: Any) -> None:
     on_click = lambda: pick_clicked(fig, cells, trained)  # noqa: E731
     charts.plot(st, fig, key="class_map", config=figures.PLOT_CONFIG, on_click=on_click)
     if found:  # who ran which cell, what they predicted and what it did (escaped: a table)
-        st.dataframe(cr.export_rows(activity, cells, found), hide_index=True, key="class_cells")
+        st.dataframe(
+            cr.export_rows(activity, cells, found),
+            hide_index=True,
+            key="class_cells",
+            column_config=CELL_COLUMNS,
+        )
     if trained:
         cell_boundary(cells, found, trained)
 
