@@ -47,12 +47,10 @@ from nnviz.store.schema import classes as classes_table
 from nnviz.store.schema import results, students
 
 AXES = ("lambd=0,0.35,0.7", "lr=0.003,0.01,0.03")  # λ × α, 3×3
-TARGETS = {  # measure -> (target in seconds for p95, or None for a count that must be 0)
-    "join → cell assigned (s)": 1.0,
-    "submit → own result saved (s)": 5.0,
-    "saved → visible on board (s)": 3.0,
-}
-TARGET_SUBMIT_B = 10.0
+# issue 20's p95 targets in seconds: (join → cell, submit → result, saved → on board). B (two
+# processes on PostgreSQL) has one for submit → result only; the others are measured, no verdict
+TARGETS_A = (1.0, 5.0, 3.0)
+TARGETS_B = (None, 10.0, None)
 POLL = 1.0  # seconds between the board's reads, as the page's fragment
 
 
@@ -258,21 +256,23 @@ class Report:
     visible: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
-    submit_target: float = TARGETS["submit → own result saved (s)"]
+    targets: tuple[float | None, float | None, float | None] = TARGETS_A
     extra: list[tuple[str, str, str, bool]] = field(default_factory=list)  # kill rows
 
     def rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        join, submit, visible = self.targets
         timed = (
-            ("join → cell assigned (s)", self.join, TARGETS["join → cell assigned (s)"]),
-            ("submit → own result saved (s)", self.submit, self.submit_target),
-            ("submit → saved, cell trained here (s)", self.submit_trained, self.submit_target),
-            ("saved → visible on board (s)", self.visible, TARGETS["saved → visible on board (s)"]),
+            ("join → cell assigned (s)", self.join, join),
+            ("submit → own result saved (s)", self.submit, submit),
+            ("submit → saved, cell trained here (s)", self.submit_trained, submit),
+            ("saved → visible on board (s)", self.visible, visible),
         )
         out = []
         for measure, values, target in timed:
             p50, p95 = percentile(values, 50), percentile(values, 95)
-            ok = bool(values) and p95 <= target
-            out.append((measure, str(len(values)), fmt(p50), fmt(p95), f"≤ {target:g}", mark(ok)))
+            verdict = "" if target is None else mark(bool(values) and p95 <= target)
+            limit = "—" if target is None else f"≤ {target:g}"
+            out.append((measure, str(len(values)), fmt(p50), fmt(p95), limit, verdict))
         out.append(("errors", str(len(self.errors)), "", "", "0", mark(not self.errors)))
         out.append(("lost records", str(len(self.lost)), "", "", "0", mark(not self.lost)))
         out += [(m, n, "", "", t, mark(ok)) for m, n, t, ok in self.extra]
@@ -480,6 +480,7 @@ def run_b(
         acks = [a for w in workers for a in w.acks.values()]
         name = "B" if victim is None else "B, one worker killed"
         report = finish(name, n, acks, poller, deadline, cut=killed)
+        report.targets = TARGETS_B
         missing = [m for w in workers if w is not victim for m in w.names if m not in w.acks]
         report.errors += [f"{m}: never started" for m in missing]
         report.lost = lost_records(engine, code, acks)
@@ -536,10 +537,8 @@ def scenario_b(
     try:
         url = server.fresh_database()
         report, *_ = run_b(url, n, k, spread, epochs, time.time() + budget)
-        report.submit_target = TARGET_SUBMIT_B
         half = max(1, n // k // 2)  # the killed worker's saves before the kill
         killed, *_ = run_b(url, n, k, spread, epochs, time.time() + budget, kill_after=half)
-        killed.submit_target = TARGET_SUBMIT_B
         return [report, killed]
     finally:
         postgres.stop(server)
@@ -588,7 +587,7 @@ def main(argv: Sequence[str] | None = None, out=sys.stdout) -> int:
         for line in (r.errors + r.lost)[:5]:
             print(f"{r.name}: {line}", file=out)
     print(f"load average at end: {load()}", file=out)
-    return 0 if all(row[-1] == "ok" for r in reports for row in r.rows()) else 1
+    return 0 if all(row[-1] != "MISSED" for r in reports for row in r.rows()) else 1
 
 
 def load() -> str:

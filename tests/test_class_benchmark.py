@@ -86,6 +86,8 @@ def test_a_killed_worker_loses_nothing_acknowledged_and_its_students_rejoin(post
     joined = [a for a in killed if a.token is not None]
     assert joined and any(a.saved_at is not None for a in killed)
     rows = {r[0]: r for r in report.rows()}
+    assert rows["join → cell assigned (s)"][4:] == ("—", "")  # B: no target, no verdict
+    assert rows["submit → own result saved (s)"][4:] == ("≤ 10", "ok")
     assert rows["killed worker: students who rejoin"][1] == f"{len(joined)} of {len(joined)}"
     # plant a loss: one acknowledged student of the killed worker removed from the database
     engine = open_store(url)
