@@ -5,17 +5,12 @@ everything it started. Skipped where nginx is not installed (.ci/run installs it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -23,30 +18,11 @@ import pytest
 from app_pages.parts import charts
 from nnviz.models import lab_model
 from tests.helpers import procfs, students
+from tests.helpers.deploy import NGINX, ROOT, SERVE, free_ports, get, released, wait_for_health
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVE = ROOT / "deploy" / "serve.sh"
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 needs_nginx = pytest.mark.skipif(
     NGINX is None, reason="nginx is not installed (apt-get install nginx)"
 )
-
-
-def free_ports(ports: range, n: int) -> int:
-    """The first of ``n`` consecutive free loopback ports in ``ports``."""
-    for first in range(ports.start, ports.stop - n + 1):
-        if all(_free(p) for p in range(first, first + n)):
-            return first
-    pytest.skip(f"no {n} free ports in {ports}")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 def run_serve(
@@ -107,23 +83,6 @@ def test_without_nginx_it_says_how_to_install_it():
     assert "apt-get install -y nginx" in done.stderr
 
 
-def get(url: str, **headers: str):
-    request = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        return reply.status, reply.headers, reply.read()
-
-
-def wait_for_health(url: str, server: subprocess.Popen, seconds: float = 120.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and server.poll() is None:
-        with contextlib.suppress(OSError):
-            if get(f"{url}/_stcore/health")[2] == b"ok":
-                return
-        time.sleep(0.3)
-    server.kill()
-    pytest.fail(f"no health through nginx within {seconds:.0f} s: {server.communicate()}")
-
-
 @needs_nginx
 def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
     app_port = free_ports(range(8751, 8761), 2)
@@ -178,17 +137,6 @@ def test_serve_with_two_processes_answers_through_nginx_and_stops_cleanly():
     assert procfs.listening_pids([app_port, app_port + 1, nginx_port]) == []
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}"), f"process {pid} is still there"
-
-
-def released(port: int, seconds: float = 10.0) -> bool:
-    """Nothing listens on ``port`` any more, within ``seconds`` (a stopped server's socket closes
-    as its process exits, a moment after serve.sh has reaped it on a busy machine)."""
-    deadline = time.monotonic() + seconds
-    while procfs.listening_pids([port]):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 @needs_nginx
