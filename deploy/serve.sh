@@ -5,9 +5,12 @@
 #   deploy/serve.sh -k 4 --listen 0.0.0.0:8080 --app-port 8501
 #   deploy/serve.sh --check              # write the nginx configuration, `nginx -t` it, exit
 #
-# The app processes listen on 127.0.0.1:APP_PORT ... APP_PORT+K-1 and share nothing but their
-# configuration (one cookie secret, generated here). nginx (deploy/nginx.conf, filled in a temp
-# folder) runs in the foreground. Ctrl-C, SIGTERM, or any process exiting stops all of them.
+# The app processes listen on 127.0.0.1:APP_PORT ... APP_PORT+K-1 and share their configuration
+# (one cookie secret, generated here) and the class database: each inherits NNVIZ_DATABASE_URL
+# (unset: one SQLite file in the data directory, for processes on one host; several hosts must
+# share PostgreSQL). nginx (deploy/nginx.conf, filled in a temp folder) runs in the foreground.
+# An app process that dies once serving leaves its browsers to the others (nginx fails over);
+# Ctrl-C, SIGTERM, nginx exiting or the last app process exiting stops all of them.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +21,7 @@ app_port=8501
 check=0
 
 usage() {
-  sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
   exit "${1:-2}"
 }
 die() {
@@ -131,8 +134,16 @@ for i, pid in enumerate(pids):  # each answers its health check within 60 s, or 
         time.sleep(0.1)
 EOF
 "$nginx" -p "$run_dir" -c "$run_dir/nginx.conf" -e stderr -g "daemon off;" &
-pids+=("$!")
+nginx_pid="$!"
+pids+=("$nginx_pid")
 echo "serve.sh: nnviz at http://$listen (nginx), $k app processes on 127.0.0.1:$app_port-$((app_port + k - 1)); Ctrl-C stops all"
-wait -n "${pids[@]}" || true
+running() { [[ " $(jobs -rp | tr '\n' ' ') " == *" $1 "* ]]; }
+while wait -n || true; do # one of ours exited: go on while nginx and an app process run
+  running "$nginx_pid" || break
+  left=0
+  for pid in "${pids[@]}"; do [[ "$pid" == "$nginx_pid" ]] || ! running "$pid" || ((++left)); done
+  ((left)) || break
+  echo "serve.sh: an app process exited; nginx sends its browsers to the other $left" >&2
+done
 echo "serve.sh: a process exited; stopping the others" >&2
 exit 1
