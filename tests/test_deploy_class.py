@@ -1,0 +1,183 @@
+"""Class mode on deploy/serve.sh with K = 2 on one PostgreSQL (issue 20): a teacher's predict class
+through nginx, one student answering on each app process, the board counting both; then one app
+process killed (SIGKILL): both answers are still counted, nginx sends the browsers to the other
+process, and the killed process's student reopens their link as the same student.
+
+The students open the two app ports directly, bypassing nginx, so that each is known to be on its
+own process (nginx's route cookie is random); the teacher, and the student coming back, go through
+nginx. With no app process left, serve.sh stops everything. Skipped without nginx (and the browser
+test without PostgreSQL's initdb or Chromium)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from nnviz.engine.lessons import LESSONS
+from nnviz.models import classroom as cr
+from nnviz.models import lab_model as lab
+from tests.helpers import procfs
+from tests.helpers.browser import WAIT_MS, find_chromium, launch, wait_idle
+from tests.helpers.deploy import NGINX, SERVE, free_ports, released, wait_for_health
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx)"),
+]
+
+LESSON = "regularization"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI: no Chromium executable; .ci/run installs it")
+        pytest.skip("no Chromium executable: apt-get install chromium to run the browser test")
+    with sync_playwright() as playwright:
+        browser = launch(playwright, path)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Serving:
+    url: str  # nginx's
+    app_port: int  # the first app process's; the second's is the next
+    server: subprocess.Popen  # serve.sh
+    err: str = ""  # what serve.sh said on stderr, once stopped
+
+
+@contextlib.contextmanager
+def serve_two(database_url: str, k: int = 2) -> Iterator[Serving]:
+    """serve.sh -k K on the class database. Stopped with SIGTERM afterwards; all it started must
+    be gone."""
+    app_port = free_ports(range(8761, 8781), k)
+    nginx_port = free_ports(range(8800, 8820), 1)
+    server = subprocess.Popen(
+        ["bash", str(SERVE), "-k", str(k), "--listen", f"127.0.0.1:{nginx_port}"]
+        + ["--app-port", str(app_port)],
+        env={**os.environ, "PYTHON": sys.executable, "NNVIZ_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    serving = Serving(f"http://127.0.0.1:{nginx_port}", app_port, server)
+    try:
+        wait_for_health(serving.url, server)
+        yield serving
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            server.send_signal(signal.SIGTERM)  # to the script alone: it stops what it started
+        try:
+            serving.err = server.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise
+    assert all(released(p) for p in (*range(app_port, app_port + k), nginx_port))
+
+
+def start_predict(browser: Browser, url: str) -> Page:
+    """The teacher, from a lesson's settings in the URL (as "Use in class" opens the page)."""
+    page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    page.goto(f"{url}/class?{urlencode(lab.url_params(LESSONS[LESSON].experiment))}")
+    page.get_by_role("button", name="Create the class").click()
+    page.wait_for_url(re.compile(r"teacher="), timeout=WAIT_MS)
+    expect(page.get_by_text("0 of 0")).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
+def student_answers(browser: Browser, url: str, code: str, nickname: str, choice: str) -> Page:
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto(f"{url}/class?code={code}")
+    page.get_by_label("Nickname").fill(nickname)
+    page.get_by_role("button", name="Join").click()
+    page.wait_for_url(re.compile(r"student="), timeout=WAIT_MS)
+    page.get_by_text(choice, exact=True).click()
+    page.get_by_role("button", name="Save my answer").click()
+    expect(page.get_by_text("Saved.")).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
+def gone(pid: int, seconds: float = 30.0) -> bool:
+    """The process has exited and been reaped (by serve.sh), within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while os.path.exists(f"/proc/{pid}"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def reopen(page: Page, base: str) -> None:
+    """The page's own link (path and query: its token), opened at ``base``."""
+    link = urlsplit(page.url)
+    page.goto(f"{base}{link.path}?{link.query}")
+
+
+def rows(database_url: str) -> list[tuple[str, str]]:
+    """Every student of the database and their answer, read with plain SQL."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT nickname, answer FROM students ORDER BY nickname"
+            return [tuple(row) for row in connection.execute(sa.text(query))]
+    finally:
+        engine.dispose()
+
+
+def test_two_processes_share_the_class_and_survive_losing_one(browser, postgres_server):
+    question = cr.question_for(LESSONS[LESSON].experiment)
+    amy_says, bob_says = question.answers[0], question.answers[1]
+    database_url = postgres_server.fresh_database()
+    with serve_two(database_url) as serving:
+        url, app_port, server = serving.url, serving.app_port, serving.server
+        teacher = start_predict(browser, url)
+        code = re.search(r"code=(\w+)", teacher.url).group(1)
+        amy = student_answers(browser, f"http://127.0.0.1:{app_port}", code, "amy", amy_says)
+        bob = student_answers(browser, f"http://127.0.0.1:{app_port + 1}", code, "bob", bob_says)
+        expect(teacher.get_by_text("2 of 2")).to_be_visible(timeout=WAIT_MS)  # polled
+
+        (killed,) = procfs.listening_pids([app_port + 1])  # bob's process
+        os.kill(killed, signal.SIGKILL)
+        assert gone(killed) and server.poll() is None  # serve.sh and nginx serve on
+        reopen(teacher, url)  # a fresh page through nginx: whichever process it reaches
+        expect(teacher.get_by_text("2 of 2")).to_be_visible(timeout=WAIT_MS)
+
+        reopen(bob, url)  # his link, through nginx to the process left
+        expect(bob.get_by_text("you are bob")).to_be_visible(timeout=WAIT_MS)
+        expect(bob.get_by_text(f"Your saved answer: {bob_says}")).to_be_visible(timeout=WAIT_MS)
+        wait_idle(bob)
+        reopen(teacher, url)
+        expect(teacher.get_by_text("2 of 2")).to_be_visible(timeout=WAIT_MS)  # not a third
+        reopen(amy, url)  # amy's process is the one left: she is herself there too
+        expect(amy.get_by_text(f"Your saved answer: {amy_says}")).to_be_visible(timeout=WAIT_MS)
+        for page in (teacher, amy, bob):
+            page.context.close()
+    assert rows(database_url) == [("amy", amy_says), ("bob", bob_says)]  # in PostgreSQL, once each
+    assert server.returncode == 143, serving.err  # stopped by the test's SIGTERM, not the kill
+    assert "an app process exited; nginx sends its browsers to the other 1" in serving.err
+
+
+def test_when_the_last_app_process_dies_everything_stops(tmp_path):
+    with serve_two(f"sqlite:///{tmp_path / 'class.sqlite3'}", k=1) as serving:
+        (killed,) = procfs.listening_pids([serving.app_port])
+        os.kill(killed, signal.SIGKILL)
+        serving.server.wait(timeout=30)  # no app process left: serve.sh stops nginx and exits
+    assert serving.server.returncode == 1, serving.err
+    assert "a process exited; stopping the others" in serving.err
+    assert "nginx sends its browsers" not in serving.err
