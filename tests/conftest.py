@@ -1,5 +1,8 @@
 """Fixtures shared by test modules."""
 
+import os
+from collections.abc import Iterator
+
 import pytest
 
 from nnviz.engine.lessons import LESSONS
@@ -55,3 +58,31 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'nnviz.sqlite3'}"
     return request.getfixturevalue("postgres_server").fresh_database()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's Chromium (Playwright cannot download browsers here); CI must have it."""
+    from tests.helpers.browser import find_chromium
+
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI: no Chromium executable; .ci/run installs it (apt-get install chromium)"
+            )
+        pytest.skip("no Chromium executable: apt-get install chromium to run the browser test")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator:
+    """One headless Chromium for a test module; each test opens its own contexts."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers.browser import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright, chromium)
+        yield browser
+        browser.close()

@@ -12,14 +12,13 @@ benchmarks/app_latency.py measures it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from app_pages.parts.charts import BUNDLE, TRACES
 from nnviz.engine.config import Experiment
@@ -28,9 +27,7 @@ from nnviz.engine.train import run_experiment
 from nnviz.models import lab_model as lab
 from nnviz.models import playground_settings as pg
 from tests.helpers.browser import (
-    find_chromium,
     lab_chart_keys,
-    launch,
     playground_chart_keys,
     point_at,
     serve,
@@ -56,29 +53,9 @@ PLAYGROUND_KEYS = playground_chart_keys(pg.default_config())
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "CI: no Chromium executable; .ci/run installs it (apt-get install chromium)"
-            )
-        pytest.skip("no Chromium executable: apt-get install chromium to run the browser test")
-    return path
-
-
-@pytest.fixture(scope="module")
 def server(chromium: str) -> Iterator[str]:
     with serve(timeout=60) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = launch(playwright, chromium)
-        yield browser
-        browser.close()
 
 
 @dataclass

@@ -12,15 +12,13 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from nnviz.engine.lessons import LESSONS
 from nnviz.models import classroom as cr
 from nnviz.models import lab_model as lab
 from tests.helpers.browser import (
     WAIT_MS,
-    find_chromium,
-    launch,
     point_at,
     serve,
     signature,
@@ -34,19 +32,6 @@ SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 STUDENTS = ("amy", "bob", "<b>cy</b>")  # the last one's HTML must show as text
 AXIS = "lr=0.01,0.1,1.5"  # three cells, one each
 LESSON = "regularization"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI: no Chromium executable; .ci/run installs it")
-        pytest.skip("no Chromium executable: apt-get install chromium to run the browser test")
-    with sync_playwright() as playwright:
-        browser = launch(playwright, path)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

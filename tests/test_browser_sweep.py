@@ -6,19 +6,16 @@ lab link points at it), and screenshots at 1280×800 and 1920×1080 go to artifa
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from nnviz.models import lab_model as lab
 from nnviz.models import sweep_model as sm
 from tests.helpers.browser import (
-    find_chromium,
-    launch,
     point_at,
     serve,
     signature,
@@ -39,19 +36,6 @@ QUICK = {
     "epochs": "100",
     "metric": "test_accuracy",
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI: no Chromium executable; .ci/run installs it")
-        pytest.skip("no Chromium executable: apt-get install chromium to run the browser test")
-    with sync_playwright() as playwright:
-        browser = launch(playwright, path)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -23,13 +23,13 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from nnviz.engine.lessons import LESSONS
 from nnviz.models import classroom as cr
 from nnviz.models import lab_model as lab
 from tests.helpers import procfs
-from tests.helpers.browser import WAIT_MS, find_chromium, launch, wait_idle
+from tests.helpers.browser import WAIT_MS, wait_idle
 from tests.helpers.deploy import NGINX, SERVE, free_ports, released, wait_for_health
 
 pytestmark = [
@@ -38,19 +38,6 @@ pytestmark = [
 ]
 
 LESSON = "regularization"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI: no Chromium executable; .ci/run installs it")
-        pytest.skip("no Chromium executable: apt-get install chromium to run the browser test")
-    with sync_playwright() as playwright:
-        browser = launch(playwright, path)
-        yield browser
-        browser.close()
 
 
 @dataclass
