@@ -39,11 +39,16 @@ def dask_cluster():
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A real PostgreSQL on loopback for this test session (skipped only without initdb)."""
+    """A real PostgreSQL on loopback for this test session (skipped only without initdb,
+    and never in CI)."""
     from tests.helpers import postgres
 
     programs = postgres.bindir()
     if programs is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI: no PostgreSQL initdb; .ci/run installs it (apt-get install postgresql)"
+            )
         pytest.skip("no PostgreSQL initdb: apt-get install postgresql to run these tests")
     server = postgres.start(programs)
     try:

@@ -9,14 +9,13 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from nnviz.engine.lessons import LESSONS
 from nnviz.models import classroom as cr
-from nnviz.models import lab_model as lab
 from tests.helpers.browser import (
     WAIT_MS,
     point_at,
@@ -25,6 +24,7 @@ from tests.helpers.browser import (
     wait_changed,
     wait_ready,
 )
+from tests.helpers.classes import start_predict, student_answers
 
 pytestmark = pytest.mark.browser
 
@@ -113,30 +113,9 @@ def test_three_students_fill_the_teachers_grid(browser, server):
         page.context.close()
 
 
-def start_predict(browser: Browser, url: str) -> tuple[Page, dict[str, str]]:
-    """The teacher, from a lesson opened in the lab ("Use in class" puts it in the URL)."""
-    page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
-    page.goto(f"{url}/class?{urlencode(lab.url_params(LESSONS[LESSON].experiment))}")
-    page.get_by_role("button", name="Create the class").click()
-    page.wait_for_url(re.compile(r"teacher="), timeout=WAIT_MS)
-    expect(page.get_by_text("0 of 0")).to_be_visible(timeout=WAIT_MS)
-    return page, query(page)
-
-
-def student_answers(browser: Browser, url: str, code: str, nickname: str, choice: str) -> Page:
-    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-    page.goto(f"{url}/class?code={code}")
-    page.get_by_label("Nickname").fill(nickname)
-    page.get_by_role("button", name="Join").click()
-    page.wait_for_url(re.compile(r"student="), timeout=WAIT_MS)
-    page.get_by_text(choice, exact=True).click()
-    page.get_by_role("button", name="Save my answer").click()
-    expect(page.get_by_text("Saved.")).to_be_visible(timeout=WAIT_MS)
-    return page
-
-
 def test_three_students_predict_and_the_reveal_reaches_every_screen(browser, server):
-    teacher, params = start_predict(browser, server)
+    teacher = start_predict(browser, server, LESSON)
+    params = query(teacher)
     question = cr.question_for(LESSONS[LESSON].experiment)
     choices = [question.answers[0], question.answers[1], question.answers[1]]
     students = [

@@ -19,17 +19,17 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from nnviz.engine.lessons import LESSONS
 from nnviz.models import classroom as cr
-from nnviz.models import lab_model as lab
 from tests.helpers import procfs
 from tests.helpers.browser import WAIT_MS, wait_idle
+from tests.helpers.classes import start_predict, student_answers
 from tests.helpers.deploy import NGINX, SERVE, free_ports, released, wait_for_health
 
 pytestmark = [
@@ -78,28 +78,6 @@ def serve_two(database_url: str, k: int = 2) -> Iterator[Serving]:
     assert all(released(p) for p in (*range(app_port, app_port + k), nginx_port))
 
 
-def start_predict(browser: Browser, url: str) -> Page:
-    """The teacher, from a lesson's settings in the URL (as "Use in class" opens the page)."""
-    page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
-    page.goto(f"{url}/class?{urlencode(lab.url_params(LESSONS[LESSON].experiment))}")
-    page.get_by_role("button", name="Create the class").click()
-    page.wait_for_url(re.compile(r"teacher="), timeout=WAIT_MS)
-    expect(page.get_by_text("0 of 0")).to_be_visible(timeout=WAIT_MS)
-    return page
-
-
-def student_answers(browser: Browser, url: str, code: str, nickname: str, choice: str) -> Page:
-    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-    page.goto(f"{url}/class?code={code}")
-    page.get_by_label("Nickname").fill(nickname)
-    page.get_by_role("button", name="Join").click()
-    page.wait_for_url(re.compile(r"student="), timeout=WAIT_MS)
-    page.get_by_text(choice, exact=True).click()
-    page.get_by_role("button", name="Save my answer").click()
-    expect(page.get_by_text("Saved.")).to_be_visible(timeout=WAIT_MS)
-    return page
-
-
 def gone(pid: int, seconds: float = 30.0) -> bool:
     """The process has exited and been reaped (by serve.sh), within ``seconds``."""
     deadline = time.monotonic() + seconds
@@ -133,7 +111,7 @@ def test_two_processes_share_the_class_and_survive_losing_one(browser, postgres_
     database_url = postgres_server.fresh_database()
     with serve_two(database_url) as serving:
         url, app_port, server = serving.url, serving.app_port, serving.server
-        teacher = start_predict(browser, url)
+        teacher = start_predict(browser, url, LESSON)
         code = re.search(r"code=(\w+)", teacher.url).group(1)
         amy = student_answers(browser, f"http://127.0.0.1:{app_port}", code, "amy", amy_says)
         bob = student_answers(browser, f"http://127.0.0.1:{app_port + 1}", code, "bob", bob_says)
