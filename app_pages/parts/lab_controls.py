@@ -137,6 +137,8 @@ def run_summary(i: int) -> str:
     text = f"{OPTIMIZERS[optimizer].title} · {init} init"
     if float(get("keep_prob", 1.0)) < 1:
         text += f" · keep_prob {lab.fmt(get('keep_prob', 1.0))}"
+    if int(get("patience", 0)):
+        text += f" · early stop {get('patience', 0)}"
     if get("decay", "constant") != "constant":
         text += f" · {SCHEDULES[get('decay', 'constant')].title.lower()} decay"
     return text
@@ -173,6 +175,14 @@ def run_details(i: int, n_runs: int, key: Callable[[str], str]) -> None:
         key("keep_prob"),
         lab.KEEP_CHOICES,
         help="Probability of keeping a hidden unit in each training step; 1 = no dropout.",
+    )
+    choice(
+        LABELS["patience"],
+        key("patience"),
+        lab.PATIENCE_CHOICES,
+        lambda v: "off" if v == 0 else f"{v:,} epochs",
+        help="Stop when the test cost has not improved for this many epochs and keep the best "
+        "epoch's weights. Needs a test set.",
     )
     decay_controls(key)
     unused = lab.unused(optimizer)

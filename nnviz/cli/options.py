@@ -84,6 +84,7 @@ NUMBERS = {
         ("--epochs", RUN, int, "full passes over the training set"),
         ("--decay-rate", RUN, float, "how fast --decay shrinks alpha"),
         ("--decay-interval", RUN, int, "scheduled decay: epochs between steps down"),
+        ("--patience", RUN, int, "early stopping: epochs without a better test cost; 0 = off"),
         ("--log-every", EXP, int, "record every N epochs; 0 = about 500 records"),
     ],
 }

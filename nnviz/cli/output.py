@@ -12,6 +12,7 @@ from nnviz.engine.data import Dataset
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
 from nnviz.engine.train import History
+from nnviz.models.metrics import early_words
 
 
 def result_dict(exp: Experiment, h: History, args: argparse.Namespace) -> dict[str, Any]:
@@ -28,6 +29,8 @@ def result_dict(exp: Experiment, h: History, args: argparse.Namespace) -> dict[s
         "final": {k: json_number(v) for k, v in h.final.items()},
         "diverged": h.diverged_at is not None,
         "diverged_at": None if h.diverged_at is None else int(h.diverged_at),
+        "stopped_at": h.stopped_at,  # early stopping (--patience): stopped after this epoch
+        "best_epoch": h.best_epoch,  # and kept this epoch's weights, whose numbers are "final"
         "seconds": h.seconds,
     }
 
@@ -58,6 +61,8 @@ def summary(exp: Experiment, h: History, data: Dataset, args: argparse.Namespace
         lines.append(f"test       {_final_values(final['test_cost'], final['test_accuracy'])}")
     diverged = "no" if h.diverged_at is None else f"yes, at epoch {h.diverged_at}"
     lines.append(f"diverged   {diverged}")
+    if run.patience:
+        lines.append(f"early stop {early_words(h)}")
     lines.append(f"time       {h.seconds:.2f} s")
     if args.save:
         lines.append(f"saved      {shown(args.save)}")
@@ -76,6 +81,7 @@ def training_line(run: RunConfig) -> str:
     used = [f"{k} {getattr(run, k):g}" for k in ("lr", "beta1", "beta2", "epsilon") if k in uses]
     batch = "full batch" if run.batch_size == 0 else f"batch {run.batch_size}"
     rest = f"lambd {run.lambd:g}, keep-prob {run.keep_prob:g}, {batch}, {run.epochs} epochs"
+    rest += f", patience {run.patience}" if run.patience else ""
     return f"{run.optimizer} ({', '.join(used)}{_decay_words(run)}), {rest}"
 
 

@@ -100,6 +100,8 @@ class RunConfig:
     decay: str = "constant"  # learning-rate decay: constant | inverse | scheduled (schedules.py)
     decay_rate: float = 1.0  # how fast α shrinks; the course's decay_rate
     decay_interval: int = 1000  # scheduled decay steps α down every this many epochs
+    patience: int = 0  # early stopping: stop when the test cost has not improved for this many
+    # epochs and keep the best epoch's weights (docs/design.md §7); 0 = off
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -140,6 +142,7 @@ class RunConfig:
             0 <= self.decay_rate <= 1000, f"decay_rate must be in [0, 1000], got {self.decay_rate}"
         )
         _whole("decay_interval", self.decay_interval, 1, MAX_EPOCHS)
+        _whole("patience", self.patience, 0, MAX_EPOCHS)
 
     @property
     def layer_dims(self) -> tuple[int, ...]:

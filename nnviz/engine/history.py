@@ -48,6 +48,9 @@ class History:
     theta: np.ndarray  # final parameters (the last finite ones for a diverged run)
     snapshot_epochs: np.ndarray = field(repr=False)
     snapshots: np.ndarray = field(repr=False)  # (S, P): parameters at snapshot_epochs
+    stopped_at: int | None = None  # early stopping stopped it after this epoch
+    best_epoch: int | None = None  # early stopping kept θ of this epoch (``theta``)
+    best: dict[str, float] | None = field(default=None, repr=False)  # θ of best_epoch's numbers
 
     @property
     def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -56,6 +59,11 @@ class History:
 
     @property
     def final(self) -> dict[str, float | None]:
+        """The numbers of the final θ: the last recorded ones, or with early stopping those of
+        the best epoch, whose θ the run keeps."""
+        if self.best is not None:
+            return dict(self.best)
+
         def last(a: np.ndarray) -> float | None:
             return float(a[-1]) if len(a) else None
 
@@ -109,6 +117,9 @@ class Recorder:
         self.count = np.zeros(R, dtype=int)  # recorded points of each run (a dead run stops)
         self.epochs: list[int] = []
         self.diverged_at: list[int | None] = [None] * R
+        self.stopped_at: list[int | None] = [None] * R  # early stopping's, and its best epoch:
+        self.best_epoch: list[int | None] = [None] * R
+        self.best: list[dict[str, float] | None] = [None] * R
         self.last_epoch = np.zeros(R, dtype=int)
         self.last_theta = np.zeros((R, layout.size))
         self.snapshots: list[tuple[int, np.ndarray]] = []
@@ -119,6 +130,10 @@ class Recorder:
         self.l2_factor = lambd / (
             2 * data.X_train.shape[1]
         )  # the cost's λ/(2m): whole training set
+
+    def test_cost(self, theta: np.ndarray) -> np.ndarray:
+        """Every run's test cross-entropy (R,): what early stopping watches."""
+        return self._evaluate(theta, *self.test_set).cost
 
     def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray) -> Scores:
         B = X1.shape[-1]
@@ -135,17 +150,14 @@ class Recorder:
 
         ``lr`` (R, 1) is the α each run trains with from here on: the one in effect at ``epoch``.
         """
-        train = self._evaluate(theta, *self.train_set)
-        J = train.cost + self.l2_factor * l2_term(theta, self.layout.weight_mask)
-        none = train.cost * 0  # without a test set: zeros (NaN where the cost is not finite)
-        test = self._evaluate(theta, *self.test_set) if self.test_set else Scores(none, none)
-        bad = alive & ~(np.isfinite(J) & np.isfinite(test.cost))
+        J, test_cost, train_accuracy, test_accuracy = scores = self._scores(theta)
+        bad = alive & ~(np.isfinite(J) & np.isfinite(test_cost))
         if bad.any():
             self.diverge(epoch, bad)
             alive &= ~bad
         col = len(self.epochs)
         self.epochs.append(epoch)
-        row = (J, test.cost, train.accuracy, test.accuracy, lr[:, 0])
+        row = (*scores, lr[:, 0])
         for name, values in zip(_METRICS, row):
             self.metrics[name][alive, col] = values[alive]
         self.count[alive] = col + 1
@@ -153,6 +165,25 @@ class Recorder:
         self.last_epoch[alive] = epoch
         if epoch in self.snap_at:
             self.snapshots.append((epoch, theta.copy()))
+
+    def _scores(self, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """J (with its L2 term), test cost, train and test accuracy of every run: (R,) each."""
+        train = self._evaluate(theta, *self.train_set)
+        J = train.cost + self.l2_factor * l2_term(theta, self.layout.weight_mask)
+        none = train.cost * 0  # without a test set: zeros (NaN where the cost is not finite)
+        test = self._evaluate(theta, *self.test_set) if self.test_set else Scores(none, none)
+        return J, test.cost, train.accuracy, test.accuracy
+
+    def keep_best(
+        self, which: np.ndarray, stopped_at: int | None, best_epoch: np.ndarray, theta: np.ndarray
+    ) -> None:
+        """Early stopping kept the runs ``which`` at their best θ (rows of ``theta``): that θ and
+        its numbers become their final ones; ``stopped_at`` the epoch they stopped after."""
+        scores = self._scores(theta)
+        for k in np.flatnonzero(which):
+            self.stopped_at[k], self.best_epoch[k] = stopped_at, int(best_epoch[k])
+            self.best[k] = {name: float(v[k]) for name, v in zip(_METRICS, scores)}
+            self.last_theta[k] = theta[k]
 
     def diverge(self, epoch: int, which: np.ndarray) -> None:
         for r in np.flatnonzero(which):
@@ -177,4 +208,7 @@ class Recorder:
             theta=self.last_theta[k].copy(),
             snapshot_epochs=np.array([e for e, _ in snaps], dtype=int),
             snapshots=np.array([s for _, s in snaps]).reshape(len(snaps), -1),
+            stopped_at=self.stopped_at[k],
+            best_epoch=self.best_epoch[k],
+            best=self.best[k],
         )

@@ -141,6 +141,31 @@ REGULARIZATION = Lesson(
     ),
 )
 
+EARLY_STOPPING = Lesson(
+    key="early_stopping",
+    title="Early stopping beside L2 and dropout",
+    experiment=Experiment(
+        data=REGULARIZATION.experiment.data,
+        runs=(
+            RunConfig(**_REG_NET),
+            RunConfig(patience=200, **_REG_NET),
+            RunConfig(lambd=0.7, **_REG_NET),
+            RunConfig(keep_prob=0.86, **_REG_NET),
+        ),
+        seed=REGULARIZATION.experiment.seed,
+    ),
+    labels=("none", "early stop, patience 200", "L2 λ = 0.7", "dropout keep 0.86"),
+    explain=(
+        "The regularization lesson's data and network, with a third way to stop overfitting. "
+        "Without regularization the test cost (dashed) falls, then **climbs** while the training "
+        "cost keeps falling: the network starts learning the wrong labels. **Early stopping** "
+        "watches the test cost and stops when it has not improved for 200 epochs, keeping the "
+        "weights of its best epoch (●; | marks the stop): it is the unregularized run, cut off "
+        "before it overfits — and it trains a fraction of the epochs. L2 and dropout change what "
+        "is learned instead; all three end with a higher test accuracy than none."
+    ),
+)
+
 _DECAY_NET = dict(hidden=(5, 2), activation="relu", init="he", batch_size=64, epochs=5000)
 _SCHEDULED = dict(decay="scheduled", decay_rate=1.0, decay_interval=1000)
 
@@ -170,5 +195,12 @@ DECAY = Lesson(
 
 LESSONS: dict[str, Lesson] = {
     lesson.key: lesson
-    for lesson in (INITIALIZATION, DEEP_INITIALIZATION, REGULARIZATION, OPTIMIZATION, DECAY)
+    for lesson in (
+        INITIALIZATION,
+        DEEP_INITIALIZATION,
+        REGULARIZATION,
+        EARLY_STOPPING,
+        OPTIMIZATION,
+        DECAY,
+    )
 }

@@ -15,6 +15,7 @@ One epoch, phase by phase (each a function below, each tested on its own):
     decay_lr(group)                          α ← f(e) of each run's decay schedule
     stop_diverged(group, ...)                a run that left the floats is frozen at θ = 0
     record(group)                            J, accuracies, snapshots at the recorded epochs
+    watch_patience(group)                    early stopping: keep the best θ, stop the patient
 
 Randomness: a run's streams depend only on the experiment seed and their purpose — initial weights
 from ``[seed, 1]``, the batch order from ``[seed, 2]``, the dropout masks from ``[seed, 3]``. So
@@ -154,6 +155,8 @@ class Setup:
     lambd: np.ndarray  # (R, 1) λ
     use_l2: bool  # any λ > 0 (else the L2 term is skipped)
     keep: np.ndarray  # (R, 1, 1) keep_prob
+    patience: np.ndarray  # (R,) early stopping's patience in epochs; 0 = off
+    early: bool  # any run stops early (it needs a test set: without one, patience is ignored)
     shuffle_rng: np.random.Generator  # the batch order: [seed, SHUFFLE_STREAM]
     dropout_rng: np.random.Generator | None  # the masks: [seed, DROPOUT_STREAM]; None: no dropout
     started: float  # perf_counter() when the group was set up
@@ -199,6 +202,17 @@ class Progress:
     alive: np.ndarray  # (R,) bool
     frozen: np.ndarray | None = None  # (R, 1): 0 on the rows of stopped runs, once there are any
     epoch: int = 0
+    best: Best | None = None  # early stopping's watch, when a run has a patience
+
+
+@dataclass
+class Best:
+    """Early stopping's watch (docs/design.md §7): each run's lowest test cost so far, the epoch
+    it was reached at, and θ then."""
+
+    cost: np.ndarray  # (R,)
+    epoch: np.ndarray  # (R,) int
+    theta: np.ndarray  # (R, P)
 
 
 @dataclass
@@ -239,6 +253,9 @@ def start(
     group = Lockstep(setup, work, _progress(data, setup, theta, grad, log_every))
     with np.errstate(all="ignore"):
         record(group)
+        if setup.early:
+            cost = group.progress.rec.test_cost(theta)
+            group.progress.best = Best(cost, np.zeros(len(runs), dtype=int), theta.copy())
     return group
 
 
@@ -252,6 +269,7 @@ def _setup(data: Dataset, runs: list[RunConfig], order: list[int], seed: int) ->
     """What the group's runs share and what each brings, read once from the configs."""
     started = time.perf_counter()
     first, lambd, keep = runs[0], _column(runs, "lambd"), _column(runs, "keep_prob")[:, :, None]
+    patience = np.array([r.patience for r in runs])
     return Setup(
         runs=runs,
         order=order,
@@ -265,6 +283,8 @@ def _setup(data: Dataset, runs: list[RunConfig], order: list[int], seed: int) ->
         lambd=lambd,
         use_l2=bool(np.any(lambd > 0)),
         keep=keep,
+        patience=patience,
+        early=bool(np.any(patience > 0)) and data.has_test,
         shuffle_rng=stream(seed, SHUFFLE_STREAM),
         dropout_rng=stream(seed, DROPOUT_STREAM) if np.any(keep < 1) else None,
         started=started,
@@ -409,6 +429,8 @@ def run_epoch(group: Lockstep) -> None:
         stop_diverged(group, bad)
     if now.alive.any() and now.epoch in now.rec.wanted:
         record(group)
+    if setup.early and now.alive.any():
+        watch_patience(group)
 
 
 def record(group: Lockstep) -> None:
@@ -443,3 +465,37 @@ def stop_diverged(group: Lockstep, which: np.ndarray) -> None:
         for moment in moments(rule.state):
             moment[which[rule.rows]] = 0.0
     now.frozen = now.alive[:, None].astype(float)
+
+
+def watch_patience(group: Lockstep) -> None:
+    """Early stopping, after each epoch (docs/design.md §7): a watched run whose test cost is
+    the lowest so far has its θ remembered; one whose test cost has not improved for
+    ``patience`` epochs stops with its best θ restored. At the last epoch every watched run
+    gets its best θ back (as MLPClassifier(early_stopping=True) does), without stopping early.
+    """
+    setup, now, best = group.setup, group.progress, group.progress.best
+    watched = now.alive & (setup.patience > 0)
+    cost = now.rec.test_cost(now.theta)
+    better = watched & (cost < best.cost)
+    best.cost[better], best.epoch[better] = cost[better], now.epoch
+    best.theta[better] = now.theta[better]
+    if now.epoch >= setup.epochs:
+        restore_best(group, watched, stopped=False)
+    else:
+        restore_best(group, watched & (now.epoch - best.epoch >= setup.patience), stopped=True)
+
+
+def restore_best(group: Lockstep, which: np.ndarray, stopped: bool) -> None:
+    """θ ← the best θ of the runs ``which``; ``stopped``: they train no further (frozen, their
+    moments zeroed so that no optimizer moves them: every step is then exactly 0)."""
+    if not which.any():
+        return
+    now = group.progress
+    now.theta[which] = now.best.theta[which]
+    now.rec.keep_best(which, now.epoch if stopped else None, now.best.epoch, now.theta)
+    if stopped:
+        now.alive &= ~which
+        for rule in now.rules:
+            for moment in moments(rule.state):
+                moment[which[rule.rows]] = 0.0
+        now.frozen = now.alive[:, None].astype(float)

@@ -36,6 +36,7 @@ LABELS = {  # a hyperparameter's control, labelled alike on every page
     "beta2": "β₂ — RMS decay",
     "epsilon": "ε — keeps √s + ε > 0",
     "keep_prob": "keep_prob — dropout",
+    "patience": "patience — early stopping",
 }
 INIT_NAMES = {  # the initialization choices, with their scale in words
     "zeros": "zeros — W = 0",

@@ -53,6 +53,7 @@ SYMBOLS = {
     "keep_prob": "keep_prob",
     "decay_rate": "decay_rate",
     "decay_interval": "every",
+    "patience": "patience",
 }
 
 
@@ -67,6 +68,7 @@ LAMBDA_CHOICES = tuple(sorted({0.0, 0.7, *_one_two_five(1e-3, 10)}))  # 0.7: the
 BETA1_CHOICES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 BETA2_CHOICES = (0.0, 0.9, 0.99, 0.999, 0.9999)
 EPSILON_CHOICES = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
+PATIENCE_CHOICES = (0, 10, 20, 50, 100, 200, 500, 1000)  # epochs; 0 = no early stopping
 KEEP_CHOICES = (0.5, 0.6, 0.7, 0.8, 0.86, 0.9, 0.95, 1.0)  # 0.86: the course's dropout
 SAMPLE_CHOICES = (50, 100, 200, 300, 400, 500, 1000, 2000, 5000)
 NOISE_CHOICES = tuple(round(0.05 * k, 2) for k in range(21))

@@ -42,8 +42,21 @@ def cost_alarms(histories: Sequence[History], labels: Sequence[str]) -> list[str
     return lines
 
 
+def early_words(h: History) -> str | None:
+    """Early stopping's outcome in a few words, or None when the run does not stop early."""
+    if h.config.patience == 0:
+        return None
+    if h.best_epoch is None:
+        return "off: needs a test set"
+    if h.stopped_at is None:
+        return f"ran all epochs, best at {h.best_epoch}"
+    return f"stopped early at {h.stopped_at}, best at {h.best_epoch}"
+
+
 def metrics_rows(histories: Sequence[History], labels: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per run: the final numbers of the metrics table."""
+    """One row per run: the final numbers of the metrics table (the best epoch's with early
+    stopping, whose weights the run keeps)."""
+    early = any(h.config.patience for h in histories)
     return [
         {
             "run": label,
@@ -53,6 +66,7 @@ def metrics_rows(histories: Sequence[History], labels: Sequence[str]) -> list[di
             "test accuracy": h.final["test_accuracy"],
             "Σ‖W‖²": h.weight_norm,
             "stability": cost_alarm(h),
+            **({"early stopping": early_words(h)} if early else {}),
             "time (s)": h.seconds,
         }
         for h, label in zip(histories, labels)
@@ -76,6 +90,7 @@ def format_metrics(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
             "test accuracy": number(row["test accuracy"], ".1%"),
             "Σ‖W‖²": number(row["Σ‖W‖²"], ".1f"),
             "stability": row["stability"] or "ok",
+            **({"early stopping": row["early stopping"] or "—"} if "early stopping" in row else {}),
             "time (s)": number(row["time (s)"], ".3f"),
         }
         for row in rows

@@ -97,6 +97,34 @@ def _diverged_mark(h: History, y: np.ndarray, i: int) -> list[go.Scatter]:
     ]
 
 
+def _early_marks(h: History, y: np.ndarray, i: int) -> list[go.Scatter]:
+    """Early stopping's two marks on a run's test curve: ● at the best epoch (whose weights it
+    keeps) and a | where it stopped."""
+    if h.best_epoch is None or len(y) == 0:
+        return []
+    at = [int(np.searchsorted(h.epochs, e)) for e in (h.best_epoch, h.stopped_at or h.epochs[-1])]
+    at = [min(k, len(y) - 1) for k in at]
+    words = [f"best epoch {h.best_epoch}"]
+    if h.stopped_at is not None:
+        words.append(f"stopped at {h.stopped_at}")
+    return [
+        go.Scatter(
+            x=[h.best_epoch, h.stopped_at][: len(words)],
+            y=[y[k] for k in at][: len(words)],
+            mode="markers",
+            marker=dict(
+                symbol=["circle", "line-ns-open"][: len(words)],
+                size=12,
+                color=run_color(i),
+                line=dict(width=2, color=run_color(i)),
+            ),
+            showlegend=False,
+            hovertext=words,
+            hoverinfo="text",
+        )
+    ]
+
+
 def _lines(
     histories: Sequence[History],
     labels: Sequence[str],
@@ -137,6 +165,8 @@ def _curves_figure(
     fig.add_traces(_lines(histories, labels, test, kinds[1], fmt, log))
     for i, (h, y) in enumerate(zip(histories, train)):
         fig.add_traces(_diverged_mark(h, y, i))
+    for i, (h, y) in enumerate(zip(histories, test)):
+        fig.add_traces(_early_marks(h, y, i))
     rows = -(-len(histories) // 2)  # the legend's rows in a half-width column: two runs a row
     fig.update_layout(
         font=FONT,
