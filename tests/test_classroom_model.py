@@ -154,6 +154,7 @@ EXPECTED = {  # lesson -> the right answer, as the course (and tests/test_lesson
     "initialization": {"zeros"},
     "deep_initialization": {"Xavier"},
     "regularization": {"none"},
+    "early_stopping": {"early stop, patience 200"},
     "optimization": {"Adam"},
     "decay": {"GD α 0.0007"},
 }

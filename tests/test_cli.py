@@ -27,6 +27,7 @@ FAST = ["--epochs", "3", "--samples", "60"]
 KEYS = {"config", "epochs", "train_cost", "test_cost", "train_accuracy", "test_accuracy"}
 KEYS |= {"final", "diverged", "diverged_at", "seconds"}
 KEYS |= {"lr"}  # the α in effect at each recorded epoch
+KEYS |= {"stopped_at", "best_epoch"}  # early stopping (--patience); null without it
 CURVES = ("train_cost", "test_cost", "train_accuracy", "test_accuracy")
 # lr 100 with λ 1000 multiplies every weight by about (1 - 100·1000/m) per step: it must blow up
 DIVERGING = ["--optimizer", "gd", "--lr", "100", "--lambd", "1000", "--batch-size", "0"]

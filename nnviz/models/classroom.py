@@ -202,6 +202,7 @@ LESSON_QUESTIONS = {  # lesson key -> (text, rule)
         "Which run overfits most (widest gap between train and test accuracy)?",
         "widest_gap",
     ),
+    "early_stopping": ("Which run ends with the lowest test cost?", "lowest_test_cost"),
     "optimization": (
         "Which optimizer reaches the highest training accuracy?",
         "highest_train_accuracy",
