@@ -169,3 +169,15 @@ def test_the_cli_trains_with_patience_and_reports_the_stop(tmp_path):
     )
     assert bad.returncode == 2 and "--patience must be in" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_the_boundary_past_the_stop_shows_the_kept_weights_and_their_numbers(data):
+    from nnviz.views.figures import boundary_figure, percent
+
+    h = train(data, [replace(NET, patience=P)], EXP.seed)[0]
+    for upto in (None, NET.epochs, h.stopped_at):
+        title = boundary_figure(h, data, "early", upto=upto).layout.title.text
+        assert f"test {percent(h.final['test_accuracy'])}" in title
+    k = int(np.searchsorted(h.epochs, h.best_epoch))  # a recorded epoch before the best one:
+    before = boundary_figure(h, data, "early", upto=int(h.epochs[k - 5])).layout.title.text
+    assert f"test {percent(h.test_accuracy[k - 5])}" in before  # the trajectory's numbers

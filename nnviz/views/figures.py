@@ -99,14 +99,24 @@ def percent(value: float | None) -> str:
     return "—" if value is None or not np.isfinite(value) else f"{100 * value:.1f}%"
 
 
+def at_end(h: History, upto: int | None) -> bool:
+    """Whether epoch ``upto`` shows the run's final θ: the end, or past where it stopped early
+    (its final θ is then its best epoch's, which early stopping keeps)."""
+    return upto is None or (h.best is not None and upto >= h.epochs[-1])
+
+
 def run_title(label: str, h: History, upto: int | None = None) -> str:
     """Bold label, then accuracy at epoch ``upto`` (default: the end), or where it diverged."""
     if h.diverged_at is not None and (upto is None or upto >= h.diverged_at):
         return f"<b>{label}</b><br>diverged at epoch {h.diverged_at}"
-    k = len(h.epochs) - 1 if upto is None else int(np.searchsorted(h.epochs, upto, "right")) - 1
-    text = f"<b>{label}</b><br>train {percent(h.train_accuracy[k])}"
+    if at_end(h, upto):
+        train, test = h.final["train_accuracy"], h.final["test_accuracy"]
+    else:
+        k = int(np.searchsorted(h.epochs, upto, "right")) - 1
+        train, test = h.train_accuracy[k], h.test_accuracy[k] if len(h.test_accuracy) else None
+    text = f"<b>{label}</b><br>train {percent(train)}"
     if len(h.test_accuracy):
-        text += f" · test {percent(h.test_accuracy[k])}"
+        text += f" · test {percent(test)}"
     return text
 
 
@@ -272,7 +282,7 @@ def boundary_figure(
     ``big``: larger text, for a projector. ``height=None``: as high as its element (page CSS).
     """
     act, bounds = h.config.activation, frame(data.bounds)
-    params = h.params if upto is None else snapshot_params(h, upto)
+    params = h.params if at_end(h, upto) else snapshot_params(h, upto)
     xs, ys, P = probability_grid(params, act, bounds, resolution)
     traces = _surface(xs, ys, P)
     parts = [(data.X_test, data.Y_test, True)] if show_test else []
