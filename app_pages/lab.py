@@ -31,7 +31,7 @@ from app_pages.parts.lab_state import (
     write_url,
 )
 from nnviz.engine.config import Experiment
-from nnviz.engine.lessons import LESSONS
+from nnviz.engine.lessons import LESSONS, WEEKS
 from nnviz.models import lab_model as lab
 from nnviz.models.lab_model import Result, Stopped
 from nnviz.views import figures
@@ -97,7 +97,21 @@ def header(exp: Experiment, present: bool) -> None:
         )
     row = st.container(horizontal=True, vertical_alignment="center")
     row.markdown(":material/school: **Lessons:**", width="content")
+    week = row.segmented_control(
+        "Course week",
+        lab.lesson_weeks(),
+        default=lab.lesson_week(exp),
+        required=True,
+        key="lesson_week",
+        format_func=WEEKS.get,
+        label_visibility="collapsed",
+        help="The lessons of one week of the course at a time: 1 setting up (initialization, "
+        "regularization), 2 optimization, 3 tuning, batch norm and softmax; and the "
+        "Playground model's input features and L1",
+    )
     for lesson in LESSONS.values():
+        if lesson.week != week:
+            continue
         row.button(
             lesson.title.split(":")[0],
             key=f"lesson_{lesson.key}",
@@ -105,6 +119,11 @@ def header(exp: Experiment, present: bool) -> None:
             on_click=load_lesson,
             args=(lesson.key,),
         )
+    if present:  # else it sits with the view options, where the row has room
+        reset_button(row)
+
+
+def reset_button(row: Any) -> None:
     row.button(
         "Reset to defaults",
         key="reset",
@@ -166,6 +185,7 @@ def view_options(present: bool, has_test: bool) -> tuple[bool, bool | None]:
         label_visibility="collapsed",
         help="Cost axis — auto: logarithmic when the costs span more than two decades",
     )
+    reset_button(options)
     return show_test, COST_SCALES.get(scale or "auto")
 
 

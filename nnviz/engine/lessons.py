@@ -19,6 +19,11 @@ class Lesson:
     experiment: Experiment
     labels: tuple[str, ...]  # one short name per run, in run order
     explain: str  # markdown: what to look for
+    week: int = 1  # the course's week it belongs to (1: setup, 2: optimization, 3: tuning,
+    # batch norm, softmax); 0: the Playground's model beyond the course (input features, L1)
+
+
+WEEKS = {1: "Week 1", 2: "Week 2", 3: "Week 3", 0: "Playground model"}
 
 
 _INIT_NET = dict(hidden=(10, 5), activation="relu", optimizer="gd", lr=0.01, batch_size=0)
@@ -74,6 +79,7 @@ DEEP_INITIALIZATION = Lesson(
 _COURSE_MOONS = DataConfig("moons", samples=300, noise=0.2, test_fraction=0.0)
 
 OPTIMIZATION = Lesson(
+    week=2,
     key="optimization",
     title="Optimization: gradient descent vs momentum vs Adam",
     experiment=Experiment(
@@ -143,7 +149,7 @@ REGULARIZATION = Lesson(
 
 EARLY_STOPPING = Lesson(
     key="early_stopping",
-    title="Early stopping beside L2 and dropout",
+    title="Early stopping: beside L2 and dropout",
     experiment=Experiment(
         data=REGULARIZATION.experiment.data,
         runs=(
@@ -170,6 +176,7 @@ _DECAY_NET = dict(hidden=(5, 2), activation="relu", init="he", batch_size=64, ep
 _SCHEDULED = dict(decay="scheduled", decay_rate=1.0, decay_interval=1000)
 
 DECAY = Lesson(
+    week=2,
     key="decay",
     title="Learning-rate decay: a small constant α vs a large α that steps down",
     experiment=Experiment(

@@ -23,7 +23,7 @@ from nnviz.engine.config import (
 )
 from nnviz.engine.data import DataError, Dataset, digest, from_csv, split_counts
 from nnviz.engine.history import History
-from nnviz.engine.lessons import LESSONS, Lesson
+from nnviz.engine.lessons import LESSONS, WEEKS, Lesson
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.train import load_data
 from nnviz.models.formulas import fmt
@@ -196,6 +196,18 @@ def users_of(name: str) -> str:
 def lesson_for(exp: Experiment) -> Lesson | None:
     """The lesson whose experiment ``exp`` is exactly, if any."""
     return next((lesson for lesson in LESSONS.values() if lesson.experiment == exp), None)
+
+
+def lesson_weeks() -> list[int]:
+    """The course weeks that have lessons, in WEEKS' order (beyond the course last)."""
+    have = {lesson.week for lesson in LESSONS.values()}
+    return [week for week in WEEKS if week in have]
+
+
+def lesson_week(exp: Experiment) -> int:
+    """The week whose lessons the lab shows first: that of ``exp``'s lesson, else the first."""
+    lesson = lesson_for(exp)
+    return lesson.week if lesson is not None else lesson_weeks()[0]
 
 
 def _describe(run: RunConfig, names: Sequence[str]) -> str:
