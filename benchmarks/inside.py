@@ -81,13 +81,18 @@ def table(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def report(doc: str, measure: Callable, experiments: dict, table: Callable) -> None:
+    """The command line of a benchmark: --repeat N, then its markdown table and the load."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="best of N (default 3)")
     args = parser.parse_args()
-    results = {name: measure(exp, args.repeat) for name, exp in EXPERIMENTS.items()}
+    results = {name: measure(exp, args.repeat) for name, exp in experiments.items()}
     print(table(results))
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (2 cores)")
+
+
+def main() -> None:
+    report(__doc__, measure, EXPERIMENTS, table)
 
 
 if __name__ == "__main__":

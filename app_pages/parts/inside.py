@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from app_pages.parts import charts
+from app_pages.parts import charts, gradient_check
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.history import History
@@ -155,6 +155,7 @@ def _body(exp, data, histories, labels, epoch) -> None:
     charts.plot(st, acts, "inside_acts", {**PLOT_CONFIG, "displayModeBar": False})
     charts.plot(st, figs["norms"], "inside_norms", PLOT_CONFIG)
     stats_table(view)
+    gradient_check.section(key, h, data, view.epoch)
 
 
 def _caption(h: History, view: Inside, asked: int, scrubbed: bool) -> str:
