@@ -30,7 +30,7 @@ def measure(exp: Experiment, repeat: int) -> dict[str, float]:
         "checked": f"{sum(c.checked):,} of {sum(c.sizes):,}",
         "m": p.m,
         "approx": best(lambda: gc.approximate(p, theta), repeat),
-        "compare": best(lambda: gc.compare(approx, p.gradient(theta)), repeat),
+        "compare": best(lambda: gc.compare(approx, gc.gradient(p, theta)), repeat),
         "hunt": best(lambda: gc.hunt_candidates(p, approx), repeat),
         "worst": max(c.layers),
     }
