@@ -42,6 +42,12 @@ def test_difference_is_the_courses_relative_distance_by_hand():
     assert gc.difference(np.zeros(3), np.zeros(3)) == 0.0  # nothing to disagree on
 
 
+def test_flagged_above_the_threshold_or_not_a_number():
+    assert [gc.flagged(d) for d in (0.0, 2e-7, 2.0001e-7, 1.0, math.nan)] == [
+        False, False, True, True, True
+    ]  # fmt: skip
+
+
 def test_the_courses_epsilon_and_threshold():
     assert gc.EPSILON == 1e-7 and gc.THRESHOLD == 2e-7
 

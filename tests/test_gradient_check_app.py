@@ -68,3 +68,20 @@ def test_a_bug_hunt_flags_its_layer_survives_reruns_and_answers():
     assert_clean(at)
     assert "gradcheck_hunt" not in at.session_state
     assert set(check_table(at)["check"]) == {"✓ below 2e-7"}
+
+
+def test_a_vanished_gradient_is_explained_and_hides_no_bug():
+    """Three sigmoid layers from a ×0.01 initialization: the first layers' ‖g‖ is about 1e-5, below
+    what central differences resolve, so they are flagged with the real backprop — and said so."""
+    at = open_app({"epochs": "20,20", "hidden": "4-4-4,4-4-4", "activation": "sigmoid",
+                   "init": "small,small"})  # fmt: skip
+    at.toggle(key="inside_show").set_value(True).run()
+    at.session_state["gradcheck_open"] = True
+    at.run()
+    assert_clean(at)
+    table = check_table(at)
+    assert list(table["check"])[0] == "✗ flagged" and float(table["‖g‖"][0]) < 1e-3
+    assert any("vanished" in c.value for c in at.caption)
+    at.button(key="gradcheck_plant").click().run()
+    assert "gradcheck_hunt" not in at.session_state
+    assert any("No bug can hide" in i.value for i in at.info)
