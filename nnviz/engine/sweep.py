@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from joblib import Parallel, delayed, parallel_config  # joblib ships with scikit-learn
@@ -200,6 +200,16 @@ class Sweep:
         return self.base.with_runs(self.runs()[index])
 
 
+class Plan(Protocol):
+    """What iter_sweep trains: a Sweep's grid, or a random search's rounds (search.py)."""
+
+    base: Experiment
+
+    def runs(self) -> tuple[RunConfig, ...]: ...
+    def cells(self) -> list[tuple[int, ...]]: ...
+    def settings(self, cell: tuple[int, ...]) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class SweepRow:
     """One run of a sweep: where it sits, what was swept, and its whole History."""
@@ -231,7 +241,7 @@ class SweepRow:
 class SweepResult:
     """All rows of a sweep, in run order, and the wall time of the whole sweep."""
 
-    sweep: Sweep
+    sweep: Sweep  # or a RandomSearch: the same methods, one axis of runs
     rows: list[SweepRow]
     seconds: float
 
@@ -266,7 +276,7 @@ def first_epoch_below(history: History, threshold: float, metric: str = "train_c
 
 
 def iter_sweep(
-    sweep: Sweep,
+    sweep: Plan,
     data: Dataset | None = None,
     *,
     jobs: int = 1,
@@ -295,7 +305,7 @@ def iter_sweep(
 
 
 def run_sweep(
-    sweep: Sweep,
+    sweep: Plan,
     data: Dataset | None = None,
     *,
     jobs: int = 1,
