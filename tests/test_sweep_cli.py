@@ -169,3 +169,76 @@ def test_python_m_nnviz_sweep_prints_csv_and_exits_0():
     )
     assert (p.returncode, p.stderr) == (0, "")
     assert p.stdout.splitlines()[0].startswith("lr,train_cost,") and p.stdout.count("\n") == 3
+
+
+# --- --random: random search ---------------------------------------------------------------------
+
+RANDOM = ["--random", "5", "--vary", "lr=1e-4:1:log", "--vary", "beta1=0.9:0.999:1-log", *FAST]
+
+
+def test_random_json_rows_are_sampled_in_range_and_trained_as_alone(capsys):
+    r = sweep_json(capsys, *RANDOM, "--sample-seed", "3", "--batch-size", "16")
+    assert (r["random"], r["sample_seed"], r["runs"]) == (5, 3, 5)
+    assert r["vary"][1] == {"field": "beta1", "low": 0.9, "high": 0.999, "scale": "1-log"}
+    rows = r["rows"]
+    assert all(row["round"] == 0 for row in rows)
+    assert all(1e-4 <= row["lr"] <= 1 and 0.9 <= row["beta1"] <= 0.999 for row in rows)
+    assert len({row["lr"] for row in rows}) == 5
+    row = rows[2]
+    alone = train_json(
+        capsys, *FAST, "--batch-size", "16", "--lr", repr(row["lr"]), "--beta1", repr(row["beta1"])
+    )
+    assert {k: row[k] for k in FINAL} == alone["final"]
+
+
+def test_the_sample_seed_reproduces_the_runs(capsys):
+    one = sweep_json(capsys, *RANDOM, "--sample-seed", "11")["rows"]
+    assert sweep_json(capsys, *RANDOM, "--sample-seed", "11")["rows"] == one
+    other = sweep_json(capsys, *RANDOM, "--sample-seed", "12")["rows"]
+    assert [row["lr"] for row in other] != [row["lr"] for row in one]
+    # --seed moves the data and weights, not the sampled settings
+    reseeded = sweep_json(capsys, *RANDOM, "--sample-seed", "11", "--seed", "9")["rows"]
+    assert [row["lr"] for row in reseeded] == [row["lr"] for row in one]
+
+
+def test_random_table_and_csv_carry_the_round_and_the_sampled_values(capsys):
+    code, out, _ = sweep_cli(capsys, *RANDOM)
+    assert code == 0
+    assert "lr=0.0001:1:log, beta1=0.9:0.999:1-log: 5 random runs, sample seed 0" in out
+    header = next(line for line in out.splitlines() if "train cost" in line)
+    assert header.split()[:3] == ["round", "lr", "beta1"]
+    code, out, _ = sweep_cli(capsys, *RANDOM, "--csv")
+    lines = list(csv.DictReader(io.StringIO(out)))
+    assert len(lines) == 5 and list(lines[0])[:3] == ["round", "lr", "beta1"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--random", "0", "--vary", "lr=1e-4:1:log"], "--random must be at least 1, got 0"),
+        (["--random", "3", "--vary", "lr=0:1:log"], "--vary: lr must be in (0, 100], got 0.0"),
+        (["--random", "3", "--vary", "lambd=0:1:log"], "--vary: lambd: a log range needs low > 0"),
+        (["--random", "3", "--vary", "beta1=0.9:1:1-log"], "beta1 must be in [0, 1), got 1.0"),
+        (["--random", "3", "--vary", "lr=1e-4:1:9:log"], "a sampled range is LOW:HIGH[:scale]"),
+        (["--random", "3", "--vary", "lr=0.1,0.2"], "--vary: lr: a sampled range is LOW:HIGH"),
+        (["--random", "3", "--vary", "optimizer=gd:adam"], "optimizer is not a number to sample"),
+        (["--random", "3", "--vary", "lr=1:0.1"], "lr: low must be below high"),
+        (["--random", "5000", "--vary", "lr=1e-4:1:log"], "at most 4096 runs, got 5000"),
+        (["--random", "3"], "give 1 to 4 --vary FIELD=LOW:HIGH[:SCALE], got 0"),
+        (["--random", "x", "--vary", "lr=1e-4:1:log"], "argument --random: invalid int value"),
+        (["--random", "3", "--vary", "lr=1e-4:1:log", "--sample-seed", "-1"], "--sample-seed"),
+        (["--vary", "lr=0.1,0.2", "--sample-seed", "4"], "--sample-seed needs --random N"),
+        (["--random", "3", "--vary", "lr=1e-4:1:log", "--lr", "0.1"], "--lr is also varied"),
+    ],
+)
+def test_bad_random_input_exits_2_with_one_line(capsys, args, message):
+    code, out, err = sweep_cli(capsys, *FAST, *args)
+    assert (code, out) == (2, "")
+    assert err.startswith("nnviz sweep: error: ") and err.count("\n") == 1, err
+    assert message in err
+
+
+def test_help_documents_random_search_and_its_scales(capsys):
+    code, out, _err = sweep_cli(capsys, "--help")
+    assert code == 0 and "--random N" in out and "--sample-seed S" in out
+    assert "1-log" in " ".join(out.split()) and "lr=1e-4:1:log" in out
