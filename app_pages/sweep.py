@@ -10,7 +10,6 @@ picker shows that run's decision boundary and its lab link.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -18,13 +17,16 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from app_pages.parts import charts
-from app_pages.server import trained, training_turns  # shared by every session
+from app_pages.parts import random_search as rs
+from app_pages.parts.sweep_turns import train_in_turns
+from app_pages.server import trained  # shared by every session
 from nnviz.engine.config import DATASETS
 from nnviz.engine.data import Dataset
 from nnviz.engine.optim import OPTIMIZERS
-from nnviz.engine.sweep import SWEEPABLE, SweepRow, iter_sweep
+from nnviz.engine.sweep import SWEEPABLE, SweepRow
 from nnviz.engine.train import load_data
 from nnviz.models import lab_model as lab
+from nnviz.models import search_model as smod
 from nnviz.models import sweep_model as sm
 from nnviz.views import figures
 from nnviz.views.sweep_figures import map_figure, target_trace
@@ -52,24 +54,16 @@ def trained_map(settings: sm.Settings, place) -> sm.TrainedMap:
 
 def train_map(settings: sm.Settings, place) -> sm.TrainedMap:
     """Train the map's runs, one lockstep group per turn, drawing the map as groups finish."""
-    rows, sweep, start = [], settings.sweep(), time.perf_counter()
+    sweep = settings.sweep()
     n = len(sweep.runs())
-    groups = iter_sweep(sweep, dataset(settings))
-    while True:
-        # one lockstep group per turn: the lab's trainings on this server go in between
-        with training_turns().turn(lambda ahead: waiting(place, ahead)):
-            group = next(groups, None)
-        if group is None:
-            return sm.TrainedMap(tuple(rows), time.perf_counter() - start)
-        rows += group
+
+    def draw(rows: list[SweepRow], seconds: float) -> None:
         with place.container():
-            st.caption(f"Trained {len(rows)} of {n} runs ({time.perf_counter() - start:.1f} s)…")
+            st.caption(f"Trained {len(rows)} of {n} runs ({seconds:.1f} s)…")
             data = sm.map_data(sweep, rows, settings.metric, settings.below)
             charts.plot(st, map_figure(data), None, figures.PLOT_CONFIG)
 
-
-def waiting(place, ahead: int) -> None:
-    place.caption(f"Waiting for the server: {ahead} training(s) ahead of this map…")
+    return train_in_turns(sweep, dataset(settings), place, draw)
 
 
 # --- settings <-> widgets -----------------------------------------------------------------------
@@ -90,21 +84,30 @@ def push(settings: sm.Settings) -> None:
     SS.sm_metric, SS.sm_below = settings.metric, settings.below
     SS.sm_dataset, SS.sm_epochs = settings.base.data.name, run.epochs
     SS.sm_optimizer, SS.sm_lr = run.optimizer, run.lr
+    SS.sm_mode = settings.mode
+    rs.push(settings.random)
     SS.sm_error = None
 
 
 def pulled() -> sm.Settings:
     """The settings the form describes. Raises ValueError naming what is wrong."""
     now = SS.sm_settings
-    axes = [
-        f"{SS[f'sm_field{k}']}={SS[f'sm_values{k}']}" if SS[f"sm_field{k}"] != NO_AXIS else ""
-        for k in ("1", "2")
-    ]
+    axes = (
+        [
+            f"{SS[f'sm_field{k}']}={SS[f'sm_values{k}']}" if SS[f"sm_field{k}"] != NO_AXIS else ""
+            for k in ("1", "2")
+        ]
+        if now.mode == "grid"
+        else [now.axis1, now.axis2]
+    )  # fmt: skip (only one mode's widgets)
     run = replace(
         now.base.runs[0], epochs=int(SS.sm_epochs), optimizer=SS.sm_optimizer, lr=float(SS.sm_lr)
     )
     base = replace(now.base, data=replace(now.base.data, name=SS.sm_dataset), runs=(run,))
-    return sm.Settings(SS.sm_preset, axes[0], axes[1], SS.sm_metric, float(SS.sm_below), base)
+    random = rs.pulled(now.random) if now.mode == "random" else now.random
+    return sm.Settings(
+        SS.sm_preset, axes[0], axes[1], SS.sm_metric, float(SS.sm_below), base, now.mode, random
+    )
 
 
 def apply() -> None:
@@ -120,6 +123,17 @@ def apply() -> None:
         return
     SS.sm_settings, SS.sm_error, SS.sm_warnings = settings, None, []
     SS.pop("sm_pick", None)
+    SS.pop("sm_rpick", None)
+
+
+def on_mode() -> None:
+    """Grid or random: the same base run and metric, the other way of choosing the runs."""
+    settings = replace(SS.sm_settings, mode=SS.sm_mode or SS.sm_settings.mode)
+    SS.sm_mode, SS.sm_error = settings.mode, None
+    reason = sm.too_long(settings)
+    if reason:
+        settings = replace(settings, random=sm.RandomSettings())
+    push(settings)  # Streamlit forgot the other mode's widgets while they were not shown
 
 
 def on_preset() -> None:
@@ -156,18 +170,32 @@ def axis_controls(k: str, optional: bool) -> None:
 
 
 def sidebar() -> None:
+    random = SS.sm_settings.mode == "random"
     with st.sidebar:
+        st.segmented_control(
+            "Runs",
+            sm.MODES,
+            key="sm_mode",
+            format_func={"grid": "Grid", "random": "Random"}.get,
+            on_change=on_mode,
+            help="Grid: every combination of the values. Random: N runs sampled from ranges, "
+            "each on its scale; then zoom in.",
+        )
         st.selectbox(
             "Preset",
             list(sm.PRESETS),
             key="sm_preset",
             format_func=lambda k: sm.PRESETS[k].title,
             on_change=on_preset,
+            disabled=random,
         )
         with st.form("sm_form", border=False):
-            st.header("Map")
-            axis_controls("1", optional=False)
-            axis_controls("2", optional=True)
+            st.header("Random search" if random else "Map")
+            if random:
+                rs.form_controls()
+            else:
+                axis_controls("1", optional=False)
+                axis_controls("2", optional=True)
             st.selectbox(
                 "Cell value",
                 list(sm.METRICS),
@@ -201,7 +229,8 @@ def sidebar() -> None:
                 key="sm_lr",
                 format_func=lab.fmt,
             )
-            st.form_submit_button("Draw the map", type="primary", on_click=apply, width="stretch")
+            label = "Sample the runs" if random else "Draw the map"
+            st.form_submit_button(label, type="primary", on_click=apply, width="stretch")
 
 
 def notices() -> None:
@@ -236,10 +265,14 @@ def picker(settings: sm.Settings, data: sm.MapData) -> tuple[int, int]:
 def cell_panel(settings: sm.Settings, rows: Sequence[SweepRow], cell: tuple[int, int]) -> None:
     sweep = settings.sweep()
     index = sm.cell_index(sweep, cell)
-    row, label = rows[index], sm.run_label(sweep, index)
+    run_panel(settings, rows[index], sm.run_label(sweep, index), sm.lab_url(sweep, index))
+
+
+def run_panel(settings: sm.Settings, row: SweepRow, label: str, lab_query: dict) -> None:
+    """The picked run's decision boundary, and the link that opens it in the lab."""
     fig = figures.boundary_figure(row.history, dataset(settings), label)
     charts.plot(st, fig, "sm_boundary", figures.PLOT_CONFIG)
-    query = urlencode(sm.lab_url(sweep, index))
+    query = urlencode(lab_query)
     st.link_button(
         "Open this run in the lab",
         f"./?{query}",
@@ -248,17 +281,46 @@ def cell_panel(settings: sm.Settings, rows: Sequence[SweepRow], cell: tuple[int,
     )
 
 
+def random_page(settings: sm.Settings) -> None:
+    """Random mode: the sampled runs as points, the picked run, the zoom box."""
+    search = settings.search()
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        place = st.empty()
+        rows, seconds = rs.trained_rounds(settings, dataset(settings), place)
+        points = smod.search_data(search, rows, settings.metric, settings.below)
+    with right:
+        st.subheader("The picked run")
+        index = rs.picker(search, points)
+        row = next(r for r in rows if r.cell == search.cells()[index])
+        run_panel(settings, row, smod.run_label(search, index), smod.lab_url(search, index))
+    with left:
+        rs.scatter(settings, place, rows, seconds, index)
+        rs.zoom_panel(search, points)
+
+
 def main() -> None:
     load_once()
     st.title("Sweep maps")
     preset = sm.PRESETS[SS.sm_settings.preset]
+    sidebar()
+    settings = SS.sm_settings
+    if settings.mode == "random":
+        st.caption(
+            "Random search (the course's week 3): N runs whose settings are sampled, each on its "
+            "scale — α = 10^r with r uniform, β = 1 − 10^r — so every decade gets its share; "
+            "nine random runs try nine values of the setting that matters, a 3 × 3 grid three. "
+            "Then zoom in: N more inside a box around the best (coarse to fine)."
+        )
+        notices()
+        random_page(settings)
+        url(settings)
+        return
     st.caption(
         "One or two settings over a grid of values, every run trained together in lockstep; each "
         f"cell is one run. **{preset.title}:** {preset.explain}"
     )
-    sidebar()
     notices()
-    settings = SS.sm_settings
     sweep = settings.sweep()
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -280,6 +342,10 @@ def main() -> None:
             f"Click a cell to see its run. × : diverged ({diverged} of {len(rows)} runs); "
             "— : never below the threshold. Costs and epochs: the brightest cell is the lowest."
         )
+    url(settings)
+
+
+def url(settings: sm.Settings) -> None:
     params = sm.url_params(settings)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)

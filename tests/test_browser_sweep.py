@@ -20,6 +20,7 @@ from tests.helpers.browser import (
     serve,
     signature,
     wait_changed,
+    wait_idle,
     wait_ready,
 )
 
@@ -106,5 +107,56 @@ def test_lab_fair_race_draws_beside_its_alpha_scan(browser, server, size):
         assert_clean(page, errors)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"race-{size}.png")
+    finally:
+        context.close()
+
+
+RANDOM = {"mode": "random", "n": "12", "epochs": "100", "metric": "train_cost"}
+
+
+def zoom_value(page, key: str) -> str:
+    return page.locator(f".st-key-{key} input").input_value()
+
+
+def test_random_search_zooms_into_a_box_drawn_on_the_chart(browser, server):
+    """Drag a box over α 1e-3…1e-1, β₁ 0.99…0.999 (a log axis of 1 − β₁): the zoom inputs take
+    it, and sampling N more adds round 1 inside it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(error.message))
+        page.goto(f"{server}/sweep?{urlencode(RANDOM)}")
+        keys = ["sm_scatter", "sm_boundary"]
+        wait_ready(page, keys, timeout=120_000)
+        assert_clean(page, errors)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / "random-1280x800.png")
+        suggested = zoom_value(page, "sm_zlo1")
+        start, end = point_at(page, "sm_scatter", -3, -2), point_at(page, "sm_scatter", -1, -3)
+        page.mouse.move(start["x"], start["y"])
+        page.mouse.down()
+        page.mouse.move(end["x"], end["y"], steps=8)
+        page.mouse.up()
+        page.wait_for_function(
+            "([key, before]) => document.querySelector(`.st-key-${key} input`).value !== before",
+            arg=["sm_zlo1", suggested],
+            timeout=60_000,
+        )
+        wait_idle(page)
+        low, high = float(zoom_value(page, "sm_zlo1")), float(zoom_value(page, "sm_zhi1"))
+        assert 0.0009 < low < 0.0011 and 0.09 < high < 0.11  # what was drawn, to the pixel
+        assert 0.989 < float(zoom_value(page, "sm_zlo2")) < 0.991
+        before = signature(page, "sm_scatter")
+        page.get_by_role("button", name="Sample 12 more inside the box").click()
+        wait_changed(page, "sm_scatter", before, timeout=120_000)
+        wait_ready(page, keys, timeout=120_000)
+        assert_clean(page, errors)
+        query = dict(parse_qsl(urlsplit(page.url).query))
+        settings, warnings = sm.settings_from_url(query)
+        assert warnings == [] and settings.search().rounds == 2
+        (a_lo, a_hi), _ = settings.search().boxes[0]
+        assert (a_lo, a_hi) == (low, high)
+        page.screenshot(path=SHOTS / "random-1280x800-zoomed.png")
     finally:
         context.close()

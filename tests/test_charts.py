@@ -151,6 +151,7 @@ def test_the_payload_is_plotly_pys_own_json_of_the_figure(trained):
     assert sent["config"] == figures.PLOT_CONFIG and sent["alt"] == "run 1: λ 0"
     assert "frames" not in sent and "clicks" not in sent
     assert json.loads(charts.payload(fig, clicks=True))["clicks"] is True  # reports its clicks
+    assert "selects" not in sent and json.loads(charts.payload(fig, selects=True))["selects"]
 
 
 def test_the_payload_keeps_the_playgrounds_animation_frames():

@@ -67,13 +67,18 @@ const point = (p) => ({
   customdata: p.customdata,
 });
 
-// Plotly's events, listened to once per div; the click goes to the latest mount's callback.
+// Plotly's events, listened to once per div; the click (and a box drawn with the select tool,
+// its x and y ranges in data values, log axes included) go to the latest mount's callback.
 function listen(el, spec, setTriggerValue) {
   el.__nnvizClick = spec.clicks ? setTriggerValue : null;
+  el.__nnvizSelect = spec.selects ? setTriggerValue : null;
   if (el.__nnvizListening) return;
   el.__nnvizListening = true;
   el.on("plotly_click", (e) => {
     if (el.__nnvizClick) el.__nnvizClick("click", e.points.map(point));
+  });
+  el.on("plotly_selected", (e) => {
+    if (el.__nnvizSelect && e && e.range) el.__nnvizSelect("select", { x: e.range.x, y: e.range.y });
   });
   el.on("plotly_animating", () => { el.dataset.animating = "true"; });
   el.on("plotly_animated", () => { el.dataset.animating = "false"; });

@@ -13,7 +13,9 @@ a new key mounts a new chart. ``plot`` puts the chart in an ``st.empty`` and ret
 Streamlit's ``st-key-<key>`` class and Plotly's ``js-plotly-plot`` graph div.
 
 A click on a point (the network diagram's units, the sweep map's cells) calls ``on_click`` and
-reruns, as ``st.plotly_chart(on_select=..., selection_mode="points")`` does.
+reruns, as ``st.plotly_chart(on_select=..., selection_mode="points")`` does; a box drawn with
+Plotly's select tool calls ``on_select`` (``selected(key)``: its x and y ranges), as
+``selection_mode="box"`` does.
 """
 
 from __future__ import annotations
@@ -143,7 +145,9 @@ def refuse_unknown_traces(spec: dict) -> None:
         )
 
 
-def payload(fig: Any, config: dict | None = None, alt: str | None = None, clicks=False) -> bytes:
+def payload(
+    fig: Any, config: dict | None = None, alt: str | None = None, clicks=False, selects=False
+) -> bytes:
     """The figure as the component draws it: JSON bytes (plotly's encoder, orjson if there)."""
     spec = fig if isinstance(fig, dict) else fig.to_plotly_json()
     refuse_unknown_traces(spec)
@@ -156,6 +160,8 @@ def payload(fig: Any, config: dict | None = None, alt: str | None = None, clicks
         out["alt"] = alt
     if clicks:
         out["clicks"] = True
+    if selects:
+        out["selects"] = True
     return pio.to_json(out, validate=False).encode()
 
 
@@ -166,17 +172,17 @@ def draw(
     config: dict | None = None,
     alt: str | None = None,
     on_click: Callable[[], None] | None = None,
+    on_select: Callable[[], None] | None = None,
 ) -> Any:
     """Draw ``fig`` into ``holder`` (an ``st.empty``), replacing what it held; return the holder.
 
     With ``on_click``, a click on a point reruns the script after calling it; ``clicked(key)``
-    then gives the points clicked (``curve_number``, ``point_index``, ``customdata``, x, y)."""
-    data = payload(fig, config, alt, clicks=on_click is not None)
+    then gives the points clicked (``curve_number``, ``point_index``, ``customdata``, x, y).
+    With ``on_select``, so does a box drawn with the select tool; ``selected(key)`` its ranges."""
+    data = payload(fig, config, alt, clicks=on_click is not None, selects=on_select is not None)
+    callbacks = {"on_click_change": on_click, "on_select_change": on_select}
     with holder:
-        if on_click is None:
-            _mount(key=key, data=data)
-        else:
-            _mount(key=key, data=data, on_click_change=on_click)
+        _mount(key=key, data=data, **{k: f for k, f in callbacks.items() if f is not None})
     return holder
 
 
@@ -187,9 +193,10 @@ def plot(
     config: dict | None = None,
     alt: str | None = None,
     on_click: Callable[[], None] | None = None,
+    on_select: Callable[[], None] | None = None,
 ) -> Any:
     """Draw ``fig`` at the end of ``place`` (the page, a column), as ``st.plotly_chart`` does."""
-    return draw(place.empty(), fig, key, config, alt, on_click)
+    return draw(place.empty(), fig, key, config, alt, on_click, on_select)
 
 
 def clicked(key: str) -> list[dict]:
@@ -197,3 +204,12 @@ def clicked(key: str) -> list[dict]:
     state = st.session_state.get(key)
     points = state.get("click") if hasattr(state, "get") else None
     return points if isinstance(points, list) else []
+
+
+def selected(key: str) -> dict | None:
+    """The last box drawn on chart ``key`` (in its ``on_select``): {"x": [x0, x1], "y": [y0, y1]}
+    in data values, else None."""
+    state = st.session_state.get(key)
+    box = state.get("select") if hasattr(state, "get") else None
+    ok = isinstance(box, dict) and all(len(box.get(a) or ()) == 2 for a in ("x", "y"))
+    return box if ok else None

@@ -5,6 +5,10 @@ base run varied over lists or ranges (nnviz.engine.sweep), every run trained in 
 per run: its final accuracy or cost, or the first epoch its training cost fell below a threshold
 (how fast it converged). Each cell is a run the lab can open with the same numbers
 (``lab_url``: the sweep's run as an experiment of its own).
+
+In random mode (``Settings.mode == "random"``, ``RandomSettings``) the page samples N runs over
+two ranges instead (nnviz.engine.search) and zooms in round by round; nnviz.models.search_model
+holds that mode's scatter and zoom boxes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import split_counts
 from nnviz.engine.history import History
+from nnviz.engine.search import RandomSearch, parse_range
 from nnviz.engine.sweep import GROUP_SIZE, Sweep, SweepRow, parse_axis
 from nnviz.models import lab_model as lab
 from nnviz.models.formulas import fmt
@@ -107,6 +112,47 @@ METRICS = {
     "epochs_below": ("epoch from which J stays below the threshold", True),
 }
 DEFAULT_BELOW = 0.3
+MODES = ("grid", "random")
+
+Box = tuple[tuple[float, float], ...]  # a zoom box: (low, high) of each sampled setting
+
+
+@dataclass(frozen=True)
+class RandomSettings:
+    """Random mode: n runs per round over two ranges (FIELD=LOW:HIGH:SCALE), from sample seed
+    ``seed``; each zoom box one more round of n runs inside it (coarse to fine)."""
+
+    n: int = 24  # one lockstep group
+    range1: str = "lr=0.0001:1:log"
+    range2: str = "beta1=0.9:0.999:1-log"
+    seed: int = 0
+    zooms: tuple[Box, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zooms", tuple(tuple(map(tuple, b)) for b in self.zooms))
+
+    def search(self, base: Experiment) -> RandomSearch:
+        ranges = (parse_range(self.range1), parse_range(self.range2))
+        return RandomSearch(base, ranges, self.n, self.seed, self.zooms)
+
+
+def zoom_text(zooms: Sequence[Box]) -> str:
+    """``"0.001:0.01,0.99:0.995;..."``: each round's box, exact (repr), rounds apart by ";"."""
+    return ";".join(",".join(f"{lo!r}:{hi!r}" for lo, hi in box) for box in zooms)
+
+
+def parse_zooms(text: str) -> tuple[Box, ...]:
+    """zoom_text's inverse; a ValueError in one line for anything else."""
+    boxes = []
+    for part in filter(None, text.split(";")):
+        try:
+            box = tuple(tuple(float(x) for x in pair.split(":")) for pair in part.split(","))
+        except ValueError:
+            raise ValueError(f"a zoom box is LOW:HIGH,LOW:HIGH, got {part!r}") from None
+        if not all(len(pair) == 2 for pair in box):
+            raise ValueError(f"a zoom box is LOW:HIGH,LOW:HIGH, got {part!r}")
+        boxes.append(box)
+    return tuple(boxes)
 
 
 @dataclass(frozen=True)
@@ -119,6 +165,8 @@ class Settings:
     metric: str = PRESETS[DEFAULT_PRESET].metric
     below: float = DEFAULT_BELOW  # the cost threshold of the convergence metric
     base: Experiment = replace(BASE, runs=(replace(BASE.runs[0], **PRESETS[DEFAULT_PRESET].run),))
+    mode: str = "grid"  # grid: the map of the axes; random: the sampled runs of ``random``
+    random: RandomSettings = RandomSettings()
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -129,11 +177,21 @@ class Settings:
             raise ValueError(f"below must be a number > 0, got {self.below!r}")
         if len(self.base.runs) != 1:
             raise ValueError("a sweep's base experiment has one run")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         self.sweep()  # both axes parse and every run is valid, or ValueError
+        self.search()  # both ranges parse, every box lies inside them, or ValueError
 
     def sweep(self) -> Sweep:
         axes = [parse_axis(text) for text in (self.axis1, self.axis2) if text.strip()]
         return Sweep(self.base, tuple(axes))
+
+    def search(self) -> RandomSearch:
+        return self.random.search(self.base)
+
+    def runs(self) -> int:
+        """How many runs the page trains in its mode."""
+        return len(self.search().runs() if self.mode == "random" else self.sweep().runs())
 
 
 def with_preset(settings: Settings, key: str) -> Settings:
@@ -155,11 +213,17 @@ def with_preset(settings: Settings, key: str) -> Settings:
 # --- the URL ------------------------------------------------------------------------------------
 
 OWN_KEYS = ("preset", "axis1", "axis2", "metric", "below")
+RANDOM_KEYS = ("mode", "n", "range1", "range2", "sample_seed", "zoom")  # random mode's only
 
 
 def url_params(settings: Settings) -> dict[str, str]:
-    """The page's own settings and every setting of the base run (the lab's parameters)."""
+    """The page's own settings and every setting of the base run (the lab's parameters); in
+    random mode its N, ranges, sample seed and zoom boxes too (a grid's URL is unchanged)."""
     own = {k: str(getattr(settings, k)) for k in OWN_KEYS}
+    if settings.mode == "random":
+        r = settings.random
+        own |= dict(mode="random", n=str(r.n), range1=r.range1, range2=r.range2,
+                    sample_seed=str(r.seed), zoom=zoom_text(r.zooms))  # fmt: skip
     return {**own, **lab.url_params(settings.base)}
 
 
@@ -173,7 +237,7 @@ def settings_from_url(params: Mapping[str, Any]) -> tuple[Settings, list[str]]:
         warnings.append(f"unknown preset {preset!r}; using {default.preset!r}")
         preset = default.preset
     start = with_preset(default, preset)
-    rest = {k: v for k, v in flat.items() if k not in OWN_KEYS}
+    rest = {k: v for k, v in flat.items() if k not in OWN_KEYS + RANDOM_KEYS}
     base, more = decode(Experiment, rest, start.base, lab.URL_ALIASES, max_items=1)
     warnings += more
     settings = _own(flat, replace(start, base=_checked_base(base, start.base, warnings)), warnings)
@@ -197,10 +261,35 @@ def _own(flat: Mapping[str, str], settings: Settings, warnings: list[str]) -> Se
             settings = replace(settings, **{key: value})
         except ValueError as e:
             warnings.append(f"URL parameter {key}={flat[key]!r} is not usable ({e}); ignored")
+    settings = _random(flat, settings, warnings)
     reason = too_long(settings)
     if reason:
         warnings.append(f"{reason} Using the preset's map.")
         settings = with_preset(replace(settings, base=Settings().base), settings.preset)
+    return settings
+
+
+_RANDOM_FIELDS = {"n": int, "range1": str, "range2": str, "sample_seed": int, "zoom": parse_zooms}
+
+
+def _random(flat: Mapping[str, str], settings: Settings, warnings: list[str]) -> Settings:
+    """Random mode's parameters one at a time, as _own does; a bad zoom drops every zoom."""
+    for key, kind in _RANDOM_FIELDS.items():
+        if key not in flat:
+            continue
+        name = {"sample_seed": "seed", "zoom": "zooms"}.get(key, key)
+        try:
+            random = replace(settings.random, **{name: kind(flat[key])})
+            if key != "zoom":
+                random = replace(random, zooms=())  # boxes belong to their ranges
+            settings = replace(settings, random=random)
+        except ValueError as e:
+            warnings.append(f"URL parameter {key}={flat[key]!r} is not usable ({e}); ignored")
+    if "mode" in flat:
+        try:
+            settings = replace(settings, mode=flat["mode"])
+        except ValueError as e:
+            warnings.append(f"URL parameter mode={flat['mode']!r} is not usable ({e}); ignored")
     return settings
 
 
@@ -209,7 +298,7 @@ def _own(flat: Mapping[str, str], settings: Settings, warnings: list[str]) -> Se
 
 def estimated_seconds(settings: Settings) -> float:
     """About how long the map trains: lockstep chunks of GROUP_SIZE runs, one after another."""
-    base, n = settings.base, len(settings.sweep().runs())
+    base, n = settings.base, settings.runs()
     m_train = split_counts(base.data.samples, base.data.test_fraction)[0]
     chunk = base.with_runs(*[base.runs[0]] * min(n, GROUP_SIZE))
     return math.ceil(n / GROUP_SIZE) * lab.estimated_seconds(chunk, m_train)
