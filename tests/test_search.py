@@ -122,6 +122,15 @@ def test_each_round_samples_inside_its_box_and_keeps_the_earlier_rounds():
     assert finer.settings((2, 5)) == {"round": 2, "lr": third[5, 0], "beta1": third[5, 1]}
 
 
+def test_each_round_draws_afresh_not_a_shrunk_copy_of_the_last():
+    search = search_of("lr=1e-4:1:log", n=50).zoomed(((1e-3, 1e-2),))
+    where = [
+        (np.log10(search.values(k)[:, 0]) - low) / (high - low)
+        for k, (low, high) in ((0, (-4, 0)), (1, (-3, -2)))
+    ]  # each run's place inside its round's range, 0…1
+    assert stats.spearmanr(where[0], where[1]).statistic < 0.6
+
+
 def test_a_round_trains_each_run_as_it_trains_alone():
     search = search_of("lr=1e-3:0.1:log", "lambd=0:1", n=3).zoomed(((1e-2, 0.1), (0, 0.5)))
     result = run_sweep(search)
