@@ -222,9 +222,14 @@ def test_zooming_in_samples_n_more_inside_the_box_and_keeps_the_rounds():
     assert params(at)["zoom"].startswith("0.001:0.01,")
     names = [t["name"] for t in chart(at, "sm_scatter")["data"]]
     assert "round 0" in names and "round 1" in names
-    back = next(b for b in at.button if b.label == "Drop round 1")
+    # again, inside the box now shown around the best runs of both rounds
+    next(b for b in at.button if b.label.startswith("Sample 8 more")).click().run()
+    assert_clean(at)
+    assert points(at) == 24 and at.session_state.sm_settings.search().rounds == 3
+    assert params(at)["zoom"].count(";") == 1  # two boxes
+    back = next(b for b in at.button if b.label == "Drop round 2")
     back.click().run()
-    assert points(at) == 8 and params(at)["zoom"] == ""
+    assert points(at) == 16 and params(at)["zoom"].startswith("0.001:0.01,")
 
 
 def test_the_form_switches_to_random_and_refuses_a_bad_range_with_a_reason():
