@@ -89,17 +89,19 @@ def push(settings: sm.Settings) -> None:
     SS.sm_error = None
 
 
+def grid_axes() -> list[str]:
+    """The grid's two axes as the form shows them (FIELD=VALUES, or "" for no second axis)."""
+    return [
+        f"{SS[f'sm_field{k}']}={SS[f'sm_values{k}']}" if SS[f"sm_field{k}"] != NO_AXIS else ""
+        for k in ("1", "2")
+    ]
+
+
 def pulled() -> sm.Settings:
     """The settings the form describes. Raises ValueError naming what is wrong."""
     now = SS.sm_settings
-    axes = (
-        [
-            f"{SS[f'sm_field{k}']}={SS[f'sm_values{k}']}" if SS[f"sm_field{k}"] != NO_AXIS else ""
-            for k in ("1", "2")
-        ]
-        if now.mode == "grid"
-        else [now.axis1, now.axis2]
-    )  # fmt: skip (only one mode's widgets)
+    # only the shown mode's widgets exist: the other mode's settings stay as they are
+    axes = grid_axes() if now.mode == "grid" else [now.axis1, now.axis2]
     run = replace(
         now.base.runs[0], epochs=int(SS.sm_epochs), optimizer=SS.sm_optimizer, lr=float(SS.sm_lr)
     )
