@@ -1,0 +1,463 @@
+"""The pieces of an exported script: the course's functions as source text (docs/design.md §4b).
+
+nnviz/models/script_export.py picks the pieces one run needs, fills in ``$names`` (string.Template)
+and keeps or drops the lines tagged at their end:
+
+    ...code...  #?dropout      kept only when the run uses dropout
+    ...code...  #?!dropout     kept only when it does not
+
+The tags are the run's flags (script_export.flags): one per optimizer, per decay schedule, per batch
+plan (fullbatch / shuffle / ordered), and dropout, l2, test, sklearn. The code mirrors
+nnviz/engine — the same formulas, the same random streams, in the same order — written layer by
+layer as the course's notebooks write it, with parameters["W"][l] for W[l].
+"""
+
+HEADER = '''"""$title
+
+A standalone copy of one nnviz run, written in the functions of the deeplearning.ai course
+"Improving Deep Neural Networks". It draws the same data, the same initial weights, the same
+mini-batches and the same dropout masks as nnviz, so it prints the final cost nnviz shows for this
+run (to about 1e-9: NumPy may add the same numbers in another order).
+
+Run it with:  python $file_name    (needs numpy$needs)
+"""
+
+import numpy as np
+from sklearn import datasets  #?sklearn
+
+# --- the run's settings -----------------------------------------------------------------------
+$constants
+'''
+
+LOAD_GENERATED = '''
+
+# --- the data ---------------------------------------------------------------------------------
+
+
+def load_dataset():
+    """The training and the test points: X (2, m), one example per column, and Y (1, m) of 0/1.
+
+    nnviz draws the training points with random_state = SEED and the test points, independently,
+    with SEED + 1.
+    """
+    train_X, train_Y = make_points(TRAIN_SAMPLES, SEED)
+    test_X, test_Y = make_points(TEST_SAMPLES, SEED + 1)  #?test
+    return train_X, train_Y, test_X, test_Y  #?test
+    return train_X, train_Y, None, None  #?!test
+'''
+
+LOAD_EMBEDDED = '''
+
+# --- the data ---------------------------------------------------------------------------------
+
+
+def load_dataset():
+    """Your CSV's points, split into training and test points as nnviz split them (their values
+    are at the end of this file): X (2, m), one example per column, and Y (1, m) of 0/1."""
+    return TRAIN_X, TRAIN_Y, TEST_X, TEST_Y  #?test
+    return TRAIN_X, TRAIN_Y, None, None  #?!test
+'''
+
+# one make_points per generated data set: (n, seed) -> X (2, n), Y (1, n)
+MAKE_POINTS = {
+    "moons": '''
+
+def make_points(n, seed):
+    """n points on two interleaved half moons, with Gaussian noise of standard deviation NOISE."""
+    X, y = datasets.make_moons(n, noise=NOISE, random_state=seed)
+    return X.T, y.reshape(1, -1).astype(float)
+''',
+    "circles": '''
+
+def make_points(n, seed):
+    """n points on two circles (the inner one 0.8 times the outer), with Gaussian noise NOISE."""
+    X, y = datasets.make_circles(n, noise=NOISE, random_state=seed)
+    return X.T, y.reshape(1, -1).astype(float)
+''',
+    "blobs": '''
+
+def make_points(n, seed):
+    """n points in two Gaussian blobs around (-1, -1) and (1, 1), of spread 0.3 + 2 · NOISE."""
+    centers = [[-1.0, -1.0], [1.0, 1.0]]
+    X, y = datasets.make_blobs(n, centers=centers, cluster_std=0.3 + 2 * NOISE, random_state=seed)
+    return X.T, y.reshape(1, -1).astype(float)
+''',
+    "xor": '''
+
+def make_points(n, seed):
+    """n uniform points in [-1, 1]², label 1 where x1 · x2 > 0; then Gaussian jitter NOISE."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, (n, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    X = X + NOISE * rng.standard_normal((n, 2))
+    return X.T, y.reshape(1, -1).astype(float)
+''',
+    "spiral": '''
+
+def make_points(n, seed):
+    """n points on two interleaved arms turning 1.5 times around the origin, jitter NOISE / 2."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    r = rng.uniform(0.05, 1.0, n)
+    angle = 3 * np.pi * r + np.pi * y
+    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
+    X = X + 0.5 * NOISE * rng.standard_normal((n, 2))
+    return X.T, y.reshape(1, -1).astype(float)
+''',
+    "mislabeled": '''
+
+def make_points(n, seed):
+    """Half moons whose labels are wrong for a random 6% of the points."""
+    X, y = datasets.make_moons(n, noise=NOISE, random_state=seed)
+    flip = np.random.default_rng(seed).random(n) < 0.06
+    y = np.where(flip, 1 - y, y)
+    return X.T, y.reshape(1, -1).astype(float)
+''',
+}
+
+# one initialize_parameters_<init> per scheme; $scale multiplies the N(0, 1) draw
+INITIALIZE = '''
+
+# --- the network ------------------------------------------------------------------------------
+
+
+def initialize_parameters_$init(layers_dims, rng):
+    """$formula for l = 1..L; b[l] = 0.
+
+    parameters["W"][l] is W[l], of shape (n[l], n[l-1]); index 0 is unused, so that layers count
+    from 1 as in the course. Every layer draws its N(0, 1) numbers from rng, in order.
+    """
+    W, b = [None], [None]
+    for l in range(1, len(layers_dims)):
+        n, n_prev = layers_dims[l], layers_dims[l - 1]
+        W.append(rng.standard_normal((n, n_prev)) * $scale)  #?!zeros
+        W.append(np.zeros((n, n_prev)))  #?zeros
+        b.append(np.zeros((n, 1)))
+    return {"W": W, "b": b}
+'''
+
+SIGMOID = '''
+
+def sigmoid(Z):
+    """σ(Z) = 1 / (1 + e^-Z), written so that e^x never overflows."""
+    E = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1 / (1 + E), E / (1 + E))
+'''
+
+# the hidden layers' activation g and its backward step dZ = dA ⊙ g'(Z)
+ACTIVATION = {
+    "relu": '''
+
+def relu(Z):
+    """g(Z) = max(0, Z), element by element."""
+    return np.maximum(Z, 0.0)
+
+
+def relu_backward(dA, Z):
+    """dZ = dA ⊙ g'(Z): the gradient passes where Z > 0 and nowhere else (g'(0) = 0)."""
+    return dA * (Z > 0)
+''',
+    "tanh": '''
+
+def tanh(Z):
+    """g(Z) = tanh(Z), element by element."""
+    return np.tanh(Z)
+
+
+def tanh_backward(dA, Z):
+    """dZ = dA ⊙ g'(Z), with g'(Z) = 1 − tanh²(Z)."""
+    A = np.tanh(Z)
+    return dA * (1.0 - A * A)
+''',
+    "sigmoid": '''
+
+def sigmoid_backward(dA, Z):
+    """dZ = dA ⊙ g'(Z), with g'(Z) = σ(Z) (1 − σ(Z))."""
+    A = sigmoid(Z)
+    return dA * (A * (1.0 - A))
+''',
+}
+
+FORWARD = '''
+
+def forward_propagation(X, parameters):  #?!dropout
+def forward_propagation_with_dropout(X, parameters, keep_prob, rng):  #?dropout
+    """Z[l] = W[l] A[l-1] + b[l];  A[l] = $g(Z[l]) in the hidden layers;  A[L] = σ(Z[L]).
+
+    Inverted dropout on the hidden layers: D[l] = (u < keep_prob), u uniform on [0, 1)  #?dropout
+    and drawn anew from rng at every step, and A[l] ← A[l] ⊙ D[l] / keep_prob.  #?dropout
+    Returns A[L] and the cache backward propagation reads: the lists A and Z by layer.  #?!dropout
+    Returns A[L] and the cache backward propagation reads: the lists A, Z and D by layer.  #?dropout
+    """
+    W, b = parameters["W"], parameters["b"]
+    L = len(W) - 1
+    A, Z = [X], [None]  # A[0] = X
+    D = [None]  #?dropout
+    for l in range(1, L):
+        Z.append(W[l] @ A[l - 1] + b[l])
+        A.append($g(Z[l]))
+        D.append(rng.random(A[l].shape) < keep_prob)  #?dropout
+        A[l] = A[l] * D[l] / keep_prob  #?dropout
+    Z.append(W[L] @ A[L - 1] + b[L])
+    A.append(sigmoid(Z[L]))
+    return A[L], {"A": A, "Z": Z, "D": D}  #?dropout
+    return A[L], {"A": A, "Z": Z}  #?!dropout
+'''
+
+COST = '''
+
+def compute_cost(ZL, Y):
+    """The cross-entropy J = −(1/m) Σ [y log a + (1 − y) log(1 − a)], a = σ(z), from the logits
+    z = Z[L]: it equals (1/m) Σ [max(z, 0) − y z + log(1 + e^−|z|)], which stays exact where σ(z)
+    rounds to 0 or 1 (there the course's form takes log(0))."""
+    m = Y.shape[1]
+    return float(np.sum(np.maximum(ZL, 0.0) - Y * ZL + np.log1p(np.exp(-np.abs(ZL)))) / m)
+'''
+
+COST_L2 = '''
+
+def compute_cost_with_regularization(ZL, Y, parameters, lambd):
+    """J = the cross-entropy + λ/(2m) Σ_l ‖W[l]‖²_F: the weights are penalised, the biases not."""
+    m = Y.shape[1]
+    W = parameters["W"]
+    L2_regularization_cost = lambd / (2 * m) * sum(np.sum(W[l] * W[l]) for l in range(1, len(W)))
+    return compute_cost(ZL, Y) + float(L2_regularization_cost)
+'''
+
+BACKWARD = '''
+
+def $backward(AL, Y, cache, parameters$backward_args):
+    """dZ[L] = A[L] − Y (the cross-entropy through σ), then for l = L..1:
+
+    dW[l] = (1/m) dZ[l] A[l-1]ᵀ;  db[l] = (1/m) Σ dZ[l] over the examples  #?!l2
+        dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];  db[l] = (1/m) Σ dZ[l] over the examples  #?l2
+    dA[l-1] = W[l]ᵀ dZ[l];  dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])  #?!dropout
+    dA[l-1] = W[l]ᵀ dZ[l] ⊙ D[l-1] / keep_prob;  dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])  #?dropout
+    """
+    W, A, Z = parameters["W"], cache["A"], cache["Z"]
+    D = cache["D"]  #?dropout
+    L, m = len(W) - 1, Y.shape[1]
+    dW, db = [None] * (L + 1), [None] * (L + 1)
+    dZ = AL - Y
+    for l in range(L, 0, -1):
+        dW[l] = 1.0 / m * dZ @ A[l - 1].T
+        dW[l] = dW[l] + lambd / m * W[l]  # the gradient of λ/(2m) ‖W[l]‖²  #?l2
+        db[l] = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)
+        if l > 1:
+            dA = W[l].T @ dZ
+            dA = dA * D[l - 1] / keep_prob  # a dropped unit passes no gradient back  #?dropout
+            dZ = $g_backward(dA, Z[l - 1])
+    return {"dW": dW, "db": db}
+'''
+
+MINI_BATCHES = '''
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def random_mini_batches(X, Y, mini_batch_size, rng):  #?shuffle
+def mini_batches_in_order(X, Y, mini_batch_size):  #?ordered
+    """The epoch's mini-batches (X_b, Y_b), each mini_batch_size columns, the last one smaller
+    when mini_batch_size does not divide m. A new order of the columns every epoch."""  #?shuffle
+    when mini_batch_size does not divide m. The columns in the data's own order."""  #?ordered
+    m = X.shape[1]
+    permutation = rng.permutation(m)  #?shuffle
+    X, Y = X[:, permutation], Y[:, permutation]  #?shuffle
+    return [
+        (X[:, k : k + mini_batch_size], Y[:, k : k + mini_batch_size])
+        for k in range(0, m, mini_batch_size)
+    ]
+'''
+
+# the optimizers: how each keeps its state, and its update
+OPTIMIZER = {
+    "gd": '''
+
+def update_parameters_with_gd(parameters, grads, learning_rate):
+    """θ ← θ − α dθ, for θ = W[l] and b[l]."""
+    for name, d in (("W", "dW"), ("b", "db")):
+        for l in range(1, len(parameters[name])):
+            parameters[name][l] = parameters[name][l] - learning_rate * grads[d][l]
+    return parameters
+''',
+    "momentum": '''
+
+def initialize_velocity(parameters):
+    """v = 0, shaped like each dW[l] and db[l]."""
+    return {
+        "dW": [None] + [np.zeros_like(W) for W in parameters["W"][1:]],
+        "db": [None] + [np.zeros_like(b) for b in parameters["b"][1:]],
+    }
+
+
+def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
+    """v ← β v + (1 − β) dθ;  θ ← θ − α v, for θ = W[l] and b[l]."""
+    for name, d in (("W", "dW"), ("b", "db")):
+        for l in range(1, len(parameters[name])):
+            v[d][l] = beta * v[d][l] + (1 - beta) * grads[d][l]
+            parameters[name][l] = parameters[name][l] - learning_rate * v[d][l]
+    return parameters, v
+''',
+    "rmsprop": '''
+
+def initialize_rmsprop(parameters):
+    """s = 0, shaped like each dW[l] and db[l]."""
+    return {
+        "dW": [None] + [np.zeros_like(W) for W in parameters["W"][1:]],
+        "db": [None] + [np.zeros_like(b) for b in parameters["b"][1:]],
+    }
+
+
+def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon):
+    """s ← β₂ s + (1 − β₂) dθ²;  θ ← θ − α dθ / (√s + ε), for θ = W[l] and b[l]."""
+    for name, d in (("W", "dW"), ("b", "db")):
+        for l in range(1, len(parameters[name])):
+            s[d][l] = beta2 * s[d][l] + (1 - beta2) * (grads[d][l] * grads[d][l])
+            step = learning_rate * grads[d][l] / (np.sqrt(s[d][l]) + epsilon)
+            parameters[name][l] = parameters[name][l] - step
+    return parameters, s
+''',
+    "adam": '''
+
+def initialize_adam(parameters):
+    """v = 0 and s = 0, shaped like each dW[l] and db[l]."""
+    v = {
+        "dW": [None] + [np.zeros_like(W) for W in parameters["W"][1:]],
+        "db": [None] + [np.zeros_like(b) for b in parameters["b"][1:]],
+    }
+    s = {
+        "dW": [None] + [np.zeros_like(W) for W in parameters["W"][1:]],
+        "db": [None] + [np.zeros_like(b) for b in parameters["b"][1:]],
+    }
+    return v, s
+
+
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon):
+    """v ← β₁ v + (1 − β₁) dθ;  s ← β₂ s + (1 − β₂) dθ²;  v̂ = v / (1 − β₁ᵗ);  ŝ = s / (1 − β₂ᵗ);
+    θ ← θ − α v̂ / (√ŝ + ε), for θ = W[l] and b[l]; t counts the updates, 1 at the first."""
+    for name, d in (("W", "dW"), ("b", "db")):
+        for l in range(1, len(parameters[name])):
+            v[d][l] = beta1 * v[d][l] + (1 - beta1) * grads[d][l]
+            s[d][l] = beta2 * s[d][l] + (1 - beta2) * (grads[d][l] * grads[d][l])
+            v_corrected = v[d][l] / (1 - beta1**t)
+            s_corrected = s[d][l] / (1 - beta2**t)
+            step = learning_rate * v_corrected / (np.sqrt(s_corrected) + epsilon)
+            parameters[name][l] = parameters[name][l] - step
+    return parameters, v, s
+''',
+}
+
+DECAY = {
+    "inverse": '''
+
+def update_lr(learning_rate0, epoch_num, decay_rate):
+    """α = α₀ / (1 + decay_rate · epoch_num)."""
+    return learning_rate0 / (1 + decay_rate * epoch_num)
+''',
+    "scheduled": '''
+
+def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval):
+    """α = α₀ / (1 + decay_rate · ⌊epoch_num / time_interval⌋): a step down every time_interval."""
+    return learning_rate0 / (1 + decay_rate * (epoch_num // time_interval))
+''',
+}
+
+MODEL = '''
+
+def diverged(parameters):
+    """True once a weight or bias has left the floats (inf or NaN): nnviz stops the run there."""
+    return not all(np.all(np.isfinite(p)) for p in parameters["W"][1:] + parameters["b"][1:])
+
+
+def model(X, Y, layers_dims):
+    """NUM_EPOCHS passes over the training set, one update per mini-batch; the parameters.
+
+    Every random number comes from one of nnviz's streams, np.random.default_rng([SEED, k]):
+    k = 1 the initial weights, k = 2 the batch order, k = 3 the dropout masks.
+    """
+    parameters = initialize_parameters_$init(layers_dims, np.random.default_rng([SEED, 1]))
+    shuffle_rng = np.random.default_rng([SEED, 2])  #?shuffle
+    dropout_rng = np.random.default_rng([SEED, 3])  #?dropout
+    v = initialize_velocity(parameters)  #?momentum
+    s = initialize_rmsprop(parameters)  #?rmsprop
+    v, s = initialize_adam(parameters)  #?adam
+    t = 0  # Adam's count of updates  #?adam
+    learning_rate = LEARNING_RATE
+    for i in range(NUM_EPOCHS):
+        minibatches = random_mini_batches(X, Y, MINI_BATCH_SIZE, shuffle_rng)  #?shuffle
+        minibatches = mini_batches_in_order(X, Y, MINI_BATCH_SIZE)  #?ordered
+        minibatches = [(X, Y)]  # the full batch: one update per epoch  #?fullbatch
+        for minibatch_X, minibatch_Y in minibatches:
+            AL, cache = forward_propagation(minibatch_X, parameters)  #?!dropout
+            AL, cache = forward_propagation_with_dropout(  #?dropout
+                minibatch_X, parameters, KEEP_PROB, dropout_rng  #?dropout
+            )  #?dropout
+            grads = $backward(AL, minibatch_Y, cache, parameters$backward_call)
+            parameters = update_parameters_with_gd(parameters, grads, learning_rate)  #?gd
+            parameters, v = update_parameters_with_momentum(  #?momentum
+                parameters, grads, v, BETA1, learning_rate  #?momentum
+            )  #?momentum
+            parameters, s = update_parameters_with_rmsprop(  #?rmsprop
+                parameters, grads, s, BETA2, learning_rate, EPSILON  #?rmsprop
+            )  #?rmsprop
+            t = t + 1  #?adam
+            parameters, v, s = update_parameters_with_adam(  #?adam
+                parameters, grads, v, s, t, learning_rate, BETA1, BETA2, EPSILON  #?adam
+            )  #?adam
+        # α for the next epoch, set after epoch i's updates as in the course's notebook  #?decay
+        learning_rate = update_lr(LEARNING_RATE, i, DECAY_RATE)  #?inverse
+        learning_rate = schedule_lr_decay(LEARNING_RATE, i, DECAY_RATE, TIME_INTERVAL)  #?scheduled
+        if diverged(parameters):
+            raise SystemExit(f"the run diverged in epoch {i + 1}: nnviz stops it there")
+        if (i + 1) % PRINT_EVERY == 0:
+            print(f"Cost after epoch {i + 1}: {training_cost(X, Y, parameters):.6f}")
+    return parameters
+'''
+
+MAIN = '''
+
+# --- the results ------------------------------------------------------------------------------
+
+
+def logits(X, parameters):
+    """Z[L] on the points X: the network without dropout. σ(Z[L]) > 0.5 exactly where Z[L] > 0."""
+    AL, cache = forward_propagation(X, parameters)
+    return cache["Z"][-1]
+
+
+def training_cost(X, Y, parameters):
+    """J on the whole training set, as nnviz reports it: no dropout, with the L2 term."""
+    return compute_cost(logits(X, parameters), Y)  #?!l2
+    return compute_cost_with_regularization(logits(X, parameters), Y, parameters, LAMBD)  #?l2
+
+
+def accuracy(X, Y, parameters):
+    """The share of points predicted right: 1 where Z[L] > 0, else 0."""
+    return float(np.mean((logits(X, parameters) > 0) == (Y > 0.5)))
+
+
+def main():
+    train_X, train_Y, test_X, test_Y = load_dataset()
+    parameters = model(train_X, train_Y, LAYERS_DIMS)
+    # repr: every digit, so the numbers compare exactly with nnviz's
+    print("train_cost", repr(training_cost(train_X, train_Y, parameters)))
+    print("train_accuracy", repr(accuracy(train_X, train_Y, parameters)))
+    print("test_cost", repr(compute_cost(logits(test_X, parameters), test_Y)))  #?test
+    print("test_accuracy", repr(accuracy(test_X, test_Y, parameters)))  #?test
+'''
+
+EMBEDDED_POINTS = """
+
+# --- the points of your CSV, as nnviz split them (the training rows, then the test rows) --------
+
+TRAIN_X = np.array($train_X)
+TRAIN_Y = np.array($train_Y, dtype=float)
+TEST_X = np.array($test_X)  #?test
+TEST_Y = np.array($test_Y, dtype=float)  #?test
+"""
+
+FOOTER = """
+
+if __name__ == "__main__":
+    main()
+"""

@@ -1,0 +1,280 @@
+"""Download as Python (nnviz/models/script_export.py, docs/design.md §4b).
+
+The oracle is nnviz's own trainer, a different implementation of the same mathematics: it trains
+runs in lockstep on one (R, P) buffer with [W | b] blocks, where the script goes layer by layer in
+the course's functions. The script runs in a fresh interpreter (``python -I`` in an empty folder)
+and must print the cost ``train`` reports, to 1e-9 relative, for every setting it reproduces.
+"""
+
+from __future__ import annotations
+
+import ast
+import runpy
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnviz.cli.main import main
+from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.data import GENERATORS, digest, from_csv, generate, to_csv
+from nnviz.engine.network import INITS, Layout, initial_params
+from nnviz.engine.train import INIT_STREAM, run_experiment, stream
+from nnviz.engine.weights import save_npz
+from nnviz.models import exports
+from nnviz.models.script_export import ScriptError, check_supported, script
+
+XOR = DataConfig("xor", samples=120, noise=0.2, test_fraction=0.25)  # no scikit-learn: fast
+EPOCHS = 12
+
+# every setting the script reproduces, each at least once; the data set is XOR unless named
+MATRIX = {
+    "gd, full batch": dict(optimizer="gd", batch_size=0, lr=0.5),
+    "momentum, inverse decay": dict(optimizer="momentum", lr=0.1, decay="inverse", decay_rate=0.3),
+    "rmsprop, scheduled decay": dict(
+        optimizer="rmsprop", decay="scheduled", decay_rate=1.0, decay_interval=4
+    ),
+    "adam, dropout": dict(keep_prob=0.7, hidden=(8, 4), batch_size=32),
+    "adam, dropout, L2, no shuffle": dict(keep_prob=0.8, lambd=0.7, shuffle=False, batch_size=25),
+    "momentum, L2, batch 7": dict(optimizer="momentum", lambd=0.3, batch_size=7),
+    "tanh, xavier": dict(activation="tanh", init="xavier"),
+    "sigmoid, random x10": dict(activation="sigmoid", init="random", optimizer="gd", lr=0.01),
+    "zeros": dict(init="zeros", batch_size=40),
+    "small, deep tanh": dict(init="small", hidden=(6, 6, 6), activation="tanh"),
+    "no hidden layer": dict(hidden=(), optimizer="gd", lr=0.3, batch_size=0),
+    "rmsprop, dropout, sigmoid": dict(optimizer="rmsprop", keep_prob=0.9, activation="sigmoid"),
+}
+
+
+def run_script(text: str, folder: Path) -> dict[str, float]:
+    """The numbers the script prints, run by a fresh interpreter that sees no nnviz: -I ignores
+    PYTHONPATH and the current folder's modules, and the folder holds the script alone."""
+    path = folder / "exported.py"
+    path.write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-I", str(path)], cwd=folder, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    lines = [line.split() for line in done.stdout.splitlines() if not line.startswith("Cost")]
+    return {name: float(value) for name, value in lines}
+
+
+def assert_same_numbers(printed: dict[str, float], final: dict[str, float | None]) -> None:
+    assert printed["train_cost"] == pytest.approx(final["train_cost"], rel=1e-9, abs=0)
+    assert printed["train_accuracy"] == final["train_accuracy"]
+    if final["test_cost"] is None:
+        assert "test_cost" not in printed and "test_accuracy" not in printed
+    else:
+        assert printed["test_cost"] == pytest.approx(final["test_cost"], rel=1e-9, abs=0)
+        assert printed["test_accuracy"] == final["test_accuracy"]
+
+
+@pytest.mark.parametrize("settings", MATRIX.values(), ids=MATRIX.keys())
+def test_the_script_prints_the_cost_nnviz_trains_to(settings, tmp_path):
+    exp = Experiment(XOR, (RunConfig(epochs=EPOCHS, **settings),), seed=4)
+    assert_same_numbers(run_script(script(exp, 0), tmp_path), run_experiment(exp)[0].final)
+
+
+def test_a_run_trained_in_lockstep_with_others_is_reproduced_alone(tmp_path):
+    """Runs share the streams: run 2 (no dropout) and run 3 step through the same batches and,
+    for run 3, masks as in the group where run 1 draws dropout masks for all."""
+    runs = (
+        RunConfig(epochs=EPOCHS, keep_prob=0.5),
+        RunConfig(epochs=EPOCHS, lambd=0.2),
+        RunConfig(epochs=EPOCHS, optimizer="momentum", keep_prob=0.8, decay="inverse"),
+    )
+    exp = Experiment(XOR, runs, seed=11)
+    histories = run_experiment(exp)
+    for i in (1, 2):
+        assert_same_numbers(run_script(script(exp, i), tmp_path), histories[i].final)
+
+
+def test_a_scikit_learn_data_set_without_a_test_set(tmp_path):
+    exp = Experiment(DataConfig("moons", 200, 0.2, 0.0), (RunConfig(epochs=EPOCHS),), seed=3)
+    printed = run_script(script(exp, 0), tmp_path)
+    assert_same_numbers(printed, run_experiment(exp)[0].final)
+
+
+def csv_experiment(test_fraction: float = 0.25) -> tuple[Experiment, object]:
+    points = generate("spiral", 90, 0.1, 0.0, 5)
+    text = to_csv(points.X_train, points.Y_train)
+    data = from_csv(text, test_fraction, seed=7)
+    config = DataConfig("csv", 90, 0.0, test_fraction, "points.csv:" + digest(text))
+    return Experiment(config, (RunConfig(epochs=EPOCHS, batch_size=16),), seed=7), data
+
+
+def test_a_csv_run_carries_its_points_and_the_lab_offers_it(tmp_path):
+    exp, data = csv_experiment()
+    files = exports.downloads(exp, run_experiment(exp, data), ["run 1"], data)
+    (python,) = [f for f in files if f.file_name.endswith(".py")]
+    assert python.file_name == "run1.py" and python.label == "Python, run 1 (.py)"
+    printed = run_script(python.make(), tmp_path)
+    assert_same_numbers(printed, run_experiment(exp, data)[0].final)
+
+
+def test_a_csv_run_without_its_points_is_refused_in_one_line():
+    exp, _ = csv_experiment()
+    with pytest.raises(ScriptError, match="needs its points"):
+        script(exp, 0)
+    assert exports.script_notes(exp) == ["its script needs the CSV's points"]
+    assert not [f for f in exports.downloads(exp, [], []) if f.file_name.endswith(".py")]
+
+
+def load(text: str, folder: Path) -> dict:
+    """The script's functions and constants, without running main()."""
+    path = folder / "exported.py"
+    path.write_text(text)
+    return runpy.run_path(str(path), run_name="exported")
+
+
+@pytest.mark.parametrize("name", [*GENERATORS, "csv", "csv without test"])
+def test_the_script_makes_exactly_nnvizs_points(name, tmp_path):
+    if name.startswith("csv"):
+        exp, data = csv_experiment(0.0 if "without" in name else 0.25)
+    else:
+        exp = Experiment(DataConfig(name, 50, 0.3, 0.2), (RunConfig(epochs=1),), seed=2)
+        data = generate(name, 50, 0.3, 0.2, 2)
+    train_X, train_Y, test_X, test_Y = load(script(exp, 0, data), tmp_path)["load_dataset"]()
+    assert np.array_equal(train_X, data.X_train) and np.array_equal(train_Y, data.Y_train)
+    if data.has_test:
+        assert np.array_equal(test_X, data.X_test) and np.array_equal(test_Y, data.Y_test)
+    else:
+        assert test_X is None and test_Y is None
+
+
+@pytest.mark.parametrize("init", INITS)
+def test_the_initial_weights_are_nnvizs_draws(init, tmp_path):
+    run = RunConfig(hidden=(4, 3), init=init, epochs=1)
+    exp = Experiment(XOR, (run,), seed=9)
+    initialize = load(script(exp, 0), tmp_path)[f"initialize_parameters_{init}"]
+    params = initialize([2, 4, 3, 1], np.random.default_rng([9, 1]))
+    layout = Layout(run.layer_dims)
+    want = layout.to_list(initial_params(run.layer_dims, init, stream(9, INIT_STREAM)))
+    for l, (W, b) in enumerate(want, start=1):
+        assert np.array_equal(params["W"][l], W) and np.array_equal(params["b"][l], b)
+
+
+def imported_modules(text: str) -> set[str]:
+    tree = ast.parse(text)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add((node.module or "").split(".")[0])
+    return names
+
+
+def test_a_script_imports_numpy_and_scikit_learn_only_when_its_data_needs_it():
+    for name in GENERATORS:
+        exp = Experiment(DataConfig(name), (RunConfig(keep_prob=0.5, lambd=0.1),))
+        needs = {"numpy", "sklearn"} if name not in ("xor", "spiral") else {"numpy"}
+        assert imported_modules(script(exp, 0)) == needs, name
+    exp, data = csv_experiment()
+    assert imported_modules(script(exp, 0, data)) == {"numpy"}
+
+
+def test_every_variant_is_clean_python_for_ruff(tmp_path):
+    """Undefined or unused names, which a flag left in or out could cause, and long lines."""
+    for k, settings in enumerate(MATRIX.values()):
+        exp = Experiment(XOR, (RunConfig(**settings),))
+        (tmp_path / f"variant{k}.py").write_text(script(exp, 0))
+    exp, data = csv_experiment()
+    (tmp_path / "csv.py").write_text(script(exp, 0, data))
+    lint = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--quiet"]
+    lint += ["--select", "E,F,W,B", "--ignore", "E741", "--line-length", "100", str(tmp_path)]
+    done = subprocess.run(lint, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_script_is_written_in_the_courses_functions():
+    run = RunConfig(keep_prob=0.8, lambd=0.5, decay="scheduled", init="he")
+    text = script(Experiment(XOR, (run,)), 0)
+    for name in (
+        "initialize_parameters_he",
+        "forward_propagation",
+        "forward_propagation_with_dropout",
+        "compute_cost_with_regularization",
+        "backward_propagation_with_dropout_and_regularization",
+        "random_mini_batches",
+        "initialize_adam",
+        "update_parameters_with_adam",
+        "schedule_lr_decay",
+    ):
+        assert f"\ndef {name}(" in text
+    plain = script(Experiment(XOR, (RunConfig(optimizer="momentum", batch_size=0),)), 0)
+    defined = {
+        node.name for node in ast.walk(ast.parse(plain)) if isinstance(node, ast.FunctionDef)
+    }
+    assert "update_parameters_with_momentum" in defined and "backward_propagation" in defined
+    for absent in ("dropout", "regularization", "mini_batches", "adam", "lr_decay"):
+        assert not [name for name in defined if absent in name]  # only what the run needs
+    assert "\nLAMBD" not in plain and "KEEP_PROB" not in plain and "MINI_BATCH_SIZE" not in plain
+
+
+@dataclass(frozen=True)
+class WithBatchNorm(RunConfig):
+    """A setting other engineers are adding: the script must refuse it, not ignore it."""
+
+    batch_norm: bool = False
+
+
+def test_a_setting_the_script_does_not_know_is_refused_in_one_line():
+    exp = Experiment(XOR, (WithBatchNorm(batch_norm=False), WithBatchNorm(batch_norm=True)))
+    check_supported(exp, exp.runs[0])  # at its default it changes nothing
+    with pytest.raises(ScriptError) as e:
+        script(exp, 1)
+    assert str(e.value) == "the Python export cannot reproduce batch_norm = True yet (only False)"
+    assert exports.script_notes(exp) == ["", str(e.value)]
+    names = [f.file_name for f in exports.downloads(exp, [], ["run 1", "run 2"])]
+    assert "run1.py" in names and "run2.py" not in names
+    run = RunConfig()
+    object.__setattr__(run, "activation", "leaky_relu")  # as if ACTIVATIONS had gained it
+    with pytest.raises(ScriptError, match="activation = 'leaky_relu'"):
+        script(Experiment(XOR, (run,)), 0)
+
+
+# --- nnviz train --export-script -------------------------------------------------------------
+
+
+def cli(capsys, *args: str) -> tuple[int, str]:
+    status = main(["train", "--dataset", "xor", "--samples", "80", "--epochs", "5", *args])
+    return status, capsys.readouterr().err
+
+
+def test_train_exports_the_script_of_the_run_it_trains(capsys, tmp_path):
+    out = tmp_path / "run.py"
+    status, err = cli(capsys, "--keep-prob", "0.8", "--export-script", str(out))
+    assert status == 0 and not err
+    exp = Experiment(DataConfig("xor", 80), (RunConfig(keep_prob=0.8, epochs=5),))
+    assert out.read_text() == script(exp, 0, file_name="run.py")
+
+
+def test_export_run_chooses_a_run_of_the_config(capsys, tmp_path):
+    exp = Experiment(XOR, (RunConfig(epochs=5), RunConfig(epochs=5, optimizer="gd", lambd=0.4)))
+    config = tmp_path / "config.json"
+    config.write_text(exp.to_json())
+    out = tmp_path / "run2.py"
+    args = ["--config", str(config), "--export-script", str(out), "--export-run", "2"]
+    assert main(["train", *args]) == 0
+    assert out.read_text() == script(exp, 1, file_name="run2.py")
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["--export-run", "2"], ["--export-run 2 needs --export-script"]),
+        (["--export-script", "{tmp}/a.py", "--export-run", "2"], ["[1, 1]", "got 2"]),
+        (["--export-script", "{tmp}/no/a.py"], ["cannot write", "no/a.py"]),
+        (["--export-script", "{tmp}/a.py", "--init-from", "{tmp}/w.npz"], ["--init-from"]),
+    ],
+)
+def test_export_errors_are_one_line(capsys, tmp_path, args, needles):
+    layout = Layout(RunConfig().layer_dims)
+    save_npz(str(tmp_path / "w.npz"), layout.to_list(np.zeros(layout.size)))
+    status, err = cli(capsys, *(a.format(tmp=tmp_path) for a in args))
+    assert status == 2 and err.count("\n") == 1 and err.startswith("nnviz train: error:")
+    assert all(n in err for n in needles), err
