@@ -3,6 +3,7 @@
     nnviz train --dataset circles --hidden 10,5 --init he --optimizer gd --lr 0.01 --json
     nnviz train --data points.csv --test-data held_out.csv --save weights.npz
     nnviz train --config nnviz-config.json --epochs 100   # the lab's experiment
+    nnviz train --dataset moons --keep-prob 0.8 --export-script run.py   # the run as a script
 
 It reads as its phases: parse -> validate (the config dataclasses do it; their messages name
 options) -> load data -> train -> save -> print. A run that diverges is a result, not an error:
@@ -39,6 +40,7 @@ from nnviz.engine.data import Dataset
 from nnviz.engine.network import Layout
 from nnviz.engine.train import History, train_live
 from nnviz.engine.weights import WeightsError, load_npz, save_npz
+from nnviz.models.script_export import ScriptError, script
 
 TRAIN = f"{PROG} train"
 HELP = "train one network; print a summary or --json"
@@ -67,6 +69,18 @@ def parser() -> Parser:
     add_training_options(p.add_argument_group("training"))
     out = p.add_argument_group("output")
     out.add_argument("--save", metavar="FILE.npz", help="write the final W1, b1, ..., WL, bL")
+    out.add_argument(
+        "--export-script",
+        metavar="FILE.py",
+        help="write the run as a standalone NumPy script in the course's functions; it prints "
+        "the same final cost",
+    )
+    out.add_argument(
+        "--export-run",
+        type=int,
+        metavar="K",
+        help="with --export-script: which run (1 = first, the default)",
+    )
     out.add_argument(
         "--json", action="store_true", help="print JSON instead: one object (a line) per run"
     )
@@ -113,6 +127,30 @@ def check_save_path(path: str | None, n_runs: int = 1) -> None:
         raise UsageError(TRAIN, f"--save {path}: folder {Path(path).parent} does not exist")
 
 
+def export_script(args: argparse.Namespace, exp: Experiment, data: Dataset) -> None:
+    """Write --export-script: run --export-run K (default 1) as a script (script_export.py)."""
+    if args.export_script is None:
+        if args.export_run is not None:
+            raise UsageError(TRAIN, f"--export-run {args.export_run} needs --export-script FILE.py")
+        return
+    k = 1 if args.export_run is None else args.export_run
+    if not 1 <= k <= len(exp.runs):
+        raise UsageError(TRAIN, f"--export-run must be in [1, {len(exp.runs)}] (the runs), got {k}")
+    if args.init_from:
+        raise UsageError(
+            TRAIN,
+            "--export-script draws the initial weights from the seed: it "
+            "cannot start from --init-from yet",
+        )
+    path = Path(args.export_script)
+    try:
+        path.write_text(script(exp, k - 1, data, path.name))
+    except ScriptError as e:
+        raise UsageError(TRAIN, f"--export-script: {e}") from None
+    except OSError as e:
+        raise UsageError(TRAIN, f"--export-script cannot write {path}: {e.strerror or e}") from None
+
+
 def train_watched(
     data: Dataset, exp: Experiment, initial: list[np.ndarray | None], shown: bool
 ) -> list[History]:
@@ -148,6 +186,7 @@ def main(argv: Sequence[str]) -> int:
     data = dataset_for(exp, args, files, TRAIN)
     initial = initial_weights(args.init_from, one_layout(exp, args.init_from))
     check_save_path(args.save, len(exp.runs))  # before training: a typo costs no long run
+    export_script(args, exp, data)  # needs no training: the script trains by itself
     histories = train_watched(data, exp, [initial] * len(exp.runs), watched(args.json))
     if args.save:
         try:
