@@ -286,7 +286,7 @@ def main() -> None:
     result = results_of(exp, view, slots)
     details.status(exp, result, slots.status)
     with slots.after:
-        details.final_numbers(exp, result.histories)
+        details.final_numbers(exp, result.histories, result.data)
         more(exp, result)
 
 

@@ -524,6 +524,8 @@ def test_exports():
         "nnviz-config.json",
         "run1-lambda-0.npz",
         "run2-lambda-1.npz",
+        "run1-lambda-0.py",  # the runs as scripts: tests/test_script_export.py
+        "run2-lambda-1.py",
     ]
     assert len({f.key for f in files}) == len(files) and files[3].label.endswith("run 2 (.npz)")
     assert files[0].make() == exports.histories_csv(histories, labels)

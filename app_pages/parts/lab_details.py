@@ -32,7 +32,7 @@ def status(exp: Experiment, result: Result, slot: Any) -> None:
     )
 
 
-def final_numbers(exp: Experiment, histories: Sequence[History]) -> None:
+def final_numbers(exp: Experiment, histories: Sequence[History], data: Dataset) -> None:
     st.subheader("Final numbers")
     labels = lab.run_labels(exp)
     rows = metrics.format_metrics(metrics.metrics_rows(histories, labels))
@@ -41,16 +41,18 @@ def final_numbers(exp: Experiment, histories: Sequence[History]) -> None:
         "Runs train together in one batched computation, so they share one time. "
         "To share this experiment, copy the address bar: it holds every setting."
     )
-    downloads(exp, histories, labels)
+    downloads(exp, histories, labels, data)
 
 
-def downloads(exp: Experiment, histories: Sequence[History], labels: Sequence[str]) -> None:
+def downloads(
+    exp: Experiment, histories: Sequence[History], labels: Sequence[str], data: Dataset
+) -> None:
     """The files are made when their button is clicked (Streamlit calls ``make`` then, on a
     thread of its own): a script run never builds them, and a class opening the same lesson
     does not build and hash the same CSV thirty times."""
     row = st.container(horizontal=True)
     box = row.popover("Download", icon=":material/download:")  # drawn in the browser when opened
-    for file in exports.downloads(exp, histories, labels):
+    for file in exports.downloads(exp, histories, labels, data):
         box.download_button(
             file.label,
             file.make,
@@ -60,6 +62,9 @@ def downloads(exp: Experiment, histories: Sequence[History], labels: Sequence[st
             icon=":material/download:",
             on_click="ignore",
         )
+    for i, note in enumerate(exports.script_notes(exp, data)):
+        if note:  # a setting the script cannot reproduce yet: say so instead of a wrong script
+            box.caption(f"Python, run {i + 1}: {note}")
     with row.popover("Load a config (JSON)", icon=":material/upload:"):
         st.file_uploader(
             "A config downloaded here, or the output of python -m nnviz train --json",

@@ -1,4 +1,5 @@
-"""The lab's downloads: every run's curves as CSV, the experiment as JSON, a run's weights as .npz.
+"""The lab's downloads: every run's curves as CSV, the experiment as JSON, a run's weights as .npz,
+and a run as a standalone Python script ("Download as Python", script_export.py).
 
 ``downloads`` lists what the lab offers, each file made only when asked for (``make``).
 The config JSON is ``Experiment.to_dict`` (the CLI's ``"config"`` record has the same fields), so
@@ -16,8 +17,10 @@ from functools import partial
 import numpy as np
 
 from nnviz.engine.config import Experiment
+from nnviz.engine.data import Dataset
 from nnviz.engine.train import History
 from nnviz.engine.weights import to_npz_bytes
+from nnviz.models.script_export import ScriptError, check_supported, script
 
 HISTORY_COLUMNS = (
     "run",
@@ -74,9 +77,14 @@ class Download:
 
 
 def downloads(
-    exp: Experiment, histories: Sequence[History], labels: Sequence[str]
+    exp: Experiment,
+    histories: Sequence[History],
+    labels: Sequence[str],
+    data: Dataset | None = None,
 ) -> list[Download]:
-    """The curves, the config, then each run's weights; nothing is made until ``make()``."""
+    """The curves, the config, each run's weights, then each run as a script (those the script
+    can reproduce: script_notes says why not the others). Nothing is made until ``make()``.
+    ``data``: the experiment's points, which a CSV experiment's scripts carry."""
     files = [
         Download(
             "Curves (CSV)",
@@ -93,7 +101,7 @@ def downloads(
             partial(config_json, exp),
         ),
     ]
-    return files + [
+    files += [
         Download(
             f"Weights, run {i + 1} (.npz)",
             f"download_weights_{i}",
@@ -103,3 +111,35 @@ def downloads(
         )
         for i, (h, label) in enumerate(zip(histories, labels))
     ]
+    return files + script_downloads(exp, labels, data)
+
+
+def script_downloads(
+    exp: Experiment, labels: Sequence[str], data: Dataset | None
+) -> list[Download]:
+    """Download as Python: each run the script can reproduce, as run2-lambda-0.7.py."""
+    names = [f"{file_stem(i, label)}.py" for i, label in enumerate(labels)]
+    return [
+        Download(
+            f"Python, run {i + 1} (.py)",
+            f"download_script_{i}",
+            names[i],
+            "text/x-python",
+            partial(script, exp, i, data, names[i]),
+        )
+        for i, note in enumerate(script_notes(exp, data))
+        if not note
+    ]
+
+
+def script_notes(exp: Experiment, data: Dataset | None = None) -> list[str]:
+    """Per run, "" when its script can be downloaded, else one line saying why not."""
+    notes = []
+    for run in exp.runs:
+        try:
+            check_supported(exp, run)
+            missing = exp.data.name == "csv" and data is None
+            notes.append("its script needs the CSV's points" if missing else "")
+        except ScriptError as e:
+            notes.append(str(e))
+    return notes
