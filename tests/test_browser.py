@@ -26,6 +26,7 @@ from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import run_experiment
 from nnviz.models import lab_model as lab
 from nnviz.models import playground_settings as pg
+from nnviz.models.script_export import script
 from tests.helpers.browser import (
     lab_chart_keys,
     playground_chart_keys,
@@ -351,11 +352,14 @@ def test_downloads_are_made_when_clicked(open_tab):
     wait_ready(page, LAB_KEYS)
     page.locator('[data-testid="stPopover"] button', has_text="Download").click()
     got = {}
-    for key in ("download_config", "download_curves"):
+    for key in ("download_config", "download_curves", "download_script_1"):
         with page.expect_download() as info:
             button(page, key).click()
         got[key] = Path(info.value.path()).read_text()
     assert Experiment.from_json(got["download_config"]) == lab.DEFAULT
+    assert got["download_script_1"] == script(
+        lab.DEFAULT, 1, file_name=info.value.suggested_filename
+    )
     rows = got["download_curves"].splitlines()
     assert rows[0].split(",")[:3] == ["run", "label", "epoch"]
     assert len(rows) == 1 + sum(len(h.epochs) for h in run_experiment(lab.DEFAULT))
