@@ -92,6 +92,18 @@ def test_a_run_trained_in_lockstep_with_others_is_reproduced_alone(tmp_path):
         assert_same_numbers(run_script(script(exp, i), tmp_path), histories[i].final)
 
 
+def test_a_diverging_run_stops_in_the_epoch_nnviz_stops_it(tmp_path):
+    run = RunConfig(epochs=30, optimizer="gd", lr=100, lambd=1000, batch_size=0)  # J overflows
+    exp = Experiment(XOR, (run,), seed=4)
+    (tmp_path / "exported.py").write_text(script(exp, 0))
+    done = subprocess.run(
+        [sys.executable, "-I", "exported.py"], cwd=tmp_path, capture_output=True, text=True
+    )
+    at = run_experiment(exp)[0].diverged_at
+    assert at is not None and done.returncode == 1
+    assert done.stderr == f"the run diverged in epoch {at}: nnviz stops it there\n"
+
+
 def test_a_scikit_learn_data_set_without_a_test_set(tmp_path):
     exp = Experiment(DataConfig("moons", 200, 0.2, 0.0), (RunConfig(epochs=EPOCHS),), seed=3)
     printed = run_script(script(exp, 0), tmp_path)

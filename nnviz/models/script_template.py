@@ -364,9 +364,11 @@ def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval):
 
 MODEL = '''
 
-def diverged(parameters):
-    """True once a weight or bias has left the floats (inf or NaN): nnviz stops the run there."""
-    return not all(np.all(np.isfinite(p)) for p in parameters["W"][1:] + parameters["b"][1:])
+def diverged(parameters, cost):
+    """True once the cost or a weight or bias has left the floats (inf or NaN): nnviz stops the
+    run there (past 500 epochs it looks at the cost only at the epochs it records)."""
+    finite = all(np.all(np.isfinite(p)) for p in parameters["W"][1:] + parameters["b"][1:])
+    return not (finite and np.isfinite(cost))
 
 
 def model(X, Y, layers_dims):
@@ -407,10 +409,11 @@ def model(X, Y, layers_dims):
         # α for the next epoch, set after epoch i's updates as in the course's notebook  #?decay
         learning_rate = update_lr(LEARNING_RATE, i, DECAY_RATE)  #?inverse
         learning_rate = schedule_lr_decay(LEARNING_RATE, i, DECAY_RATE, TIME_INTERVAL)  #?scheduled
-        if diverged(parameters):
+        cost = training_cost(X, Y, parameters)
+        if diverged(parameters, cost):
             raise SystemExit(f"the run diverged in epoch {i + 1}: nnviz stops it there")
         if (i + 1) % PRINT_EVERY == 0:
-            print(f"Cost after epoch {i + 1}: {training_cost(X, Y, parameters):.6f}")
+            print(f"Cost after epoch {i + 1}: {cost:.6f}")
     return parameters
 '''
 
@@ -438,7 +441,8 @@ def accuracy(X, Y, parameters):
 
 def main():
     train_X, train_Y, test_X, test_Y = load_dataset()
-    parameters = model(train_X, train_Y, LAYERS_DIMS)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run says so in one line
+        parameters = model(train_X, train_Y, LAYERS_DIMS)
     # repr: every digit, so the numbers compare exactly with nnviz's
     print("train_cost", repr(training_cost(train_X, train_Y, parameters)))
     print("train_accuracy", repr(accuracy(train_X, train_Y, parameters)))
