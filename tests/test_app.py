@@ -18,11 +18,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nnviz.engine.config import GROUP_FIELDS, DataConfig, Experiment, RunConfig
-from nnviz.engine.data import to_csv
+from nnviz.engine.data import from_csv, to_csv
 from nnviz.engine.lessons import LESSONS
 from nnviz.engine.train import load_data, run_experiment, train_live
 from nnviz.models import exports, formulas, metrics
 from nnviz.models import lab_model as lab
+from nnviz.models.script_export import script
 from nnviz.views import figures
 from tests.helpers.apptest import SHORT, assert_clean, chart, charts, open_app, params
 
@@ -445,7 +446,7 @@ def test_bad_csv_upload_shows_why_and_keeps_the_data():
     assert len(boundary_keys(at)) == 2
 
 
-def test_good_csv_upload_trains_on_it():
+def test_good_csv_upload_trains_on_it(downloads):
     data = load_data(Experiment(DataConfig("xor", samples=80, test_fraction=0.0)))
     content = to_csv(data.X_train, data.Y_train).encode()
     at = upload(open_app(), "xor.csv", content)
@@ -454,6 +455,10 @@ def test_good_csv_upload_trains_on_it():
     assert exp.data.name == "csv" and exp.data.source == lab.check_upload(content, 0.25, 5)[0]
     assert params(at)["dataset"] == "csv"
     assert "60 training and 20 test points" in status(at)
+    name = f"{exports.file_stem(0, lab.run_labels(exp)[0])}.py"  # its script carries the points
+    points = from_csv(content, exp.data.test_fraction, exp.seed)
+    made = downloads[name]()
+    assert made == script(exp, 0, points, name) and "TRAIN_X = np.array(" in made
 
 
 # --- nnviz/lab.py, the page's helpers -------------------------------------------------------------
@@ -732,6 +737,7 @@ def test_downloads_are_made_on_click_not_on_every_run(downloads, monkeypatch):
     labels = lab.run_labels(exp)
     names = {"nnviz-curves.csv", "nnviz-config.json"}
     names |= {f"{exports.file_stem(i, label)}.npz" for i, label in enumerate(labels)}
+    names |= {f"{exports.file_stem(i, label)}.py" for i, label in enumerate(labels)}
     assert set(downloads) == names
     assert built == []  # nothing made yet
     histories = run_experiment(exp)  # the same numbers the page trained
@@ -740,6 +746,8 @@ def test_downloads_are_made_on_click_not_on_every_run(downloads, monkeypatch):
     assert json.loads(downloads["nnviz-config.json"]()) == json.loads(exp.to_json())
     with np.load(io.BytesIO(downloads[f"{exports.file_stem(1, labels[1])}.npz"]())) as npz:
         assert np.array_equal(npz["W1"], histories[1].params[0][0])
+    name = f"{exports.file_stem(1, labels[1])}.py"
+    assert downloads[name]() == script(exp, 1, file_name=name)
 
 
 def test_config_json_round_trip_download_then_load(downloads):
