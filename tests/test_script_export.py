@@ -12,7 +12,7 @@ import ast
 import runpy
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,10 @@ MATRIX = {
     "small, deep tanh": dict(init="small", hidden=(6, 6, 6), activation="tanh"),
     "no hidden layer": dict(hidden=(), optimizer="gd", lr=0.3, batch_size=0),
     "rmsprop, dropout, sigmoid": dict(optimizer="rmsprop", keep_prob=0.9, activation="sigmoid"),
+    "early stopping, patience 2": dict(patience=2, lr=0.05, keep_prob=0.9),
+    "patience longer than the run": dict(patience=50, optimizer="momentum", lr=0.2),
 }
+NUMBERS = ("train_cost", "train_accuracy", "test_cost", "test_accuracy")
 
 
 def run_script(text: str, folder: Path) -> dict[str, float]:
@@ -58,8 +61,8 @@ def run_script(text: str, folder: Path) -> dict[str, float]:
         [sys.executable, "-I", str(path)], cwd=folder, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0 and not done.stderr, done.stderr
-    lines = [line.split() for line in done.stdout.splitlines() if not line.startswith("Cost")]
-    return {name: float(value) for name, value in lines}
+    lines = [line.split() for line in done.stdout.splitlines()]
+    return {words[0]: float(words[1]) for words in lines if words[0] in NUMBERS}
 
 
 def assert_same_numbers(printed: dict[str, float], final: dict[str, float | None]) -> None:
@@ -90,6 +93,22 @@ def test_a_run_trained_in_lockstep_with_others_is_reproduced_alone(tmp_path):
     histories = run_experiment(exp)
     for i in (1, 2):
         assert_same_numbers(run_script(script(exp, i), tmp_path), histories[i].final)
+
+
+def test_early_stopping_stops_where_nnviz_stops_and_keeps_the_best_epoch(tmp_path):
+    exp = Experiment(XOR, (RunConfig(epochs=200, patience=4, lr=0.05),), seed=4)
+    h = run_experiment(exp)[0]
+    assert h.stopped_at is not None and h.stopped_at < 200  # it does stop early
+    text = script(exp, 0)
+    (tmp_path / "exported.py").write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-I", "exported.py"], cwd=tmp_path, capture_output=True, text=True
+    )
+    said = f"Stopped early after epoch {h.stopped_at}; the best was epoch {h.best_epoch}"
+    assert said in done.stdout.splitlines()
+    assert_same_numbers(run_script(text, tmp_path), h.final)
+    without_test = Experiment(replace(XOR, test_fraction=0.0), (RunConfig(patience=4),))
+    assert "PATIENCE" not in script(without_test, 0)  # nnviz ignores patience there too
 
 
 def test_a_diverging_run_stops_in_the_epoch_nnviz_stops_it(tmp_path):

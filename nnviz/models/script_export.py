@@ -50,6 +50,7 @@ HANDLED_RUN = {
     "decay",
     "decay_rate",
     "decay_interval",
+    "patience",
 }
 
 # init -> (the factor of the N(0, 1) draw, the formula in the docstring)
@@ -129,6 +130,7 @@ def flags(exp: Experiment, run: RunConfig, m_train: int, data: Dataset | None) -
         "l2": run.lambd > 0,
         "test": bool(has_test),
         "decay": run.decay != "constant",
+        "early": run.patience > 0 and bool(has_test),  # nnviz ignores patience without a test set
         "zeros": run.init == "zeros",
         "sklearn": exp.data.name in ("moons", "circles", "blobs", "mislabeled"),
     }
@@ -214,6 +216,7 @@ def constants(exp: Experiment, run: RunConfig, on: dict[str, bool]) -> str:
         "MINI_BATCH_SIZE": (not on["fullbatch"], run.batch_size, "columns per update"),
         "DECAY_RATE": (on["decay"], float(run.decay_rate), f"α's {run.decay} decay"),
         "TIME_INTERVAL": (on["scheduled"], run.decay_interval, "epochs between steps of α"),
+        "PATIENCE": (on["early"], run.patience, "early stopping: epochs to wait for a better J"),
     }
     rows += [(name, value, why) for name, (use, value, why) in used.items() if use]
     rows.append(("PRINT_EVERY", max(1, run.epochs // 10), "epochs between progress lines"))

@@ -371,8 +371,16 @@ def diverged(parameters, cost):
     return not (finite and np.isfinite(cost))
 
 
-def model(X, Y, layers_dims):
+def copy_parameters(parameters):  #?early
+    """A copy of every W[l] and b[l], kept while training goes on."""  #?early
+    return {name: [None] + [p.copy() for p in parameters[name][1:]] for name in ("W", "b")}  #?early
+  #?early
+  #?early
+def model(X, Y, layers_dims):  #?!early
+def model(X, Y, layers_dims, test_X, test_Y):  #?early
     """NUM_EPOCHS passes over the training set, one update per mini-batch; the parameters.
+    Early stopping: the parameters of the lowest test cost; training stops once PATIENCE  #?early
+    epochs in a row have not lowered it (and at the end the best ones are kept anyway).  #?early
 
     Every random number comes from one of nnviz's streams, np.random.default_rng([SEED, k]):
     k = 1 the initial weights, k = 2 the batch order, k = 3 the dropout masks.
@@ -385,6 +393,8 @@ def model(X, Y, layers_dims):
     v, s = initialize_adam(parameters)  #?adam
     t = 0  # Adam's count of updates  #?adam
     learning_rate = LEARNING_RATE
+    best_cost = compute_cost(logits(test_X, parameters), test_Y)  # early stopping's watch  #?early
+    best_epoch, best_parameters = 0, copy_parameters(parameters)  #?early
     for i in range(NUM_EPOCHS):
         minibatches = random_mini_batches(X, Y, MINI_BATCH_SIZE, shuffle_rng)  #?shuffle
         minibatches = mini_batches_in_order(X, Y, MINI_BATCH_SIZE)  #?ordered
@@ -414,7 +424,15 @@ def model(X, Y, layers_dims):
             raise SystemExit(f"the run diverged in epoch {i + 1}: nnviz stops it there")
         if (i + 1) % PRINT_EVERY == 0:
             print(f"Cost after epoch {i + 1}: {cost:.6f}")
-    return parameters
+        test_cost = compute_cost(logits(test_X, parameters), test_Y)  #?early
+        if test_cost < best_cost:  #?early
+            best_cost, best_epoch = test_cost, i + 1  #?early
+            best_parameters = copy_parameters(parameters)  #?early
+        if i + 1 - best_epoch >= PATIENCE and i + 1 < NUM_EPOCHS:  #?early
+            print(f"Stopped early after epoch {i + 1}; the best was epoch {best_epoch}")  #?early
+            break  #?early
+    return best_parameters  #?early
+    return parameters  #?!early
 '''
 
 MAIN = '''
@@ -442,7 +460,8 @@ def accuracy(X, Y, parameters):
 def main():
     train_X, train_Y, test_X, test_Y = load_dataset()
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run says so in one line
-        parameters = model(train_X, train_Y, LAYERS_DIMS)
+        parameters = model(train_X, train_Y, LAYERS_DIMS)  #?!early
+        parameters = model(train_X, train_Y, LAYERS_DIMS, test_X, test_Y)  #?early
     # repr: every digit, so the numbers compare exactly with nnviz's
     print("train_cost", repr(training_cost(train_X, train_Y, parameters)))
     print("train_accuracy", repr(accuracy(train_X, train_Y, parameters)))
