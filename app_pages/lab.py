@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.parts import inside, race
+from app_pages.parts import inside, landscape, race
 from app_pages.parts import lab_details as details
 from app_pages.parts import lab_results as results
 from app_pages.parts.lab_controls import sidebar
@@ -295,14 +295,19 @@ def more(exp: Experiment, result: Result) -> None:
     row = st.container(horizontal=True, vertical_alignment="center")
     with row:
         st.markdown("**More:**", width="content")
-        show_inside, show_race, show_formulas = (
+        show_inside, show_landscape, show_race, show_formulas = (
             inside.toggle(exp),
+            landscape.toggle(),
             race.toggle(),
             details.formulas_toggle(),
         )
         use_in_class(exp)
     if show_inside:
         inside.panel(
+            exp, result.data, result.histories, lab.run_labels(exp), st.session_state.get("scrub")
+        )
+    if show_landscape:
+        landscape.panel(
             exp, result.data, result.histories, lab.run_labels(exp), st.session_state.get("scrub")
         )
     if show_race:

@@ -179,5 +179,5 @@ def test_runs_of_different_networks_share_no_slice(histories):
 
 
 def test_unknown_directions_are_refused(histories):
-    with pytest.raises(ValueError, match="directions must be one of random, pca"):
+    with pytest.raises(ValueError, match="directions must be one of pca, random"):
         ls.landscape(histories, DATA, directions="hessian")

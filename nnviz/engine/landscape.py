@@ -41,9 +41,9 @@ from nnviz.engine.network import (
     with_ones,
 )
 
-DIRECTIONS = {
+DIRECTIONS = {  # the lab offers them in this order, the first by default
+    "pca": "PCA of the paths",
     "random": "Random, filter-normalised",
-    "pca": "Principal directions of the paths",
 }
 GRID = 51  # points along each axis: 51 × 51 = 2,601 costs, α = 0 and β = 0 on the grid
 # Rows of the grid per forward pass. At the lab's default network the slice takes about 0.09 s
