@@ -1,6 +1,8 @@
 """nnviz.engine.landscape against values from outside it: the trainer's own recorded J,
 scikit-learn's log_loss, numpy.linalg.norm per unit, trajectories built here in a known plane."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from sklearn.metrics import log_loss
@@ -167,6 +169,14 @@ def test_pca_paths_lie_mostly_in_their_own_plane(histories):
     land = ls.landscape(histories, DATA, centre=0, directions="pca")
     assert land.explained.sum() > 0.5
     assert np.median(np.concatenate([p.off_plane for p in land.paths])) < 0.5
+
+
+def test_a_diverged_runs_last_steps_neither_widen_the_grid_nor_steer_pca(histories):
+    wild = replace(histories[2], diverged_at=30, snapshots=histories[2].snapshots * 1e6)
+    healthy = ls.landscape(histories[:2], DATA, 0, "pca")
+    land = ls.landscape([*histories[:2], wild], DATA, 0, "pca")
+    np.testing.assert_allclose(np.abs(land.d @ healthy.d.T), np.eye(2), atol=1e-9)
+    assert land.alphas[-1] == pytest.approx(healthy.alphas[-1])
 
 
 # --- what is refused --------------------------------------------------------------------------

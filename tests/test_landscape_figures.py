@@ -57,3 +57,11 @@ def test_each_run_is_marked_at_its_last_snapshot_before_the_epoch(epoch, want):
 
 def test_at_epoch_before_the_first_snapshot_is_the_first():
     assert at_epoch(land().paths[0], -5) == 0 and at_epoch(land().paths[0], 20) == 2
+
+
+def test_colorbar_of_many_decades_ticks_powers_of_ten():
+    wide = land()
+    wide = Landscape(**{**wide.__dict__, "J": wide.J * 10.0 ** np.arange(15).reshape(3, 5)})
+    bar = next(t for t in landscape_figure(wide, ["a", "b"]).data if t.type == "heatmap").colorbar
+    # J from 5.1 (the corner, × 10⁰) to 5.1 × 10¹⁴ (the opposite corner): 10¹ .. 10¹⁴
+    np.testing.assert_allclose(10 ** np.asarray(bar.tickvals), 10.0 ** np.arange(1, 15))

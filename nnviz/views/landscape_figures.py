@@ -45,9 +45,11 @@ def axis_titles(land: Landscape) -> tuple[str, str]:
 
 
 def _colorbar(logJ: np.ndarray) -> dict:
-    """Ticks at J = 1, 2, 5 × 10^k inside the range, labelled with J itself, not log₁₀ J."""
+    """Ticks at J = 1, 2, 5 × 10^k inside the range (10^k alone past three decades), labelled
+    with J itself, not log₁₀ J."""
     low, high = np.nanmin(logJ), np.nanmax(logJ)
-    ticks = [m * 10.0**e for e in range(-6, 7) for m in (1, 2, 5)]
+    steps = (1, 2, 5) if high - low <= 3 else (1,)
+    ticks = [m * 10.0**e for e in range(-12, 40) for m in steps]
     inside = [t for t in ticks if low <= np.log10(t) <= high]
     return dict(
         title=dict(text="J", side="top"),
