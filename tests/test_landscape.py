@@ -39,6 +39,7 @@ def test_centre_of_the_slice_is_the_runs_final_training_cost(histories, centre, 
     assert land.alphas[mid] == 0 and land.betas[mid] == 0
     # the trainer's J at the last epoch, λ term included (λ = 0.7 for run 1)
     assert land.J[mid, mid] == pytest.approx(histories[centre].train_cost[-1], rel=1e-12)
+    assert land.J[mid, mid] == pytest.approx(histories[centre].final["train_cost"], rel=1e-12)
     assert land.lambd == RUNS[centre].lambd
 
 
@@ -157,12 +158,29 @@ def test_the_centre_runs_path_ends_at_the_centre(histories, directions):
     assert np.linalg.norm(land.paths[0].coords[-1]) > 1e-3  # another run ends elsewhere
 
 
+def test_an_early_stopped_centre_is_the_best_epochs_weights_it_kept():
+    runs = [RunConfig(patience=8, **dict(NET, epochs=400, lr=0.05)), RunConfig(**NET)]
+    stopped = train(DATA, runs, seed=2)
+    h = stopped[0]
+    assert h.best_epoch is not None and h.stopped_at is not None  # it did stop early
+    assert not np.allclose(h.snapshots[-1], h.theta)  # and went on past the θ it kept
+    land = ls.landscape(stopped, DATA, centre=0, directions="pca")
+    mid = ls.GRID // 2
+    # the trainer's numbers for the kept θ, not those of the last recorded epoch
+    assert land.J[mid, mid] == pytest.approx(h.final["train_cost"], rel=1e-12)
+    assert land.J[mid, mid] != pytest.approx(h.train_cost[-1], rel=1e-6)
+    np.testing.assert_allclose(land.paths[0].final, (0, 0), atol=1e-12)
+    assert np.linalg.norm(land.paths[0].coords[-1]) > 1e-3  # the path goes on past θ*
+    assert land.paths[0].kept_epoch == h.best_epoch and land.paths[1].kept_epoch is None
+
+
 @pytest.mark.parametrize("directions", ["random", "pca"])
 def test_the_grid_holds_every_path(histories, directions):
     land = ls.landscape(histories, DATA, centre=0, directions=directions, seed=2)
     for path in land.paths:
         assert np.all(np.abs(path.coords[:, 0]) <= land.alphas[-1])
         assert np.all(np.abs(path.coords[:, 1]) <= land.betas[-1])
+        np.testing.assert_allclose(path.final, path.coords[-1], atol=1e-12)  # no early stop
 
 
 def test_pca_paths_lie_mostly_in_their_own_plane(histories):

@@ -14,9 +14,11 @@ BETAS = np.linspace(-1, 1, 3)
 def land(explained=None) -> Landscape:
     """J = 0.1 + α² + β² on a 3 × 5 grid; run 0 ends at the centre, run 1 elsewhere."""
     J = 0.1 + ALPHAS[None, :] ** 2 + BETAS[:, None] ** 2
+    first = np.array([[1.5, -0.5], [0.5, 0.2], [0.0, 0.0]])
+    second = np.array([[1.5, -0.5], [-1.0, 0.5]])  # stopped early: kept epoch 5's θ
     paths = [
-        Path(np.array([0, 10, 20]), np.array([[1.5, -0.5], [0.5, 0.2], [0.0, 0.0]]), np.zeros(3)),
-        Path(np.array([0, 10]), np.array([[1.5, -0.5], [-1.0, 0.5]]), np.full(2, 0.3)),
+        Path(np.array([0, 10, 20]), first, np.zeros(3), first[-1], None),
+        Path(np.array([0, 10]), second, np.full(2, 0.3), np.array([0.2, -0.1]), 5),
     ]
     return Landscape(0, "pca", 0.7, ALPHAS, BETAS, J, np.eye(2, 4), paths, explained)
 
@@ -53,6 +55,7 @@ def test_each_run_is_marked_at_its_last_snapshot_before_the_epoch(epoch, want):
     assert markers(fig, 13) == want
     assert markers(fig, 10) == [(1.5, -0.5), (1.5, -0.5)]  # the starts
     assert markers(fig, 15) == [(0.0, 0.0)]  # θ*
+    assert markers(fig, 12) == [(0.2, -0.1)]  # the early-stopped run's kept θ, and no other
 
 
 def test_at_epoch_before_the_first_snapshot_is_the_first():

@@ -4,8 +4,9 @@ weights θ*, with every run's path drawn on it (Li et al., 2018; docs/design.md 
     f(α, β) = J(θ* + α d₁ + β d₂)      (α, β: coordinates in the plane, not the learning rate)
 
 J is the cost the trainer records: cross-entropy on the whole training set, no dropout, plus the
-L2 term λ/(2m) Σ‖W[l]‖² with the λ of θ*'s run. So switching the centre run shows λ's effect: the
-same weights sit in a different bowl. Two directions d₁, d₂ are shared by every run:
+L2 term λ/(2m) Σ‖W[l]‖² with the λ of θ*'s run; so switching the centre run shows λ's effect.
+θ* is the run's final θ (History.theta): after early stopping, the best epoch's, which the run
+keeps. Two directions d₁, d₂ are shared by every run:
 
     random   filter-normalised: d ~ N(0, I); then each unit's incoming weights (row i of W[l], the
              dense layer's "filter") are rescaled to the norm of θ*'s row i; biases set to 0.
@@ -56,11 +57,21 @@ FLOOR = {"random": 1.0, "pca": 1e-6}  # the least half-width: the weights' own s
 
 @dataclass(frozen=True)
 class Path:
-    """One run's snapshots placed on the slice."""
+    """One run's snapshots placed on the slice, and the weights it kept in the end."""
 
     epochs: np.ndarray  # (S,) the snapshot epochs
     coords: np.ndarray  # (S, 2): (α_t, β_t), least squares
     off_plane: np.ndarray  # (S,) ‖residual‖ / ‖θ_t − θ*‖: 0 on the plane, 1 orthogonal to it
+    final: np.ndarray  # (2,): the run's final θ (History.theta); the last snapshot's place,
+    # except after early stopping, which goes back to the best epoch's θ
+    kept_epoch: int | None  # early stopping's best epoch, whose θ the run kept; else None
+
+
+def path(h: History, theta_star: np.ndarray, d: np.ndarray) -> Path:
+    """Run ``h``'s snapshots and final θ, placed on the plane through θ* along ``d``."""
+    coords, off = project(h.snapshots, theta_star, d)
+    final, _off = project(h.theta[None, :], theta_star, d)
+    return Path(h.snapshot_epochs, coords, off, final[0], h.best_epoch)
 
 
 @dataclass(frozen=True)
@@ -195,7 +206,7 @@ def directions_for(
 def extent(paths: Sequence[Path], histories: Sequence[History], floor: float) -> np.ndarray:
     """(2,) half-widths of the grid along α and β: every healthy path inside, with a margin."""
     kept = [p for p, h in zip(paths, histories) if h.diverged_at is None] or list(paths)
-    reach = np.max(np.abs(np.vstack([p.coords for p in kept])), axis=0)
+    reach = np.max(np.abs(np.vstack([row for p in kept for row in (p.coords, p.final)])), axis=0)
     return np.maximum(MARGIN * np.nan_to_num(reach), floor)
 
 
@@ -219,7 +230,7 @@ def landscape(
     same_network(histories)
     h = histories[centre]
     d, explained = directions_for(histories, centre, directions, seed)
-    paths = [Path(g.snapshot_epochs, *project(g.snapshots, h.theta, d)) for g in histories]
+    paths = [path(g, h.theta, d) for g in histories]
     half = extent(paths, histories, FLOOR[directions])
     alphas, betas = (symmetric(w, n) for w in half)
     J = slice_costs(h, data, d, alphas, betas)

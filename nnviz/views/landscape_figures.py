@@ -4,8 +4,8 @@ The slice's J is drawn as a pale heatmap of log₁₀ J (a bowl's bottom and its
 with iso-lines at even steps of log₁₀ J (marching squares, nnviz.views.contours, as the
 playground's contours). Over it, each run's path in its own color (palette.RUN_COLORS, as
 everywhere), a hollow circle where it started, a filled one at the epoch of the lab's scrubber,
-and a black star at θ*, the centre. Built as plain dicts, like the boundaries: validated once by
-the tests.
+a diamond at the weights an early-stopped run kept, and a black star at θ*, the centre. Built as
+plain dicts, like the boundaries: validated once by the tests.
 """
 
 from __future__ import annotations
@@ -88,8 +88,28 @@ def _surface(land: Landscape) -> list[dict]:
     ]
 
 
+def _kept(path: Path, label: str, i: int) -> list[dict]:
+    """After early stopping: a diamond where the run ended up, the best epoch's θ it kept."""
+    if path.kept_epoch is None:
+        return []
+    return [
+        dict(
+            type="scatter",
+            x=path.final[:1],
+            y=path.final[1:],
+            mode="markers",
+            legendgroup=f"run{i}",
+            marker=dict(symbol="diamond", size=12, color=run_color(i), line=dict(color=INK)),
+            showlegend=False,
+            hovertemplate=f"{label}<br>stopped early: kept θ of epoch {path.kept_epoch:,}"
+            "<extra></extra>",
+        )
+    ]
+
+
 def _path(path: Path, label: str, i: int, epoch: int | None) -> list[dict]:
-    """A run's path, its start (hollow) and where it is at ``epoch`` (filled)."""
+    """A run's path, its start (hollow) and where it is at ``epoch`` (filled); after early
+    stopping, the weights it kept (``_kept``)."""
     color, (x, y) = run_color(i), path.coords.T
     hover = "epoch %{customdata[0]:,}<br>%{customdata[1]:.0%} of the step off the plane"
     info = np.column_stack([path.epochs, path.off_plane])
@@ -123,6 +143,7 @@ def _path(path: Path, label: str, i: int, epoch: int | None) -> list[dict]:
             marker=dict(size=13, color=color, line=dict(color="white", width=1.5)),
             showlegend=False,
         ),
+        *_kept(path, label, i),
     ]
 
 
