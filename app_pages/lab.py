@@ -286,7 +286,8 @@ def main() -> None:
     result = results_of(exp, view, slots)
     details.status(exp, result, slots.status)
     with slots.after:
-        details.final_numbers(exp, result.histories, result.data)
+        with details.final_numbers(exp, result.histories, result.data):
+            use_in_class(exp)
         more(exp, result)
 
 
@@ -301,7 +302,6 @@ def more(exp: Experiment, result: Result) -> None:
             race.toggle(),
             details.formulas_toggle(),
         )
-        use_in_class(exp)
     if show_inside:
         inside.panel(
             exp, result.data, result.histories, lab.run_labels(exp), st.session_state.get("scrub")

@@ -32,7 +32,8 @@ def status(exp: Experiment, result: Result, slot: Any) -> None:
     )
 
 
-def final_numbers(exp: Experiment, histories: Sequence[History], data: Dataset) -> None:
+def final_numbers(exp: Experiment, histories: Sequence[History], data: Dataset) -> Any:
+    """The table, then a row of Download and Load a config; the row is returned for more."""
     st.subheader("Final numbers")
     labels = lab.run_labels(exp)
     rows = metrics.format_metrics(metrics.metrics_rows(histories, labels))
@@ -41,12 +42,12 @@ def final_numbers(exp: Experiment, histories: Sequence[History], data: Dataset) 
         "Runs train together in one batched computation, so they share one time. "
         "To share this experiment, copy the address bar: it holds every setting."
     )
-    downloads(exp, histories, labels, data)
+    return downloads(exp, histories, labels, data)
 
 
 def downloads(
     exp: Experiment, histories: Sequence[History], labels: Sequence[str], data: Dataset
-) -> None:
+) -> Any:
     """The files are made when their button is clicked (Streamlit calls ``make`` then, on a
     thread of its own): a script run never builds them, and a class opening the same lesson
     does not build and hash the same CSV thirty times."""
@@ -74,6 +75,7 @@ def downloads(
         )
         if st.session_state.get("config_error"):
             st.error(st.session_state.config_error)
+    return row
 
 
 def formulas_toggle() -> bool:
