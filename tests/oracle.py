@@ -70,3 +70,44 @@ def numerical_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray, h: f
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+# --- batch normalization (docs/design.md §7), one layer at a time ---------------------------------
+
+Norms = list[tuple[np.ndarray, ...]]  # per hidden layer (γ, β, μ_run, σ²_run), each (n[l], 1)
+
+
+def bn_forward(
+    params: Params, norms: Norms, X: np.ndarray, activation: str, eps: float, running: bool
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Z̃[l] = γ (Z[l] − μ)/√(σ² + ε) + β before g on each hidden layer: μ, σ² those of the batch
+    X (np.mean, np.var: biased) or, with ``running``, the stored running averages.
+
+    Returns the hidden Z̃s, the hidden As, the output logit z and each layer's batch (μ, σ²).
+    """
+    g = G[activation]
+    A, Zts, As, stats = X, [], [], []
+    for (W, b), (gamma, beta, mu_run, var_run) in zip(params[:-1], norms):
+        Z = np.dot(W, A) + b
+        stats.append((Z.mean(axis=1, keepdims=True), Z.var(axis=1, keepdims=True)))
+        mu, var = (mu_run, var_run) if running else stats[-1]
+        Zt = gamma * (Z - mu) / np.sqrt(var + eps) + beta
+        A = g(Zt)
+        Zts.append(Zt)
+        As.append(A)
+    W, b = params[-1]
+    return Zts, As, np.dot(W, A) + b, stats
+
+
+def bn_cost(
+    params: Params,
+    norms: Norms,
+    X: np.ndarray,
+    Y: np.ndarray,
+    activation: str,
+    eps: float,
+    running: bool = False,
+) -> float:
+    """The cross-entropy of ``bn_forward``'s logits (no L2 term)."""
+    z = bn_forward(params, norms, X, activation, eps, running)[2]
+    return float(np.sum(np.logaddexp(0, z) - Y * z) / X.shape[1])

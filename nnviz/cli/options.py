@@ -85,6 +85,14 @@ NUMBERS = {
         ("--decay-rate", RUN, float, "how fast --decay shrinks alpha"),
         ("--decay-interval", RUN, int, "scheduled decay: epochs between steps down"),
         ("--patience", RUN, int, "early stopping: epochs without a better test cost; 0 = off"),
+        (
+            "--bn-momentum",
+            RUN,
+            float,
+            "batch norm: the new batch's weight in the running mean"
+            " and variance (PyTorch's convention; Keras's momentum 0.99 is 0.01 here)",
+        ),
+        ("--bn-epsilon", RUN, float, "batch norm: epsilon in sqrt(var + epsilon) (Keras: 1e-3)"),
         ("--log-every", EXP, int, "record every N epochs; 0 = about 500 records"),
     ],
 }
@@ -136,6 +144,12 @@ def add_training_options(group: argparse._ArgumentGroup) -> None:
         dest="shuffle",
         action="store_false",
         help="mini-batches in the data's order every epoch (default: a new order each epoch)",
+    )
+    group.add_argument(
+        "--batch-norm",
+        action="store_true",
+        help="normalize every hidden layer's Z over the mini-batch, then gamma Z_norm + beta"
+        " (default: off)",
     )
 
 

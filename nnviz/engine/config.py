@@ -28,6 +28,9 @@ MAX_SEED = 2**31 - 2
 # the RunConfig fields that runs training together in lockstep must share (RunConfig.group_key);
 # the lab shows them once for all runs, and every other RunConfig field per run
 GROUP_FIELDS = ("hidden", "activation", "batch_size", "shuffle", "epochs")
+# ...and these too, though the lab shows them per run: a group's parameter buffer has one layout
+# (batch norm adds γ, β and running statistics), so BN and non-BN runs train in separate groups
+LAYOUT_FIELDS = ("batch_norm",)
 
 
 def _check(ok: bool, message: str) -> None:
@@ -102,6 +105,10 @@ class RunConfig:
     decay_interval: int = 1000  # scheduled decay steps α down every this many epochs
     patience: int = 0  # early stopping: stop when the test cost has not improved for this many
     # epochs and keep the best epoch's weights (docs/design.md §7); 0 = off
+    batch_norm: bool = False  # normalise each hidden Z over the batch, then γ Z_norm + β
+    bn_momentum: float = 0.1  # the new batch's weight in the running μ, σ² (PyTorch's convention
+    # and default; Keras's momentum 0.99 is 0.01 here)
+    bn_epsilon: float = 1e-5  # ε_bn in √(σ² + ε_bn) (PyTorch's default; Keras's is 1e-3)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -143,6 +150,14 @@ class RunConfig:
         )
         _whole("decay_interval", self.decay_interval, 1, MAX_EPOCHS)
         _whole("patience", self.patience, 0, MAX_EPOCHS)
+        _check(
+            isinstance(self.batch_norm, bool),
+            f"batch_norm must be true or false, got {self.batch_norm!r}",
+        )
+        for name in ("bn_momentum", "bn_epsilon"):
+            _finite(name, getattr(self, name))
+        _check(0 < self.bn_momentum <= 1, f"bn_momentum must be in (0, 1], got {self.bn_momentum}")
+        _check(0 < self.bn_epsilon <= 1, f"bn_epsilon must be in (0, 1], got {self.bn_epsilon}")
 
     @property
     def layer_dims(self) -> tuple[int, ...]:
@@ -156,7 +171,7 @@ class RunConfig:
     @property
     def group_key(self) -> tuple:
         """Runs with equal keys train together in lockstep."""
-        return tuple(getattr(self, name) for name in GROUP_FIELDS)
+        return tuple(getattr(self, name) for name in GROUP_FIELDS + LAYOUT_FIELDS)
 
 
 @dataclass(frozen=True)

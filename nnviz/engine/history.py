@@ -2,7 +2,8 @@
 
 At each recorded epoch the Recorder evaluates every run of a lockstep group on the whole training
 set (J with its L2 term, no dropout) and on the test set (cross-entropy only), in one batched
-forward pass per set, and keeps a few parameter snapshots for the replay.
+forward pass per set, and keeps a few parameter snapshots for the replay. Batch norm runs are
+evaluated with their running statistics, folded into W and b (batchnorm.fold), never the batch's.
 """
 
 from __future__ import annotations
@@ -56,6 +57,16 @@ class History:
     def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Final [(W1, b1), ..., (WL, bL)] in the course's shapes."""
         return self.layout.to_list(self.theta)
+
+    def eval_params(self, theta: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(W, b) per layer computing what the run computes at evaluation, from ``theta`` (the
+        final parameters when None): ``params`` itself, or with batch norm's running statistics
+        folded in. Boundaries and predictions use these."""
+        theta = self.theta if theta is None else theta
+        if not self.layout.batch_norm:
+            return self.layout.to_list(theta)
+        Wb = self.layout.eval_blocks(theta[None, :], self.config.bn_epsilon)[1:]
+        return [(block[0, :, :-1].copy(), block[0, :, -1:].copy()) for block in Wb]
 
     @property
     def final(self) -> dict[str, float | None]:
@@ -126,6 +137,7 @@ class Recorder:
         self.work: dict[int, Workspace] = {}  # forward's arrays, per set width
         self.train_set = (with_ones(data.X_train), data.Y_train)
         self.test_set = (with_ones(data.X_test), data.Y_test) if data.has_test else None
+        self.bn_eps = np.array([r.bn_epsilon for r in runs])[:, None, None]
         lambd = np.array([r.lambd for r in runs])
         self.l2_factor = lambd / (
             2 * data.X_train.shape[1]
@@ -133,13 +145,19 @@ class Recorder:
 
     def test_cost(self, theta: np.ndarray) -> np.ndarray:
         """Every run's test cross-entropy (R,): what early stopping watches."""
-        return self._evaluate(theta, *self.test_set).cost
+        return self._evaluate(self._blocks(theta), *self.test_set).cost
 
-    def _evaluate(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray) -> Scores:
+    def _blocks(self, theta: np.ndarray) -> list:
+        """[W | b] of evaluation by layer; batch norm's running μ, σ² folded in."""
+        if not self.layout.batch_norm:
+            return self.layout.blocks(theta)
+        return self.layout.eval_blocks(theta, self.bn_eps)  # running μ, σ²: never the set's own
+
+    def _evaluate(self, Wb: list, X1: np.ndarray, Y: np.ndarray) -> Scores:
         B = X1.shape[-1]
         if B not in self.work:
             self.work[B] = Workspace(len(self.runs), self.layout.dims, B)
-        work = forward(self.layout.blocks(theta), X1, self.act, work=self.work[B], sigma=False)
+        work = forward(Wb, X1, self.act, work=self.work[B], sigma=False)
         Z_L = work.Z[self.layout.L]
         # σ(z) > 0.5 exactly when z > 0: no σ needed
         accuracy = np.add.reduce((Z_L > 0) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
@@ -168,10 +186,11 @@ class Recorder:
 
     def _scores(self, theta: np.ndarray) -> tuple[np.ndarray, ...]:
         """J (with its L2 term), test cost, train and test accuracy of every run: (R,) each."""
-        train = self._evaluate(theta, *self.train_set)
+        Wb = self._blocks(theta)
+        train = self._evaluate(Wb, *self.train_set)
         J = train.cost + self.l2_factor * l2_term(theta, self.layout.weight_mask)
         none = train.cost * 0  # without a test set: zeros (NaN where the cost is not finite)
-        test = self._evaluate(theta, *self.test_set) if self.test_set else Scores(none, none)
+        test = self._evaluate(Wb, *self.test_set) if self.test_set else Scores(none, none)
         return J, test.cost, train.accuracy, test.accuracy
 
     def keep_best(

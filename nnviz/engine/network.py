@@ -26,6 +26,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit  # σ(z) without overflow; scipy comes with scikit-learn
 
+from nnviz.engine.batchnorm import Norm, batch_stats, fold, normalize, normalize_backward
+
 # --- activations: each a (g, g') pair; g' is written in terms of Z and A = g(Z) ---------------
 
 
@@ -73,14 +75,17 @@ INITS: dict[str, Init] = {
 }
 
 
-def initial_params(dims: tuple[int, ...], init: str, rng: np.random.Generator) -> np.ndarray:
+def initial_params(
+    dims: tuple[int, ...], init: str, rng: np.random.Generator, batch_norm: bool = False
+) -> np.ndarray:
     """One run's flat parameter vector; biases zero in every scheme.
 
     The standard normal draws do not depend on the scheme, so with one seed "he" and "xavier"
-    start from the same directions and differ only in scale.
+    start from the same directions and differ only in scale; nor on ``batch_norm``, whose γ = 1,
+    β = 0 and running μ = 0, σ² = 1 come after the weights.
     """
-    layout = Layout(dims)
-    theta = np.zeros(layout.size)
+    layout = Layout(dims, batch_norm)
+    theta = layout.blank()
     for W, _b in layout.views(theta[None, :]):  # W[l], l = 1..L
         n, n_prev = W.shape[1:]
         W[0] = rng.standard_normal((n, n_prev)) * INITS[init].scale(n_prev)
@@ -94,10 +99,14 @@ def initial_params(dims: tuple[int, ...], init: str, rng: np.random.Generator) -
 class Layout:
     """Where each layer sits in one run's flat parameter vector: [W1 | b1], [W2 | b2], ...
 
-    Layer l is an (n[l], n[l-1] + 1) block stored row by row: b[l] is its last column.
+    Layer l is an (n[l], n[l-1] + 1) block stored row by row: b[l] is its last column. With
+    ``batch_norm``, after the last block, each hidden layer's γ, β, running μ and running σ²
+    follow (4 n[l] numbers): the optimizer moves γ and β; μ and σ² get a zero gradient, so no rule
+    moves them, and the trainer updates them itself. Snapshots and exports carry them all.
     """
 
     dims: tuple[int, ...]
+    batch_norm: bool = False
 
     @cached_property
     def slices(self) -> list[slice]:
@@ -108,16 +117,61 @@ class Layout:
         return out
 
     @cached_property
+    def norm_slices(self) -> list[slice]:
+        """Hidden layer l's [γ, β, μ_run, σ²_run] at index l - 1; empty without batch norm."""
+        out, start = [], self.slices[-1].stop
+        for n in self.dims[1:-1] if self.batch_norm else ():
+            out.append(slice(start, start + 4 * n))
+            start = out[-1].stop
+        return out
+
+    @cached_property
     def size(self) -> int:
-        return self.slices[-1].stop
+        return (self.norm_slices or self.slices)[-1].stop
 
     @cached_property
     def weight_mask(self) -> np.ndarray:
-        """1 on weights, 0 on biases: L2 penalises weights only."""
+        """1 on weights, 0 on biases and on γ, β, μ, σ²: L2 penalises weights only."""
         mask = np.ones((1, self.size))
         for _W, b in self.views(mask):
             b[...] = 0.0
+        mask[0, self.slices[-1].stop :] = 0.0
         return mask[0]
+
+    def norms(self, theta: np.ndarray) -> list[tuple[np.ndarray, ...] | None]:
+        """(γ, β, μ_run, σ²_run) views of an (R, P) buffer at hidden l = 1..L-1, each (R, n[l], 1);
+        None at index 0 (and everywhere but index 0 is absent without batch norm)."""
+        R = theta.shape[0]
+        return [None] + [
+            tuple(theta[:, s].reshape(R, 4, -1, 1).transpose(1, 0, 2, 3)) for s in self.norm_slices
+        ]
+
+    def norm(self, theta: np.ndarray, eps: float | np.ndarray = 0.0) -> Norm | None:
+        """γ[l], β[l] views of an (R, P) buffer (θ, or g for dγ, dβ) for forward and backward;
+        None without batch norm."""
+        if not self.batch_norm:
+            return None
+        stats = self.norms(theta)
+        return Norm([None, *(s[0] for s in stats[1:])], [None, *(s[1] for s in stats[1:])], eps)
+
+    def blank(self) -> np.ndarray:
+        """All zeros but γ = 1 and σ²_run = 1: batch norm's starting point (PyTorch's too)."""
+        theta = np.zeros(self.size)
+        for gamma, _beta, _mu, var in self.norms(theta[None, :])[1:]:
+            gamma[...] = var[...] = 1.0
+        return theta
+
+    def eval_blocks(self, theta: np.ndarray, eps: float | np.ndarray) -> list[np.ndarray | None]:
+        """Like ``blocks``, with batch norm at evaluation folded in (batchnorm.fold): forward on
+        these computes the running-statistics network. ``eps``: ε_bn, a float or (R, 1, 1)."""
+        Wb = self.blocks(theta)
+        for l, stats in enumerate(self.norms(theta)[1:], 1):
+            Wb[l] = fold(Wb[l], *stats, eps)
+        return Wb
+
+    def norm_list(self, theta_row: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+        """One run's (γ, β, μ_run, σ²_run) per hidden layer, each (n[l], 1); [] without BN."""
+        return [tuple(a[0].copy() for a in s) for s in self.norms(theta_row[None, :])[1:]]
 
     @property
     def L(self) -> int:
@@ -144,7 +198,7 @@ class Layout:
         """Inverse of to_list; shapes must match the layout exactly."""
         if len(params) != len(self.dims) - 1:
             raise ValueError(f"expected {len(self.dims) - 1} layers, got {len(params)}")
-        theta = np.zeros(self.size)
+        theta = self.blank()
         for l, ((W, b), (Wv, bv)) in enumerate(zip(params, self.views(theta[None, :])), 1):
             for name, got, want in ((f"W{l}", W, Wv[0]), (f"b{l}", b, bv[0])):
                 got = np.asarray(got, dtype=float)
@@ -183,6 +237,8 @@ class Workspace:
         self.dZ: list = [None] + [np.empty((R, n, B)) for n in dims[1:]]  # dA[l], then dZ[l]
         self.gZ: list = [None] + [np.empty((R, n, B)) for n in hidden]  # g(Z[l]) under dropout
         self.D: list | None = None
+        self.bn: list | None = None  # batch norm's Stats per hidden layer, made at first use
+        self.bn_flat: np.ndarray | None = None  # their μ and σ², laid out like θ's BN block
 
     @classmethod
     def fresh(cls, Wb: list[np.ndarray | None], B: int) -> Workspace:
@@ -198,6 +254,7 @@ def forward(
     masks: list[np.ndarray] | None = None,
     work: Workspace | None = None,
     sigma: bool = True,
+    norm: Norm | None = None,
 ) -> Workspace:
     """Z[l] and A[l] of every layer, written into ``work`` (a fresh Workspace when None).
 
@@ -205,12 +262,20 @@ def forward(
     inverted-dropout masks D[l] / keep_prob of the hidden layers l = 1..L-1, in order.
     ``sigma=False`` stops at the logit Z[L] and leaves A[L] unset (σ costs more than a layer, and
     costs and accuracies need only Z[L]).
+    ``norm``: batch norm in training mode, with the batch's statistics: Z[l] then holds Z̃[l]
+    and ``work.bn[l]`` the statistics (evaluation uses ``Layout.eval_blocks`` instead).
     """
     w = work if work is not None else Workspace.fresh(Wb, X1.shape[-1])
     Z, A, L = w.Z, w.A, len(Wb) - 1
     A[0], w.D = X1, None if masks is None else [None, *masks]
+    if norm is not None and w.bn is None:
+        R, _n, B = Z[1].shape
+        w.bn_flat, stats = batch_stats(R, tuple(Z[l].shape[1] for l in range(1, L)), B)
+        w.bn = [None, *stats]
     for l in range(1, L):
         np.matmul(Wb[l], A[l - 1], out=Z[l])  # Z[l] = W[l] A[l-1] + b[l]: b[l] times the ones
+        if norm is not None:  # Z[l] ← Z̃[l] = γ Z_norm + β
+            normalize(Z[l], norm.gamma[l], norm.beta[l], norm.eps, w.bn[l])
         act.g(Z[l], out=A[l][:, :-1])  # A[l] = g(Z[l]), above the row of ones
         if w.D is not None:
             A[l][:, :-1] *= w.D[l]  # A[l] ← A[l] ⊙ D[l] / keep_prob
@@ -241,12 +306,15 @@ def backward(
     Y: np.ndarray,
     act: Activation,
     dWb: list[np.ndarray | None],
+    norm: Norm | None = None,
+    dnorm: Norm | None = None,
 ) -> None:
     """The cross-entropy's [dW[l] | db[l]] written into ``dWb[l]``, l = L..1, after ``forward``.
 
     ``work`` holds that forward pass (its Z, A and dropout masks); ``dWb`` is laid out like ``Wb``
     (views of the gradient buffer). The L2 part (λ/m) W[l] is added by the caller, in one operation
-    on the flat buffer.
+    on the flat buffer. With batch norm (``norm`` as in the forward pass), dγ[l] and dβ[l] go into
+    ``dnorm``'s views and db[l] of the hidden layers is held at exactly 0.
     """
     Z, A, dZ, D = work.Z, work.A, work.dZ, work.D
     L = len(Wb) - 1
@@ -255,6 +323,8 @@ def backward(
     for l in range(L, 0, -1):
         # [dW[l] | db[l]] = (1/m) dZ[l] [A[l-1]; 1]ᵀ: the row of ones sums dZ[l] over the columns
         np.matmul(dZ[l], A[l - 1].mT, out=dWb[l])
+        if norm is not None and l < L:
+            dWb[l][..., -1] = 0.0  # b[l] stays 0: β does its work
         if l == 1:
             return
         W, dA = Wb[l][..., :-1], dZ[l - 1]  # dA[l-1] is made in dZ[l-1]'s array, then scaled
@@ -265,6 +335,9 @@ def backward(
         if D is not None:
             dA *= D[l - 1]  # a dropped unit passes no gradient back
         dA *= act.dg(Z[l - 1], _g(work, act, l - 1))  # dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])
+        if norm is not None:  # that was dZ̃[l-1]; through the batch's μ and σ² to dZ[l-1]
+            k = l - 1
+            normalize_backward(dA, norm.gamma[k], work.bn[k], dnorm.gamma[k], dnorm.beta[k])
 
 
 def _g(work: Workspace, act: Activation, l: int) -> np.ndarray:

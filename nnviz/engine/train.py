@@ -11,7 +11,8 @@ One epoch, phase by phase (each a function below, each tested on its own):
     for Xb, Yb in epoch_batches(...):        a fresh permutation, cut every B columns
         masks = dropout_masks(...)           D[l] / keep_prob, new at every step
         update(group, Xb, Yb, masks)         gradient(...) with (λ/m)·W, m = this batch;
-                                             θ ← θ − step of each run's optimizer (t += 1)
+                                             θ ← θ − step of each run's optimizer (t += 1);
+                                             batch norm's running μ, σ² (batchnorm.py)
     decay_lr(group)                          α ← f(e) of each run's decay schedule
     stop_diverged(group, ...)                a run that left the floats is frozen at θ = 0
     record(group)                            J, accuracies, snapshots at the recorded epochs
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
+from nnviz.engine.batchnorm import Norm, update_running
 from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import Dataset, generate
 from nnviz.engine.history import History, Recorder, record_epochs
@@ -160,6 +162,8 @@ class Setup:
     shuffle_rng: np.random.Generator  # the batch order: [seed, SHUFFLE_STREAM]
     dropout_rng: np.random.Generator | None  # the masks: [seed, DROPOUT_STREAM]; None: no dropout
     started: float  # perf_counter() when the group was set up
+    bn_eps: float | np.ndarray = 0.0  # ε_bn per run, (R, 1, 1) or a shared float (batch norm)
+    bn_momentum: float | np.ndarray = 0.0  # the new batch's weight in the running averages
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,6 +175,11 @@ class Buffers:
     Wb: list[np.ndarray | None]  # [W[l] | b[l]] views of θ, l = 1..L
     dWb: list[np.ndarray | None]  # [dW[l] | db[l]] views of g
     widths: dict[int, Workspace] = field(default_factory=dict)
+    norm: Norm | None = None  # γ, β views of θ (batch norm), None without
+    dnorm: Norm | None = None  # dγ, dβ views of g
+    running: np.ndarray | None = None  # θ's batch norm block [γ, β, μ_run, σ²_run per layer]
+    running_weight: np.ndarray | None = None  # ρ on the μ_run, σ²_run places, 0 on γ and β
+    scratch: np.ndarray | None = None  # for update_running
 
     def width(self, B: int) -> Workspace:
         """The Workspace for a batch of B columns, made at its first use."""
@@ -249,7 +258,7 @@ def start(
     setup = _setup(data, [runs[i] for i in order], order, seed)
     theta = _initial_theta(setup, [initial[i] for i in order], seed)
     grad = np.zeros_like(theta)
-    work = Buffers(grad, setup.layout.blocks(theta), setup.layout.blocks(grad))
+    work = _buffers(setup, theta, grad)
     group = Lockstep(setup, work, _progress(data, setup, theta, grad, log_every))
     with np.errstate(all="ignore"):
         record(group)
@@ -257,6 +266,35 @@ def start(
             cost = group.progress.rec.test_cost(theta)
             group.progress.best = Best(cost, np.zeros(len(runs), dtype=int), theta.copy())
     return group
+
+
+def _buffers(setup: Setup, theta: np.ndarray, grad: np.ndarray) -> Buffers:
+    """Views of θ and g by layer; with batch norm also γ, β, dγ, dβ and the running μ, σ²."""
+    layout = setup.layout
+    blocks = Buffers(grad, layout.blocks(theta), layout.blocks(grad))
+    if not layout.batch_norm:
+        return blocks
+    block = slice(layout.norm_slices[0].start, None)
+    weight = np.zeros_like(theta)
+    for _gamma, _beta, mu, var in layout.norms(weight)[1:]:
+        mu[...] = var[...] = setup.bn_momentum
+    running, weight = theta[:, block], weight[:, block]
+    return replace(
+        blocks,
+        norm=layout.norm(theta, setup.bn_eps),
+        dnorm=layout.norm(grad),
+        running=running,
+        running_weight=weight,
+        scratch=np.empty_like(running),
+    )
+
+
+def _per_run(runs: list[RunConfig], name: str) -> float | np.ndarray:
+    """A batch norm setting as a float, or (R, 1, 1) when the runs differ; 0 without BN."""
+    if not runs[0].batch_norm:
+        return 0.0
+    value = _compact(_column(runs, name))
+    return value if isinstance(value, float) else value[..., None]
 
 
 def _by_optimizer(runs: list[RunConfig]) -> list[int]:
@@ -273,7 +311,7 @@ def _setup(data: Dataset, runs: list[RunConfig], order: list[int], seed: int) ->
     return Setup(
         runs=runs,
         order=order,
-        layout=Layout(first.layer_dims),
+        layout=Layout(first.layer_dims, first.batch_norm),
         act=ACTIVATIONS[first.activation],
         X1=with_ones(data.X_train),
         Y=data.Y_train,
@@ -288,18 +326,27 @@ def _setup(data: Dataset, runs: list[RunConfig], order: list[int], seed: int) ->
         shuffle_rng=stream(seed, SHUFFLE_STREAM),
         dropout_rng=stream(seed, DROPOUT_STREAM) if np.any(keep < 1) else None,
         started=started,
+        bn_eps=_per_run(runs, "bn_epsilon"),
+        bn_momentum=_per_run(runs, "bn_momentum"),
     )
 
 
 def _initial_theta(setup: Setup, initial: list[np.ndarray | None], seed: int) -> np.ndarray:
-    """(R, P): each run's given starting parameters, or a draw of its init scheme."""
+    """(R, P): each run's given starting parameters, or a draw of its init scheme.
+
+    With batch norm the hidden layers' b[l] start (and stay) at exactly 0, given or not.
+    """
+    layout = setup.layout
     rows = [
         given
         if given is not None
-        else initial_params(setup.layout.dims, run.init, stream(seed, INIT_STREAM))
+        else initial_params(layout.dims, run.init, stream(seed, INIT_STREAM), layout.batch_norm)
         for run, given in zip(setup.runs, initial)
     ]
-    return np.stack(rows).astype(float)
+    theta = np.stack(rows).astype(float)
+    for _W, b in layout.views(theta)[:-1] if layout.batch_norm else ():
+        b[...] = 0.0
+    return theta
 
 
 def _rule_blocks(runs: list[RunConfig], theta: np.ndarray, grad: np.ndarray) -> list[RuleBlock]:
@@ -395,8 +442,8 @@ def gradient(
     with m = the batch's own size (weights only: the mask is 0 on biases).
     """
     setup, work, now = group.setup, group.work, group.progress
-    passed = forward(work.Wb, Xb, setup.act, masks, work.width(Xb.shape[-1]))
-    backward(work.Wb, passed, Yb, setup.act, work.dWb)
+    passed = forward(work.Wb, Xb, setup.act, masks, work.width(Xb.shape[-1]), norm=work.norm)
+    backward(work.Wb, passed, Yb, setup.act, work.dWb, work.norm, work.dnorm)
     g, m = work.grad, Xb.shape[-1]  # m: this batch's size
     if setup.use_l2:
         g += (setup.lambd / m) * (now.theta * setup.layout.weight_mask)  # + (λ/m) W[l]
@@ -407,11 +454,16 @@ def gradient(
 
 def update(group: Lockstep, Xb: np.ndarray, Yb: np.ndarray, masks: list[np.ndarray] | None) -> None:
     """One update of every run: the gradient on this batch, then θ ← θ − step of its optimizer
-    (whose state counts the update: t ← t + 1)."""
+    (whose state counts the update: t ← t + 1); with batch norm, the running μ and σ² take in
+    this batch's (γ and β are in θ: the optimizer moves them like W)."""
     gradient(group, Xb, Yb, masks)
     for rule in group.progress.rules:
         step, rule.state = rule.update(rule.grad, rule.state, rule.hyper)
         rule.theta -= step
+    work = group.work
+    if work.running is not None:
+        batch = work.width(Xb.shape[-1]).bn_flat
+        update_running(work.running, batch, work.running_weight, work.scratch)
 
 
 def run_epoch(group: Lockstep) -> None:

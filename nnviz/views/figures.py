@@ -257,7 +257,7 @@ def _coloraxis(showscale: bool) -> dict:
 def snapshot_params(h: History, epoch: int) -> Params:
     """The run's parameters at the last snapshot at or before ``epoch`` (the replay's frames)."""
     k = max(int(np.searchsorted(h.snapshot_epochs, epoch, "right")) - 1, 0)
-    return h.layout.to_list(h.snapshots[k])
+    return h.eval_params(h.snapshots[k])
 
 
 def boundary_figure(
@@ -282,7 +282,7 @@ def boundary_figure(
     ``big``: larger text, for a projector. ``height=None``: as high as its element (page CSS).
     """
     act, bounds = h.config.activation, frame(data.bounds)
-    params = h.params if at_end(h, upto) else snapshot_params(h, upto)
+    params = h.eval_params() if at_end(h, upto) else snapshot_params(h, upto)
     xs, ys, P = probability_grid(params, act, bounds, resolution)
     traces = _surface(xs, ys, P)
     parts = [(data.X_test, data.Y_test, True)] if show_test else []
