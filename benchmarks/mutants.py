@@ -6,9 +6,10 @@
 
 The repository's tracked files (``git ls-files``) are copied into a temporary directory; the copy
 is tested once unchanged (it must pass, or nothing below means anything), then once per fault, each
-an exact source patch of nnviz/engine/train.py. A patch that no longer matches the source fails
-loudly (tests/test_mutants.py checks that cheaply on every test run). The tests run are the fast
-engine ones, not the browser or lesson tests. Exit status 1 when a fault survives.
+an exact source patch of nnviz/engine/train.py or of the file the mutant names. A patch that no
+longer matches the source fails loudly (tests/test_mutants.py checks that cheaply on every test
+run). The tests run are the fast engine ones, not the browser or lesson tests. Exit status 1 when a
+fault survives.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = "nnviz/engine/train.py"
 # the dedicated tests first: with -x the first failure names the test written for the fault
 TESTS = (
+    "tests/test_batchnorm.py",
     "tests/test_train_phases.py",
     "tests/test_sklearn_reference.py",
     "tests/test_train.py",
@@ -44,13 +46,15 @@ class Mutant:
     name: str
     what: str  # the fault, in the course's words
     patches: tuple[tuple[str, str], ...]  # (exact old text, new text), each old text found once
+    target: str = TARGET  # the file patched
 
     def apply(self, source: str) -> str:
         for old, new in self.patches:
             found = source.count(old)
             if found != 1:
                 raise PatchError(
-                    f"{self.name}: expected exactly one {old.strip()!r} in {TARGET}, found {found}"
+                    f"{self.name}: expected exactly one {old.strip()!r} in {self.target},"
+                    f" found {found}"
                     " — update benchmarks/mutants.py to the new source"
                 )
             source = source.replace(old, new)
@@ -119,6 +123,45 @@ MUTANTS = (
             ),
         ),
     ),
+    Mutant(
+        "BN1",
+        "batch norm evaluates with the batch's statistics, not the running averages",
+        (
+            (
+                "self.layout.eval_blocks(theta, self.bn_eps)  # running μ, σ²: never the set's own",
+                "self.layout.blocks(theta)",
+            ),
+            (
+                "train = self._evaluate(Wb, *self.train_set)",
+                "self.bn_now = self.layout.norm(theta, self.bn_eps)\n"
+                "        train = self._evaluate(Wb, *self.train_set)",
+            ),
+            (
+                "work=self.work[B], sigma=False)",
+                "work=self.work[B], sigma=False, norm=getattr(self, 'bn_now', None))",
+            ),
+        ),
+        "nnviz/engine/history.py",
+    ),
+    Mutant(
+        "BN2",
+        "L2 penalises γ as if it were a weight",
+        (
+            (
+                "mask[0, self.slices[-1].stop :] = 0.0",
+                "mask[0, self.slices[-1].stop :] = 0.0\n"
+                "        for gamma, *_rest in self.norms(mask)[1:]:\n"
+                "            gamma[...] = 1.0",
+            ),
+        ),
+        "nnviz/engine/network.py",
+    ),
+    Mutant(
+        "BN3",
+        "running averages weigh the old value by ρ, the new batch by 1 − ρ (conventions mixed)",
+        (("scratch *= weight", "scratch *= 1.0 - weight"),),
+        "nnviz/engine/batchnorm.py",
+    ),
 )
 
 
@@ -152,18 +195,17 @@ def check(mutants: tuple[Mutant, ...], first_only: bool) -> list[tuple[Mutant, l
     with tempfile.TemporaryDirectory(prefix="nnviz-mutants-") as tmp:
         where = Path(tmp)
         copy_repo(where)
-        target = where / TARGET
-        original = target.read_text()
-        patched = {m.name: m.apply(original) for m in mutants}  # every patch applies, or stop now
+        originals = {m.target: (where / m.target).read_text() for m in mutants}
+        patched = {m.name: m.apply(originals[m.target]) for m in mutants}  # all apply, or stop
         passed, failed, seconds = run_tests(where, first_only)
         if not passed:
             raise RuntimeError(f"the unchanged copy fails {failed}: fix the suite first")
         print(f"unchanged copy: the tests pass ({seconds:.0f} s)", file=sys.stderr)
         results = []
         for m in mutants:
-            target.write_text(patched[m.name])
+            (where / m.target).write_text(patched[m.name])
             passed, failed, seconds = run_tests(where, first_only)
-            target.write_text(original)
+            (where / m.target).write_text(originals[m.target])
             print(
                 f"{m.name}: {'caught' if failed else 'SURVIVED'} ({seconds:.0f} s)", file=sys.stderr
             )
