@@ -107,12 +107,12 @@ def initial_weights(path: str | None, layout: Layout) -> np.ndarray | None:
 
 def one_layout(exp: Experiment, init_from: str | None) -> Layout:
     """The network shape --init-from must fit: the same for every run."""
-    dims = {run.layer_dims for run in exp.runs}
+    dims = {(run.layer_dims, run.batch_norm) for run in exp.runs}
     if init_from and len(dims) > 1:
         raise UsageError(
             TRAIN, f"--init-from {init_from} fits one network; the runs have {len(dims)}"
         )
-    return Layout(exp.runs[0].layer_dims)
+    return Layout(exp.runs[0].layer_dims, exp.runs[0].batch_norm)
 
 
 def check_save_path(path: str | None, n_runs: int = 1) -> None:
@@ -190,7 +190,8 @@ def main(argv: Sequence[str]) -> int:
     histories = train_watched(data, exp, [initial] * len(exp.runs), watched(args.json))
     if args.save:
         try:
-            save_npz(args.save, histories[0].params)
+            h = histories[0]
+            save_npz(args.save, h.params, h.layout.norm_list(h.theta))
         except OSError as e:
             raise UsageError(TRAIN, f"--save cannot write {args.save}: {e.strerror or e}") from None
     alone = [exp.with_runs(h.config) for h in histories]  # each run's own experiment

@@ -6,8 +6,9 @@
     result.grid("test_accuracy")                 # (9, 3) array for a heatmap, NaN where missing
 
 Only per-run settings can be swept (every RunConfig field outside GROUP_FIELDS), so every run of a
-sweep shares the lockstep group key: the runs are cut into chunks of up to ``group_size`` and each
-chunk is one call of ``nnviz.engine.train.train``. A run's random streams derive from the
+sweep shares the lockstep group key (but for batch_norm, which splits a chunk into two groups): the
+runs are cut into chunks of up to ``group_size`` and each chunk is one call of
+``nnviz.engine.train.train``. A run's random streams derive from the
 experiment seed alone (see train.py), so a row holds exactly what ``train`` gives that run alone,
 whatever the chunk it trained in and wherever the chunk ran. Chunks fan out through joblib: local
 processes (loky) or a dask.distributed cluster (joblib's dask backend). No scheduling code here.

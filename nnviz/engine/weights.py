@@ -1,9 +1,11 @@
 """Weights on disk: the course's W1, b1, ..., WL, bL as one NumPy .npz archive.
 
 W[l] is (n[l], n[l-1]) and b[l] is (n[l], 1), exactly as docs/design.md §2, so a student can
-open the file with ``np.load`` and find the matrices of the lectures. Loading never unpickles
-(``allow_pickle=False``), refuses archives that would inflate beyond any network nnviz builds, and
-checks every name and shape against the network the weights are meant for.
+open the file with ``np.load`` and find the matrices of the lectures. A batch norm network adds,
+per hidden layer, gamma{l}, beta{l}, running_mean{l} and running_var{l}, each (n[l], 1)
+(docs/design.md §7); loading into one, they may be left out (γ = 1, β = 0, μ = 0, σ² = 1).
+Loading never unpickles (``allow_pickle=False``), refuses archives that would inflate beyond any
+network nnviz builds, and checks every name and shape against the network the weights are meant for.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,24 +38,36 @@ def array_names(n_layers: int) -> list[str]:
     return [name for l in range(1, n_layers + 1) for name in (f"W{l}", f"b{l}")]
 
 
+NORM_NAMES = ("gamma", "beta", "running_mean", "running_var")  # Layout.norms' order
+
+
+def norm_names(n_hidden: int) -> list[str]:
+    """gamma1, beta1, running_mean1, running_var1, gamma2, ...: a batch norm network's extras."""
+    return [f"{name}{l}" for l in range(1, n_hidden + 1) for name in NORM_NAMES]
+
+
 def course_shapes(layout: Layout) -> list[tuple[int, int]]:
     """Shapes of W1, b1, ..., WL, bL: W[l] is (n[l], n[l-1]), b[l] is (n[l], 1)."""
     pairs = zip(layout.dims[:-1], layout.dims[1:])
     return [shape for n_prev, n in pairs for shape in ((n, n_prev), (n, 1))]
 
 
-def to_npz_bytes(params: Params) -> bytes:
-    """[(W1, b1), ..., (WL, bL)] as the bytes of an .npz archive (for downloads)."""
-    names = array_names(len(params))
-    arrays = [np.asarray(a, dtype=float) for pair in params for a in pair]
+def to_npz_bytes(params: Params, norms: Sequence[tuple[np.ndarray, ...]] = ()) -> bytes:
+    """[(W1, b1), ..., (WL, bL)] as the bytes of an .npz archive (for downloads); ``norms``: a
+    batch norm network's (γ, β, μ_run, σ²_run) per hidden layer (Layout.norm_list)."""
+    names = array_names(len(params)) + norm_names(len(norms))
+    arrays = [np.asarray(a, dtype=float) for group in (*params, *norms) for a in group]
     buffer = io.BytesIO()
     np.savez(buffer, **dict(zip(names, arrays)))
     return buffer.getvalue()
 
 
-def save_npz(path: str | Path, params: Params) -> None:
-    """Write [(W1, b1), ..., (WL, bL)] to ``path`` exactly (np.savez would append .npz)."""
-    Path(path).write_bytes(to_npz_bytes(params))
+def save_npz(
+    path: str | Path, params: Params, norms: Sequence[tuple[np.ndarray, ...]] = ()
+) -> None:
+    """Write [(W1, b1), ..., (WL, bL)] (and ``norms``) to ``path`` exactly (np.savez would
+    append .npz)."""
+    Path(path).write_bytes(to_npz_bytes(params, norms))
 
 
 def load_npz(source: str | Path | bytes | BinaryIO, layout: Layout, name: str = "") -> np.ndarray:
@@ -83,17 +98,28 @@ def _load(f: BinaryIO, layout: Layout, name: str) -> np.ndarray:
         raise WeightsError(f"{name} holds a single array; expected an .npz archive of W1, b1, ...")
     with npz:
         arrays = _read_arrays(npz, layout, name)
-    return layout.from_list(list(zip(arrays[::2], arrays[1::2])))
+    n = 2 * layout.L
+    theta = layout.from_list(list(zip(arrays[:n:2], arrays[1:n:2])))
+    extras = arrays[n:]
+    for l, views in enumerate(layout.norms(theta[None, :])[1:] if extras else ()):
+        for view, array in zip(views, extras[4 * l : 4 * l + 4]):
+            view[0] = array
+    return theta
 
 
 def _read_arrays(npz: np.lib.npyio.NpzFile, layout: Layout, name: str) -> list[np.ndarray]:
-    """W1, b1, ..., in order, each checked for shape, type and finiteness."""
-    expected = array_names(len(layout.dims) - 1)
+    """W1, b1, ... (then gamma1, ... when the file has them), each checked for shape, type and
+    finiteness."""
+    expected = array_names(layout.L)
+    shapes = course_shapes(layout)
+    if layout.batch_norm and "gamma1" in npz.files:
+        expected += norm_names(layout.L - 1)
+        shapes += [(n, 1) for n in layout.dims[1:-1] for _ in NORM_NAMES]
     _check_names(npz.files, expected, name)
     if sum(info.file_size for info in npz.zip.infolist()) > MAX_BYTES:
         raise WeightsError(f"{name} unpacks to more than {MAX_BYTES:,} bytes; too large")
     arrays = []
-    for key, shape in zip(expected, course_shapes(layout)):
+    for key, shape in zip(expected, shapes):
         try:
             array = npz[key]
         except _READ_ERRORS as e:
@@ -126,6 +152,8 @@ def _checked(
         raise WeightsError(f"{name}: {key} has dtype {array.dtype}, expected numbers")
     if not np.all(np.isfinite(array)):
         raise WeightsError(f"{name}: {key} contains NaN or infinite values")
+    if key.startswith("running_var") and np.any(array < 0):
+        raise WeightsError(f"{name}: {key} has a negative variance")
     return array.astype(float)
 
 

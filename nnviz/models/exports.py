@@ -52,8 +52,9 @@ def config_json(exp: Experiment) -> str:
 
 
 def weights_npz(h: History) -> bytes:
-    """The run's final W1, b1, ..., WL, bL in the course's shapes (the CLI's format)."""
-    return to_npz_bytes(h.params)
+    """The run's final W1, b1, ..., WL, bL in the course's shapes (the CLI's format); with batch
+    norm also gamma{l}, beta{l}, running_mean{l}, running_var{l} of each hidden layer."""
+    return to_npz_bytes(h.params, h.layout.norm_list(h.theta))
 
 
 def file_stem(i: int, label: str) -> str:
