@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 
 from nnviz.cli.main import main
+from nnviz.engine.config import Experiment, RunConfig
+from nnviz.models import lab_model as lab
+from nnviz.models.formulas import formula_sections
 
 FAST = ["--samples", "80", "--epochs", "6", "--hidden", "5,4", "--batch-size", "16", "--seed", "2"]
 
@@ -83,3 +86,37 @@ def test_a_sweep_varies_batch_norm_and_each_row_is_the_run_alone(capsys):
     alone = run_cli(capsys, "train", *FAST, "--batch-norm", "--bn-momentum", "0.5")
     assert {k: r["rows"][3][k] for k in alone["final"]} == alone["final"]
     assert r["rows"][0]["train_cost"] == r["rows"][1]["train_cost"]  # no BN: ρ plays no part
+
+
+# --- the lab: URL, labels, formulas --------------------------------------------------------------
+
+
+def bn_pair():
+    net = dict(hidden=(5, 5, 5), epochs=50)
+    runs = (RunConfig(**net), RunConfig(**net, batch_norm=True, bn_momentum=0.2))
+    return Experiment(runs=runs)
+
+
+def test_the_url_keeps_batch_norm_per_run_and_old_links_mean_off():
+    exp = bn_pair()
+    params = lab.url_params(exp)
+    assert (params["batch_norm"], params["bn_momentum"]) == ("0,1", "0.1,0.2")
+    back, warnings = lab.experiment_from_url(params)
+    assert (back, warnings) == (exp, [])
+    old = {k: v for k, v in params.items() if not k.startswith(("batch_norm", "bn_"))}
+    back, warnings = lab.experiment_from_url(old)
+    assert warnings == [] and not any(r.batch_norm for r in back.runs)
+
+
+def test_runs_with_and_without_batch_norm_are_labelled_and_shown_per_run():
+    assert "batch_norm" in lab.PER_RUN and "batch_norm" not in lab.SHARED
+    assert lab.run_labels(bn_pair()) == ("no BN, ρ 0.1", "batch norm, ρ 0.2")
+
+
+def test_the_formulas_panel_says_b_is_dropped_only_with_batch_norm():
+    plain, bn = bn_pair().runs
+    headings = [h for h, _lines in formula_sections(bn, 200)]
+    assert any("b[l] is dropped" in h for h in headings)
+    assert not any("Batch normalization" in h for h, _ in formula_sections(plain, 200))
+    lines = dict(formula_sections(bn, 200))[headings[-1]]
+    assert r"(1 - 0.2)\, \mu_{run} + 0.2\, \mu" in lines[2] and "10^{-5}" in lines[1]

@@ -19,7 +19,7 @@ from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
 from nnviz.models import lab_model as lab
-from nnviz.models.formulas import INIT_NAMES, LABELS
+from nnviz.models.formulas import BN_CONVENTION, INIT_NAMES, LABELS
 
 DECAY_RATES = (0.0, 0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0)  # 0.3, 1: the course's examples
 DECAY_INTERVALS = (1, 10, 100, 200, 500, 1000, 2000, 5000)
@@ -141,6 +141,8 @@ def run_summary(i: int) -> str:
         text += f" · early stop {get('patience', 0)}"
     if get("decay", "constant") != "constant":
         text += f" · {SCHEDULES[get('decay', 'constant')].title.lower()} decay"
+    if get("batch_norm", False):
+        text += " · batch norm"
     return text
 
 
@@ -185,6 +187,7 @@ def run_details(i: int, n_runs: int, key: Callable[[str], str]) -> None:
         "epoch's weights. Needs a test set.",
     )
     decay_controls(key)
+    batch_norm_controls(key)
     unused = lab.unused(optimizer)
     st.markdown("**β₁, β₂, ε**")
     for name, choices in (
@@ -216,6 +219,27 @@ def run_details(i: int, n_runs: int, key: Callable[[str], str]) -> None:
         args=(lab.remove_run, i),
         disabled=n_runs <= 1,
     )
+
+
+def batch_norm_controls(key: Callable[[str], str]) -> None:
+    """Batch norm on or off for this run, its ρ and ε_bn (disabled, never left out, when off)."""
+    on = st.checkbox(
+        "Batch norm",
+        key=key("batch_norm"),
+        help="Normalize each hidden layer's Z over the mini-batch, then γ Z_norm + β, before g "
+        "(b is dropped). Evaluation uses the running μ, σ².",
+    )
+    rho, eps = st.columns(2)
+    with rho:
+        choice(
+            LABELS["bn_momentum"], key("bn_momentum"), lab.BN_MOMENTUM_CHOICES,
+            disabled=not on, help=BN_CONVENTION,
+        )  # fmt: skip
+    with eps:
+        choice(
+            LABELS["bn_epsilon"], key("bn_epsilon"), lab.BN_EPSILON_CHOICES,
+            disabled=not on, help=BN_CONVENTION,
+        )  # fmt: skip
 
 
 def decay_controls(key: Callable[[str], str]) -> None:

@@ -37,7 +37,14 @@ LABELS = {  # a hyperparameter's control, labelled alike on every page
     "epsilon": "ε — keeps √s + ε > 0",
     "keep_prob": "keep_prob — dropout",
     "patience": "patience — early stopping",
+    "bn_momentum": "ρ — batch norm momentum",
+    "bn_epsilon": "ε_bn — in √(σ² + ε_bn)",
 }
+# batch norm's conventions beside the two libraries' (docs/design.md §7), for the lab's help text
+BN_CONVENTION = (
+    "ρ is the new batch's weight: μ_run ← (1 − ρ) μ_run + ρ μ (PyTorch's convention and default "
+    "0.1, ε_bn 1e-5; Keras's momentum 0.99 is ρ = 0.01 here, its ε 1e-3)."
+)
 INIT_NAMES = {  # the initialization choices, with their scale in words
     "zeros": "zeros — W = 0",
     "random": "random — N(0,1) × 10",
@@ -108,6 +115,23 @@ def dropout_formula(run: RunConfig) -> str | None:
     return rf"A^{{[l]}} \leftarrow \frac{{A^{{[l]}} \odot D^{{[l]}}}}{{{tex(run.keep_prob)}}}"
 
 
+BATCH_NORM = (
+    r"\mu = \frac{1}{m} \sum_i Z^{[l](i)}, \quad"
+    r" \sigma^2 = \frac{1}{m} \sum_i \big(Z^{[l](i)} - \mu\big)^2",
+    r"Z^{[l]}_{norm} = \frac{Z^{[l]} - \mu}{\sqrt{\sigma^2 + $eps}}, \quad"
+    r" \tilde Z^{[l]} = \gamma^{[l]} \odot Z^{[l]}_{norm} + \beta^{[l]}, \quad"
+    r" A^{[l]} = g(\tilde Z^{[l]})",
+    r"\mu_{run} \leftarrow (1 - $rho)\, \mu_{run} + $rho\, \mu, \quad"
+    r" \sigma^2_{run} \leftarrow (1 - $rho)\, \sigma^2_{run} + $rho\, \sigma^2",
+)
+
+
+def batch_norm_formulas(run: RunConfig) -> list[str]:
+    """Batch norm's lines (docs/design.md §7) with the run's ε_bn and ρ."""
+    values = dict(eps=tex(run.bn_epsilon), rho=tex(run.bn_momentum))
+    return [Template(line).substitute(values) for line in BATCH_NORM]
+
+
 def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
     """(markdown heading, LaTeX lines) of the formulas panel: symbols, then the run's numbers."""
     batch = run.batch_width(m)
@@ -127,6 +151,16 @@ def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
         (f"**{OPTIMIZERS[run.optimizer].title}** — g is the gradient, t counts updates", rules),
         ("**Hidden activation**", [activation_formula(run)]),
     ]
+    if run.batch_norm:
+        sections.append(
+            (
+                f"**Batch normalization** — each hidden layer, over the mini-batch, before g; "
+                f"b[l] is dropped (held at 0: β takes its place); γ, β are learned by "
+                f"{OPTIMIZERS[run.optimizer].title} and never penalised; every evaluation uses "
+                f"the running μ, σ²",
+                batch_norm_formulas(run),
+            )
+        )
     dropout = dropout_formula(run)
     if dropout:
         sections.append((f"**Inverted dropout** — keep_prob = {fmt(run.keep_prob)}", [dropout]))

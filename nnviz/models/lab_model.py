@@ -54,6 +54,8 @@ SYMBOLS = {
     "decay_rate": "decay_rate",
     "decay_interval": "every",
     "patience": "patience",
+    "bn_momentum": "ρ",
+    "bn_epsilon": "ε_bn",
 }
 
 
@@ -69,6 +71,8 @@ BETA1_CHOICES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 BETA2_CHOICES = (0.0, 0.9, 0.99, 0.999, 0.9999)
 EPSILON_CHOICES = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
 PATIENCE_CHOICES = (0, 10, 20, 50, 100, 200, 500, 1000)  # epochs; 0 = no early stopping
+BN_MOMENTUM_CHOICES = (0.01, 0.05, 0.1, 0.2, 0.5, 0.9, 1.0)  # 0.1: PyTorch's; 0.01: Keras's
+BN_EPSILON_CHOICES = (1e-8, 1e-5, 1e-3, 1e-1)  # 1e-5: PyTorch's; 1e-3: Keras's
 KEEP_CHOICES = (0.5, 0.6, 0.7, 0.8, 0.86, 0.9, 0.95, 1.0)  # 0.86: the course's dropout
 SAMPLE_CHOICES = (50, 100, 200, 300, 400, 500, 1000, 2000, 5000)
 NOISE_CHOICES = tuple(round(0.05 * k, 2) for k in range(21))
@@ -216,6 +220,8 @@ def _describe(run: RunConfig, names: Sequence[str]) -> str:
         value = getattr(run, name)
         if name == "optimizer":
             parts.append(OPTIMIZERS[value].title)
+        elif name == "batch_norm":
+            parts.append("batch norm" if value else "no BN")
         elif name in ("init", "decay"):
             parts.append(f"{value} {name}")
         elif isinstance(value, float):
