@@ -157,6 +157,7 @@ EXPECTED = {  # lesson -> the right answer, as the course (and tests/test_lesson
     "early_stopping": {"early stop, patience 200"},
     "optimization": {"Adam"},
     "decay": {"GD α 0.0007"},
+    "batch_norm": {"×0.01 init", "α 2"},  # both without batch norm
 }
 
 

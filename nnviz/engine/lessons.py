@@ -200,6 +200,39 @@ DECAY = Lesson(
     ),
 )
 
+# five ReLU layers of 16 units, plain gradient descent on mini-batches: deep enough that a poor
+# start or a large step breaks it; the tests/test_batchnorm_lesson.py pattern holds over seeds
+_BN_NET = dict(
+    hidden=(16,) * 5, activation="relu", optimizer="gd", batch_size=64, epochs=300
+)  # fmt: skip
+_POOR_START = dict(init="small", lr=0.1)  # W × 0.01: the signal shrinks layer by layer
+_LARGE_STEP = dict(init="he", lr=2.0)  # the course's He init, with a step 20 times too large
+
+BATCH_NORM = Lesson(
+    key="batch_norm",
+    title="Batch normalization: a poor start or a large α, with and without BN",
+    experiment=Experiment(
+        data=DataConfig("circles", samples=400, noise=0.05, test_fraction=0.25),
+        runs=tuple(
+            RunConfig(batch_norm=bn, **setting, **_BN_NET)
+            for setting in (_POOR_START, _LARGE_STEP)
+            for bn in (False, True)
+        ),
+        seed=1,
+    ),
+    labels=("×0.01 init", "×0.01 init + BN", "α 2", "α 2 + BN"),
+    explain=(
+        "Five ReLU layers, gradient descent on mini-batches of 64. With weights **×0.01** each "
+        "layer shrinks the signal, the last layers see almost nothing and the cost stays at "
+        "ln 2. With **α = 2** the first steps throw the units where ReLU is 0 and nothing "
+        "recovers. **Batch norm** rescales every hidden layer's Z to mean 0, variance 1 over the "
+        "mini-batch, then learns its own scale γ and shift β: the layer's output no longer "
+        "depends on how large W is, so both runs train. Evaluation uses the running μ and σ² "
+        "(ρ = 0.1 of each new batch). The sweep maps' *α × batch norm* preset shows the range of "
+        "α that works, with and without."
+    ),
+)
+
 LESSONS: dict[str, Lesson] = {
     lesson.key: lesson
     for lesson in (
@@ -209,5 +242,6 @@ LESSONS: dict[str, Lesson] = {
         EARLY_STOPPING,
         OPTIMIZATION,
         DECAY,
+        BATCH_NORM,
     )
 }

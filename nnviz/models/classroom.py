@@ -208,6 +208,7 @@ LESSON_QUESTIONS = {  # lesson key -> (text, rule)
         "highest_train_accuracy",
     ),
     "decay": ("Which run ends with the lowest training accuracy?", "lowest_train_accuracy"),
+    "batch_norm": ("Which runs end with the lowest training accuracy?", "lowest_train_accuracy"),
 }
 
 
