@@ -37,15 +37,16 @@ class Norm(NamedTuple):
 
 class Stats(NamedTuple):
     """One hidden layer's batch statistics from a training forward pass, for backward and the
-    running averages: Z_norm (R, n, m); μ, σ², 1/√(σ² + ε) (R, n, 1); a scratch (R, n, m); and
-    the column of 1/m (m, 1) whose product with Z averages over the batch (one matmul: faster
-    than a sum and a scaling for our small arrays)."""
+    running averages: Z − μ (R, n, m); μ, σ², 1/√(σ² + ε) (R, n, 1); a scratch (R, n, m); and
+    the columns of ones and of 1/m (m, 1), whose products with Z sum and average over the batch
+    (one matmul: faster than a reduction for our small arrays)."""
 
-    Zn: np.ndarray
+    Zc: np.ndarray
     mu: np.ndarray
     var: np.ndarray
     inv_std: np.ndarray
     scratch: np.ndarray
+    ones: np.ndarray
     mean: np.ndarray
 
 
@@ -54,27 +55,26 @@ def batch_stats(R: int, hidden: tuple[int, ...], m: int) -> tuple[np.ndarray, li
     like θ's batch norm block (Layout.norms: γ, β, μ, σ² per layer; the γ, β places stay 0), so
     that one operation moves all running averages (``update_running``)."""
     flat = np.zeros((R, 4 * sum(hidden)))
-    out, start, mean = [], 0, np.full((m, 1), 1.0 / m)
+    out, start, ones = [], 0, np.ones((m, 1))
     for n in hidden:
         _gamma, _beta, mu, var = flat[:, start : start + 4 * n].reshape(R, 4, n, 1).swapaxes(0, 1)
         big = (np.empty((R, n, m)) for _ in range(2))
-        out.append(Stats(next(big), mu, var, np.empty((R, n, 1)), next(big), mean))
+        out.append(Stats(next(big), mu, var, np.empty((R, n, 1)), next(big), ones, ones / m))
         start += 4 * n
     return flat, out
 
 
 def normalize(Z: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps, s: Stats) -> None:
     """Z ← Z̃ = γ ⊙ (Z − μ)/√(σ² + ε) + β in place, with the batch's μ and σ² (kept in ``s``)."""
-    Zn, inv_std = s.Zn, s.inv_std
+    Zc, inv_std = s.Zc, s.inv_std
     np.matmul(Z, s.mean, out=s.mu)  # μ = (1/m) Σ Z
-    np.subtract(Z, s.mu, out=Zn)  # Z − μ
-    np.multiply(Zn, Zn, out=Z)  # Z is free now: (Z − μ)²
+    np.subtract(Z, s.mu, out=Zc)  # Z − μ
+    np.multiply(Zc, Zc, out=Z)  # Z is free now: (Z − μ)²
     np.matmul(Z, s.mean, out=s.var)  # σ², biased: the mean of the squares
     np.add(s.var, eps, out=inv_std)
     np.sqrt(inv_std, out=inv_std)
     np.divide(1.0, inv_std, out=inv_std)  # 1/√(σ² + ε)
-    Zn *= inv_std  # Z_norm
-    np.multiply(Zn, gamma, out=Z)
+    np.multiply(Zc, gamma * inv_std, out=Z)  # γ Z_norm, Z_norm = (Z − μ)/√(σ² + ε)
     Z += beta  # Z̃ = γ Z_norm + β
 
 
@@ -82,12 +82,13 @@ def normalize_backward(
     dZ: np.ndarray, gamma: np.ndarray, s: Stats, dgamma: np.ndarray, dbeta: np.ndarray
 ) -> None:
     """dZ̃ → dZ in place (through μ and σ² of the batch); dγ, dβ written into their views."""
-    m, scratch = dZ.shape[-1], s.scratch
-    np.add.reduce(dZ, axis=-1, keepdims=True, out=dbeta)  # dβ = Σ dZ̃
-    np.multiply(dZ, s.Zn, out=scratch)
-    np.add.reduce(scratch, axis=-1, keepdims=True, out=dgamma)  # dγ = Σ dZ̃ ⊙ Z_norm
-    a = gamma * s.inv_std  # γ/√(σ² + ε)
-    np.multiply(s.Zn, a * dgamma * (1.0 / m), out=scratch)
+    m, scratch, inv_std = dZ.shape[-1], s.scratch, s.inv_std
+    np.matmul(dZ, s.ones, out=dbeta)  # dβ = Σ dZ̃
+    np.multiply(dZ, s.Zc, out=scratch)
+    np.matmul(scratch, s.ones, out=dgamma)
+    dgamma *= inv_std  # dγ = Σ dZ̃ ⊙ Z_norm
+    a = gamma * inv_std  # γ/√(σ² + ε)
+    np.multiply(s.Zc, a * inv_std * dgamma * (1.0 / m), out=scratch)  # a Z_norm dγ/m
     scratch += a * dbeta * (1.0 / m)
     dZ *= a
     dZ -= scratch  # dZ = γ/√(σ² + ε) ⊙ (dZ̃ − dβ/m − Z_norm dγ/m)
