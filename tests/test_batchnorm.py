@@ -11,6 +11,7 @@ import pytest
 from nnviz.engine.batchnorm import batch_stats, normalize
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import generate
+from nnviz.engine.inspect import gradients, hidden_activations
 from nnviz.engine.network import (
     ACTIVATIONS,
     Layout,
@@ -214,3 +215,23 @@ def test_bn_settings_are_validated_with_one_line():
     ):
         with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("]", r"\]")):
             RunConfig(**bad)
+
+
+def test_the_inside_panel_sees_batch_norm():
+    """inspect.gradients of a BN run: the oracle's finite differences on the whole training set
+    (its own μ, σ²) plus (λ/m) W; hidden_activations: the oracle's with the running μ, σ²."""
+    (h,) = train(DATA, bn_experiment(lambd=0.3, epochs=3).runs, seed=0, log_every=1)
+    X, Y, theta = DATA.X_train, DATA.Y_train, h.snapshots[2]
+    numeric = oracle.numerical_gradient(
+        lambda t: oracle.bn_cost(*split(h.layout, t), X, Y, "tanh", EPS), theta
+    )
+    numeric += 0.3 / X.shape[1] * theta * h.layout.weight_mask
+    (grad,) = gradients(h, DATA, [2])
+    for (dW, _db), (nW, _nb) in zip(h.layout.to_list(grad), h.layout.to_list(numeric)):
+        np.testing.assert_allclose(dW, nW, rtol=1e-6, atol=1e-9)
+    for ours, theirs in zip(h.layout.norm_list(grad)[0][:2], h.layout.norm_list(numeric)[0][:2]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9)  # dγ, dβ
+    A = hidden_activations(h, X, [2])
+    As = oracle.bn_forward(*split(h.layout, theta), X, "tanh", EPS, running=True)[1]
+    for ours, theirs in zip(A, As):
+        np.testing.assert_allclose(ours[0], theirs, rtol=1e-10, atol=1e-12)

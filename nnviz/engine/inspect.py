@@ -64,7 +64,8 @@ def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.
 
     The whole training set, no dropout: dZ[L] = A[L] - Y, then the course's backward pass, plus
     the L2 part (λ/m) W[l] on the weights only. Snapshots go through the network together, in
-    chunks that keep the intermediate arrays under about MAX_FLOATS numbers.
+    chunks that keep the intermediate arrays under about MAX_FLOATS numbers. Batch norm, as in
+    training: the whole set's own μ, σ² (docs/design.md §7), with dγ, dβ in their places.
     """
     theta = h.snapshots if at is None else h.snapshots[list(at)]
     layout, act = h.layout, ACTIVATIONS[h.config.activation]
@@ -75,8 +76,9 @@ def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.
     with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
         for k in range(0, len(theta), step):
             rows = slice(k, k + step)
-            Wb = layout.blocks(theta[rows])
-            backward(Wb, forward(Wb, X1, act), Y, act, layout.blocks(grad[rows]))
+            Wb, norm = layout.blocks(theta[rows]), layout.norm(theta[rows], h.config.bn_epsilon)
+            passed = forward(Wb, X1, act, norm=norm)
+            backward(Wb, passed, Y, act, layout.blocks(grad[rows]), norm, layout.norm(grad[rows]))
     grad += (h.config.lambd / Y.shape[1]) * (theta * layout.weight_mask)
     return grad
 
@@ -105,9 +107,10 @@ def inspect(h: History, data: Dataset) -> Inspection:
 def hidden_activations(h: History, X: np.ndarray, at: Sequence[int]) -> list[np.ndarray]:
     """A[l] of every hidden layer at points X (2, m), for the snapshots ``at``: (len(at), n[l], m).
 
-    Without dropout, as the cost is evaluated. Computed for all snapshots in ``at`` at once.
+    Without dropout and with batch norm's running statistics, as the cost is evaluated. Computed
+    for all snapshots in ``at`` at once.
     """
-    Wb = h.layout.blocks(h.snapshots[list(at)])
+    Wb = h.layout.eval_blocks(h.snapshots[list(at)], h.config.bn_epsilon)
     with np.errstate(all="ignore"):
         A = forward(Wb, with_ones(X), ACTIVATIONS[h.config.activation]).A
     return [A[l][:, :-1] for l in range(1, h.layout.L)]  # without the row of ones
