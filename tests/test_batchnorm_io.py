@@ -7,12 +7,16 @@ train's result for a sweep row, and the shapes docs/design.md §7 states for the
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from nnviz.cli.main import main
 from nnviz.engine.config import Experiment, RunConfig
+from nnviz.engine.landscape import landscape
+from nnviz.engine.lessons import BATCH_NORM
+from nnviz.engine.train import load_data, run_experiment
 from nnviz.models import lab_model as lab
 from nnviz.models.formulas import formula_sections
 
@@ -120,3 +124,17 @@ def test_the_formulas_panel_says_b_is_dropped_only_with_batch_norm():
     assert not any("Batch normalization" in h for h, _ in formula_sections(plain, 200))
     lines = dict(formula_sections(bn, 200))[headings[-1]]
     assert r"(1 - 0.2)\, \mu_{run} + 0.2\, \mu" in lines[2] and "10^{-5}" in lines[1]
+
+
+def test_the_loss_landscape_takes_bn_and_plain_runs_on_one_plane():
+    """The lesson's four runs (two with BN): one slice through the BN run's final weights; at its
+    centre J is that run's recorded final cost, evaluated with its running statistics."""
+
+    exp = replace(
+        BATCH_NORM.experiment, runs=tuple(replace(r, epochs=20) for r in BATCH_NORM.experiment.runs)
+    )
+    histories = run_experiment(exp)
+    for directions in ("random", "pca"):
+        land = landscape(histories, load_data(exp), centre=1, directions=directions, n=5)
+        assert len(land.paths) == 4
+        assert land.J[2, 2] == pytest.approx(histories[1].final["train_cost"], rel=1e-9)

@@ -24,7 +24,7 @@ of parameter vectors through one batched forward pass, R = ``CHUNK`` rows at a t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
@@ -141,16 +141,24 @@ def project(thetas: np.ndarray, theta_star: np.ndarray, d: np.ndarray):
 
 
 def costs(
-    layout: Layout, act: Activation, thetas: np.ndarray, X1: np.ndarray, Y: np.ndarray, lambd
+    layout: Layout,
+    act: Activation,
+    thetas: np.ndarray,
+    X1: np.ndarray,
+    Y: np.ndarray,
+    lambd,
+    bn_epsilon: float = 0.0,
 ) -> np.ndarray:
-    """J of every row of ``thetas`` (R, P) on [X; 1], Y: cross-entropy + λ/(2m) Σ‖W‖², batched."""
+    """J of every row of ``thetas`` (R, P) on [X; 1], Y: cross-entropy + λ/(2m) Σ‖W‖², batched.
+    Batch norm as every evaluation: the running μ, σ² of each row, with ``bn_epsilon``."""
     m, out = Y.shape[-1], np.empty(len(thetas))
     work: Workspace | None = None
     for start in range(0, len(thetas), CHUNK):
         rows = thetas[start : start + CHUNK]
         if work is None or work.Z[1].shape[0] != len(rows):  # one workspace per chunk height
             work = Workspace(len(rows), layout.dims, m)
-        Z_L = forward(layout.blocks(rows), X1, act, work=work, sigma=False).Z[layout.L]
+        Wb = layout.eval_blocks(rows, bn_epsilon) if layout.batch_norm else layout.blocks(rows)
+        Z_L = forward(Wb, X1, act, work=work, sigma=False).Z[layout.L]
         out[start : start + CHUNK] = cross_entropy(Z_L, Y)
     return out + lambd / (2 * m) * l2_term(thetas, layout.weight_mask)
 
@@ -170,11 +178,19 @@ def slice_costs(
     X1, Y = with_ones(data.X_train), data.Y_train
     # one BLAS thread, as training: the matrices are small; huge θ may overflow to a NaN hole
     with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
-        J = costs(h.layout, act, thetas, X1, Y, h.config.lambd)
+        J = costs(h.layout, act, thetas, X1, Y, h.config.lambd, h.config.bn_epsilon)
     return J.reshape(len(betas), len(alphas))
 
 
 # --- the whole picture -----------------------------------------------------------------------
+
+
+def weights_only(h: History) -> History:
+    """``h`` with its θ and snapshots cut to [W | b] (a batch norm run's γ, β, μ, σ² dropped)."""
+    if not h.layout.batch_norm:
+        return h
+    P = h.layout.slices[-1].stop
+    return replace(h, layout=Layout(h.layout.dims), theta=h.theta[:P], snapshots=h.snapshots[:, :P])
 
 
 def same_network(histories: Sequence[History]) -> None:
@@ -226,11 +242,19 @@ def landscape(
     seed: int = 0,
     n: int = GRID,
 ) -> Landscape:
-    """The n × n slice of J around run ``centre``'s final weights and every run's path on it."""
+    """The n × n slice of J around run ``centre``'s final weights and every run's path on it.
+
+    Directions and paths live on the W and b coordinates, which every run has (first in its flat
+    vector), so runs with and without batch norm share one plane; a BN centre's γ, β and running
+    statistics stay at its final values across the slice.
+    """
     same_network(histories)
+    plain = [weights_only(g) for g in histories]
     h = histories[centre]
-    d, explained = directions_for(histories, centre, directions, seed)
-    paths = [path(g, h.theta, d) for g in histories]
+    d_plain, explained = directions_for(plain, centre, directions, seed)
+    paths = [path(g, plain[centre].theta, d_plain) for g in plain]
+    d = np.zeros((2, h.layout.size))
+    d[:, : d_plain.shape[1]] = d_plain
     half = extent(paths, histories, FLOOR[directions])
     alphas, betas = (symmetric(w, n) for w in half)
     J = slice_costs(h, data, d, alphas, betas)
