@@ -8,6 +8,7 @@ from the recorded snapshots; Adam's first step, α g / (|g| + ε), worked by han
 import numpy as np
 import pytest
 
+from nnviz.engine import gradcheck as gc
 from nnviz.engine.batchnorm import batch_stats, normalize
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import generate
@@ -235,3 +236,20 @@ def test_the_inside_panel_sees_batch_norm():
     As = oracle.bn_forward(*split(h.layout, theta), X, "tanh", EPS, running=True)[1]
     for ours, theirs in zip(A, As):
         np.testing.assert_allclose(ours[0], theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_the_gradient_check_of_a_bn_run_passes_and_is_the_oracles():
+    """The Inside panel's gradient check on a BN run: g_approx is the oracle's central
+    differences of its BN cost on the same examples, and the engine's backprop passes (2e-7);
+    no bug hunt (its course-style copy of backprop has no batch norm)."""
+    (h,) = train(DATA, bn_experiment(epochs=2).runs, seed=0, log_every=1)
+    p, theta = gc.problem(h, DATA, max_examples=24), h.snapshots[1]
+    assert not any(gc.check(p, theta).flagged)
+    approx = gc.approximate(p, theta)
+    X, Y = DATA.X_train[:, :24], DATA.Y_train[:, :24]
+    numeric = oracle.numerical_gradient(
+        lambda t: oracle.bn_cost(*split(h.layout, t), X, Y, "tanh", EPS), theta
+    )
+    for index, values in zip(approx.index, approx.values):
+        np.testing.assert_allclose(values, numeric[index], rtol=1e-5, atol=1e-8)
+    assert gc.hunt_candidates(p, approx) == []

@@ -67,6 +67,7 @@ class Problem:
     lambd: float  # λ of the L2 term
     X: np.ndarray  # (n[0], m)
     Y: np.ndarray  # (1, m)
+    bn_epsilon: float = 0.0  # batch norm's ε, when the layout has BN: normalized over these m
 
     def cost(self, thetas: np.ndarray) -> np.ndarray:
         """J = cross-entropy + λ/(2m) Σ‖W[l]‖²_F of each row of an (R, P) buffer: (R,)."""
@@ -76,7 +77,9 @@ class Problem:
     def losses(self, thetas: np.ndarray) -> np.ndarray:
         """Each example's cross-entropy for each row of an (R, P) buffer: (R, m)."""
         act, (R, m) = ACTIVATIONS[self.activation], (thetas.shape[0], self.m)
-        Z_L = forward(self.layout.blocks(thetas), with_ones(self.X), act, sigma=False).Z[-1]
+        norm = self.layout.norm(thetas, self.bn_epsilon)  # training mode: the m examples' μ, σ²
+        work = forward(self.layout.blocks(thetas), with_ones(self.X), act, sigma=False, norm=norm)
+        Z_L = work.Z[-1]
         # each example as a set of its own: cross_entropy's mean over one column is its loss
         return cross_entropy(Z_L.reshape(R, m, 1, 1), self.Y.reshape(m, 1, 1))
 
@@ -84,7 +87,9 @@ class Problem:
         """Backprop's [dW | db] of J at θ (P,): network.backward, plus (λ/m) W[l]."""
         act, layout = ACTIVATIONS[self.activation], self.layout
         Wb, grad = layout.blocks(theta[None, :]), np.zeros((1, layout.size))
-        backward(Wb, forward(Wb, with_ones(self.X), act), self.Y, act, layout.blocks(grad))
+        norm, dnorm = layout.norm(theta[None, :], self.bn_epsilon), layout.norm(grad)
+        passed = forward(Wb, with_ones(self.X), act, norm=norm)
+        backward(Wb, passed, self.Y, act, layout.blocks(grad), norm, dnorm)
         return grad[0] + (self.lambd / self.m) * theta * layout.weight_mask
 
     @property
@@ -100,6 +105,7 @@ def problem(h: History, data: Dataset, max_examples: int = MAX_EXAMPLES) -> Prob
         lambd=h.config.lambd,
         X=data.X_train[:, :max_examples],
         Y=data.Y_train[:, :max_examples],
+        bn_epsilon=h.config.bn_epsilon,
     )
 
 
@@ -310,6 +316,8 @@ def hunt_candidates(p: Problem, approx: Approx) -> list[Planted]:
         for name, bug in BUGS.items()
         for layer in range(1, p.layout.L + (0 if bug.hidden_only else 1))
     ]
+    if p.layout.batch_norm:  # the course's copy of backprop has no batch norm to plant bugs in
+        return []
     with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
         if any(compare(approx, p.gradient(approx.theta)).flagged):
             return []
