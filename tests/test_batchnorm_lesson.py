@@ -34,6 +34,7 @@ def test_the_lesson_varies_batch_norm_init_and_alpha_only():
     assert varying == {"batch_norm", "init", "lr"}
     assert [r.batch_norm for r in runs] == [False, True, False, True]
     assert len(runs[0].hidden) == 5 and LESSONS["batch_norm"] is BATCH_NORM
+    assert BATCH_NORM.week == 3 and 3 in lab.lesson_weeks()
     assert lab.lesson_for(BATCH_NORM.experiment) is BATCH_NORM
     assert len({r.group_key for r in runs}) == 2  # BN and plain runs: two lockstep groups
 

@@ -221,6 +221,7 @@ BATCH_NORM = Lesson(
         seed=1,
     ),
     labels=("×0.01 init", "×0.01 init + BN", "α 2", "α 2 + BN"),
+    week=3,  # the course's week 3: batch normalization
     explain=(
         "Five ReLU layers, gradient descent on mini-batches of 64. With weights **×0.01** each "
         "layer shrinks the signal, the last layers see almost nothing and the cost stays at "
