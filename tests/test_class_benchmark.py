@@ -1,15 +1,18 @@
 """The class-mode benchmark's parts on tiny classes: its table, its lost count read from the
 database (a save acknowledged but never committed must show as lost), and its kill scenario's
-counts on a real PostgreSQL."""
+counts on a real PostgreSQL; then a small class through the Class page itself, in Streamlit's
+protocol (benchmarks/class_page.py): nothing lost, no error, and a wrong step counted as one."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 
 import pytest
+import sqlalchemy as sa
 
-from benchmarks import class_mode
+from benchmarks import class_mode, class_page
 from nnviz.store import Classes, open_store
 from nnviz.store.classes import digest
 from nnviz.store.schema import students
@@ -103,3 +106,39 @@ def test_bad_options_are_one_line_errors(capsys):
     with pytest.raises(SystemExit):
         class_mode.main(["--scenarios", "C"], out=io.StringIO())
     assert "--scenarios takes A, B or A,B" in capsys.readouterr().err
+
+
+# --- through the Class page: students in Streamlit's protocol (benchmarks/class_page.py) ------
+
+
+@pytest.fixture(scope="module")
+def class_app(tmp_path_factory):
+    """One ``streamlit run`` of the app on its own SQLite file: its URL and the database's."""
+    from tests.helpers.browser import serve
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('class-page') / 'class.sqlite3'}"
+    with serve(timeout=120, env={"NNVIZ_DATABASE_URL": url}) as base:
+        yield base, url
+
+
+def test_a_small_class_through_the_page_loses_nothing(class_app):
+    base, url = class_app
+    report = class_page.measure("A", base, url, 4, deadline=time.time() + 120, **TINY)
+    assert report.errors == [] and report.lost == []
+    assert len(report.join) == len(report.submit) == 4  # every student got a cell and a result
+    cells = report.visible  # one per cell saved, each seen on the teacher's board
+    assert len(cells) == 4 and all(v < float("inf") for v in cells)
+    engine = open_store(url)
+    with engine.connect() as connection:  # the page's saves, counted with plain SQL
+        assert connection.execute(sa.text("SELECT count(*) FROM results")).scalar() >= 4
+        joined = connection.execute(sa.text("SELECT count(*) FROM students")).scalar()
+    engine.dispose()
+    assert joined == 4
+
+
+def test_a_student_with_an_unknown_code_is_an_error_not_a_join(class_app):
+    base, _ = class_app
+    student = class_page.Student(base, "NOSUCH", class_mode.Ack("eve"))
+    asyncio.run(class_page.run_student(student, 0.0, 60.0))
+    assert student.ack.token is None and student.ack.join_s is None
+    assert student.errors() and "join" in student.errors()[0], student.errors()

@@ -10,15 +10,10 @@ test without PostgreSQL's initdb or Chromium)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,7 +25,7 @@ from nnviz.models import classroom as cr
 from tests.helpers import procfs
 from tests.helpers.browser import WAIT_MS, wait_idle
 from tests.helpers.classes import start_predict, student_answers
-from tests.helpers.deploy import NGINX, SERVE, free_ports, released, wait_for_health
+from tests.helpers.deploy import NGINX, serve_two
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,44 +33,6 @@ pytestmark = [
 ]
 
 LESSON = "regularization"
-
-
-@dataclass
-class Serving:
-    url: str  # nginx's
-    app_port: int  # the first app process's; the second's is the next
-    server: subprocess.Popen  # serve.sh
-    err: str = ""  # what serve.sh said on stderr, once stopped
-
-
-@contextlib.contextmanager
-def serve_two(database_url: str, k: int = 2) -> Iterator[Serving]:
-    """serve.sh -k K on the class database. Stopped with SIGTERM afterwards; all it started must
-    be gone."""
-    app_port = free_ports(range(8761, 8781), k)
-    nginx_port = free_ports(range(8800, 8820), 1)
-    server = subprocess.Popen(
-        ["bash", str(SERVE), "-k", str(k), "--listen", f"127.0.0.1:{nginx_port}"]
-        + ["--app-port", str(app_port)],
-        env={**os.environ, "PYTHON": sys.executable, "NNVIZ_DATABASE_URL": database_url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    serving = Serving(f"http://127.0.0.1:{nginx_port}", app_port, server)
-    try:
-        wait_for_health(serving.url, server)
-        yield serving
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            server.send_signal(signal.SIGTERM)  # to the script alone: it stops what it started
-        try:
-            serving.err = server.communicate(timeout=30)[1]
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            raise
-    assert all(released(p) for p in (*range(app_port, app_port + k), nginx_port))
 
 
 def gone(pid: int, seconds: float = 30.0) -> bool:

@@ -231,7 +231,7 @@ TESTS = REPO / "tests"
 # benchmarks/ from tests/ (the simulated students' client and /proc readers they share with the
 # deploy test are helpers: tests/helpers/students.py, procfs.py)
 BENCHMARK_SUBJECTS = {
-    "test_class_benchmark": {"benchmarks.class_mode"},  # its subject is that benchmark
+    "test_class_benchmark": {"benchmarks.class_mode", "benchmarks.class_page"},  # its subjects
     "test_classroom": {"benchmarks.classroom"},
     "test_mutants": {"benchmarks.mutants"},
     "test_network_figures": {"benchmarks.inside"},

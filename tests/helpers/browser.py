@@ -75,16 +75,23 @@ def _healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def serve(timeout: float = 60.0, port: int | None = None, app: Path = APP) -> Iterator[str]:
-    """``streamlit run app.py`` on 127.0.0.1:``port`` (default: a free one); yields its base URL;
-    stops it and its children."""
+def serve(
+    timeout: float = 60.0, port: int | None = None, app: Path = APP, env: dict | None = None
+) -> Iterator[str]:
+    """``streamlit run app.py`` on 127.0.0.1:``port`` (default: a free one), with ``env`` added to
+    its environment (e.g. NNVIZ_DATABASE_URL); yields its base URL; stops it and its children."""
     port = port or free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     command += ["--browser.gatherUsageStats", "false"]
     with tempfile.TemporaryFile() as log:  # a file, not a pipe: a full pipe would block the server
         server = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
         try:
             url = f"http://127.0.0.1:{port}"

@@ -6,10 +6,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -64,3 +68,41 @@ def released(port: int, seconds: float = 10.0) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+@dataclass
+class Serving:
+    url: str  # nginx's
+    app_port: int  # the first app process's; the second's is the next
+    server: subprocess.Popen  # serve.sh
+    err: str = ""  # what serve.sh said on stderr, once stopped
+
+
+@contextlib.contextmanager
+def serve_two(database_url: str, k: int = 2) -> Iterator[Serving]:
+    """serve.sh -k K on the class database. Stopped with SIGTERM afterwards; all it started must
+    be gone."""
+    app_port = free_ports(range(8761, 8781), k)
+    nginx_port = free_ports(range(8800, 8820), 1)
+    server = subprocess.Popen(
+        ["bash", str(SERVE), "-k", str(k), "--listen", f"127.0.0.1:{nginx_port}"]
+        + ["--app-port", str(app_port)],
+        env={**os.environ, "PYTHON": sys.executable, "NNVIZ_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    serving = Serving(f"http://127.0.0.1:{nginx_port}", app_port, server)
+    try:
+        wait_for_health(serving.url, server)
+        yield serving
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            server.send_signal(signal.SIGTERM)  # to the script alone: it stops what it started
+        try:
+            serving.err = server.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise
+    assert all(released(p) for p in (*range(app_port, app_port + k), nginx_port))
