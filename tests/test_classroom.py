@@ -1,5 +1,6 @@
 """The classroom benchmark's parts: its Streamlit protocol client against a real `streamlit run`
-of a tiny page, its /proc readings against the OS's own numbers, and its verdicts by hand."""
+of a tiny page (one run, or a tab kept open that clicks and reruns its fragment), its /proc
+readings against the OS's own numbers, and its verdicts by hand."""
 
 from __future__ import annotations
 
@@ -39,6 +40,17 @@ if "slow" in q:
     time.sleep(float(q["slow"]))
 if "rewrite" in q:
     st.query_params["who"] = "someone else"
+if "tab" in q:
+    name = st.text_input("Name", key="name")
+    if st.button("Greet", key="greet"):
+        st.success(f"hello {name}")
+
+    @st.fragment(run_every=0.3)
+    def ticks():
+        st.session_state.ticks = st.session_state.get("ticks", 0) + 1
+        st.markdown(f"tick {st.session_state.ticks}")
+
+    ticks()
 """
 
 
@@ -186,3 +198,29 @@ def test_only_loopback_targets(capsys):
     assert "loopback only" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         classroom.parse_args(["--start-server", "8701", "--sessions", "1,1000"])
+
+
+def ticked(tab: students.Session, after: int) -> int:
+    """How many of the fragment's ticks the tab has drawn since ``seen[after]``."""
+    return sum(s.text.startswith("tick") for s in tab.seen[after:])
+
+
+def test_a_kept_tab_clicks_keeps_its_values_and_reruns_its_fragment(tiny_url):
+    async def use() -> None:
+        tab = students.Session(tiny_url, "", "tab=1")
+        try:
+            assert [s.text for s in await tab.open(30.0) if s.kind == "markdown"][-1] == "tick 1"
+            await tab.wait(lambda: ticked(tab, 0) >= 3, 30.0)  # run_every, as the browser does
+            greeted = await tab.rerun(30.0, click="greet", name="ada")
+            assert [s.text for s in greeted if s.kind == "alert"] == ["hello ada"]
+            again = await tab.rerun(30.0)  # a click is sent once; the text stays as typed
+            assert [s.text for s in again if s.kind == "alert"] == []
+            assert [s.text for s in await tab.rerun(30.0, click="greet") if s.kind == "alert"] == [
+                "hello ada"
+            ]
+            mark = len(tab.seen)  # after a full run the fragment goes on
+            await tab.wait(lambda: ticked(tab, mark) >= 2, 30.0)
+        finally:
+            await tab.close()
+
+    asyncio.run(use())
