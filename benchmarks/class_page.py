@@ -143,21 +143,32 @@ class Student:
     tabs: list[Session] = field(default_factory=list)
     cut: bool = False  # their connection dropped (their app process died)
     back: bool = False  # then their own link brought them back as themselves, with their cell
+    renamed: bool = False  # cut before their join came back: joined again under a new nickname
+    done: asyncio.Event = field(default_factory=asyncio.Event)  # their steps are over, or failed
+    busy: bool = False  # in their steps (joining, or coming back)
 
-    async def run(self, delay: float, timeout: float) -> None:
-        """Join, predict, train; after a dropped connection, reopen their link and go on."""
+    async def run(self, delay: float, timeout: float, stop: asyncio.Event) -> None:
+        """Join, predict, train, then keep the tab open until ``stop``; after a dropped
+        connection, reopen their link (as the browser reconnects) and go on."""
         await asyncio.sleep(delay)
         for _ in range(3):
             try:
+                self.busy = True
                 await self.steps(timeout)
-                return
+                self.busy = False
+                self.done.set()
+                if not await dropped(self.tabs[-1], stop):
+                    return
             except Closed:
-                self.cut = True
+                pass
+            self.cut = True
         self.ack.error = "dropped three times"
 
     async def steps(self, timeout: float) -> None:
         ack = self.ack
         if ack.token is None:  # (again) from the join form
+            if self.cut:  # their first join may be saved, unseen: its nickname may be taken
+                ack.nickname, self.renamed = f"{ack.nickname} again", True
             tab = await self.open(f"code={self.code}", timeout)
             start = time.time()
             seen = await tab.rerun(timeout, "join", join_code=self.code, join_nickname=ack.nickname)
@@ -170,7 +181,9 @@ class Student:
             tab = await self.open(f"code={self.code}&student={ack.token}", timeout)
             me = first(tab.seen, "markdown", lambda t: f"you are **{ack.nickname}**" in t)
             mine = first(tab.seen, "markdown", CELL.search)
-            self.back = bool(me and mine and CELL.search(mine.text)[1] == ack.cell)
+            shown = CELL.search(mine.text)[1] if mine else None
+            ack.cell = ack.cell or shown  # cut between their link and their cell: shown now
+            self.back = bool(me and shown and shown == ack.cell)
             if not self.back:
                 raise Fault("reopened link: not back as themselves with their cell")
         if not ack.predicted:
@@ -203,19 +216,32 @@ class Student:
         self.ack.trained = first(seen, "spinner", bool) is not None  # it waited for training
 
     def errors(self) -> list[str]:
+        """The student's error, if any: a step that failed, else the first error a page showed."""
         seen = [t.result.error for t in self.tabs if t.result.error]
-        return ([self.ack.error] if self.ack.error else []) + seen[:1]
+        return [self.ack.error] if self.ack.error else seen[:1]
 
 
 class Fault(Exception):
     """A step whose page did not show what it should: counted as the student's error."""
 
 
-async def run_student(student: Student, delay: float, timeout: float) -> None:
+async def dropped(tab: Session, stop: asyncio.Event) -> bool:
+    """Keep ``tab`` open until ``stop`` (False) or until its connection drops (True)."""
+    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(tab.until_closed())]
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    return waits[1] in done
+
+
+async def run_student(student: Student, delay: float, stop: asyncio.Event, timeout: float) -> None:
     try:
-        await asyncio.wait_for(student.run(delay, timeout), timeout)
+        await asyncio.wait_for(student.run(delay, STEP, stop), timeout)
     except Exception as error:  # noqa: BLE001 - a student's failure is counted, never raised
         student.ack.error = student.ack.error or f"{type(error).__name__}: {error}"
+    finally:
+        student.busy = False
+        student.done.set()
 
 
 # --- one class ----------------------------------------------------------------------------------
@@ -241,14 +267,24 @@ async def a_class(
     stop = asyncio.Event()
     board = asyncio.create_task(teacher.keep_open(stop, STEP))
     class_ = [Student(base, code, Ack(f"student {i + 1}")) for i in range(n)]
-    work = [run_student(s, i * spread / n, left()) for i, s in enumerate(class_)]
+    last = left() + 2 * STEP  # past the deadline: then every step times out on its own
+    work = [
+        asyncio.create_task(run_student(s, i * spread / n, stop, last))
+        for i, s in enumerate(class_)
+    ]
     killer = asyncio.create_task(kill_when(kill, class_, deadline)) if kill else None
-    await asyncio.gather(*work)
+
+    def over() -> bool:  # every student done, none coming back, the kill (if any) done
+        quiet = all(s.done.is_set() and not s.busy for s in class_)
+        return quiet and (kill is None or kill.done)
+
+    while time.time() < deadline and not over():
+        await asyncio.sleep(0.2)
     saved = {s.ack.cell for s in class_ if s.ack.saved_at is not None}
     while time.time() < deadline and not saved <= set(teacher.shown()):
         await asyncio.sleep(0.2)
     stop.set()
-    await board
+    await asyncio.gather(board, *work)
     if killer:
         killer.cancel()
     for tab in [t for s in class_ for t in s.tabs] + teacher.tabs:
@@ -291,12 +327,14 @@ def report_of(
 
 def kill_rows(class_: Sequence[Student], kill: Kill) -> list[tuple[str, str, str, bool]]:
     cut = [s for s in class_ if s.cut]
-    known = [s for s in cut if s.ack.token is not None]
+    known = [s for s in cut if not s.renamed]
     back = sum(s.back for s in known)
+    renamed = sum(s.renamed for s in cut)
     return [
         ("killed process: students cut off", f"{len(cut)}", "≥ 1", kill.done and bool(cut)),
-        ("killed process: students back as themselves", f"{back} of {len(known)}", "all",
+        ("… with their link: back as themselves", f"{back} of {len(known)}", "all",
          back == len(known)),
+        ("… before their join came back: joined anew", f"{renamed}", "—", True),
     ]  # fmt: skip
 
 

@@ -139,6 +139,6 @@ def test_a_small_class_through_the_page_loses_nothing(class_app):
 def test_a_student_with_an_unknown_code_is_an_error_not_a_join(class_app):
     base, _ = class_app
     student = class_page.Student(base, "NOSUCH", class_mode.Ack("eve"))
-    asyncio.run(class_page.run_student(student, 0.0, 60.0))
+    asyncio.run(class_page.run_student(student, 0.0, asyncio.Event(), 60.0))
     assert student.ack.token is None and student.ack.join_s is None
     assert student.errors() and "join" in student.errors()[0], student.errors()

@@ -296,6 +296,13 @@ class Session:
                 raise Closed(self.closed)
             await asyncio.wait_for(pulse.wait(), max(0.0, end - time.monotonic()))
 
+    async def until_closed(self) -> None:
+        """Until the server closes the connection."""
+        while self.closed is None:
+            pulse = self._pulse
+            if self.closed is None:
+                await pulse.wait()
+
     def widget_id(self, key: str) -> str:
         if key not in self.elements:
             raise KeyError(f"no widget {key!r} on the page")
