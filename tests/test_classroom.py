@@ -44,6 +44,9 @@ if "tab" in q:
     name = st.text_input("Name", key="name")
     if st.button("Greet", key="greet"):
         st.success(f"hello {name}")
+    if st.button("Wait", key="wait"):
+        with st.spinner("waiting"):  # shown once it has lasted 0.5 s
+            time.sleep(1.5)
 
     @st.fragment(run_every=0.3)
     def ticks():
@@ -218,6 +221,8 @@ def test_a_kept_tab_clicks_keeps_its_values_and_reruns_its_fragment(tiny_url):
             assert [s.text for s in await tab.rerun(30.0, click="greet") if s.kind == "alert"] == [
                 "hello ada"
             ]
+            waited = await tab.rerun(30.0, click="wait")
+            assert [s.text for s in waited if s.kind == "spinner"] == ["waiting"]
             mark = len(tab.seen)  # after a full run the fragment goes on
             await tab.wait(lambda: ticked(tab, mark) >= 2, 30.0)
         finally:

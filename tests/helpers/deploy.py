@@ -1,5 +1,6 @@
-"""deploy/serve.sh from the tests: where it and nginx are, free ports for it, its health through
-nginx, and the ports it leaves."""
+"""deploy/serve.sh from the tests and the class benchmark: where it and nginx are, free ports for
+it, its health through nginx, the ports it leaves, and ``serve_two`` running it on a class
+database."""
 
 from __future__ import annotations
 

@@ -346,6 +346,8 @@ class Session:
             if key:
                 self.elements[key] = part
             self.seen.append(seen_of(element, at))
+        elif kind == "delta" and msg.delta.HasField("new_transient"):  # st.spinner's, at 0.5 s
+            self.seen += [seen_of(e, at) for e in msg.delta.new_transient.elements]
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
         elif kind == "new_session" and not msg.metadata.run.fragment_ids:
