@@ -142,8 +142,10 @@ class Student:
     ack: Ack
     tabs: list[Session] = field(default_factory=list)
     cut: bool = False  # their connection dropped (their app process died)
-    back: bool = False  # then their own link brought them back as themselves, with their cell
-    renamed: bool = False  # cut before their join came back: joined again under a new nickname
+    reopened: bool = False  # they reopened their own link (after a drop)
+    back: bool = False  # and it brought them back as themselves, with their cell
+    joining: bool = False  # they clicked Join and their page has not come back yet
+    renamed: bool = False  # cut while joining: joined again under a new nickname
     done: asyncio.Event = field(default_factory=asyncio.Event)  # their steps are over, or failed
     busy: bool = False  # in their steps (joining, or coming back)
 
@@ -167,17 +169,19 @@ class Student:
     async def steps(self, timeout: float) -> None:
         ack = self.ack
         if ack.token is None:  # (again) from the join form
-            if self.cut:  # their first join may be saved, unseen: its nickname may be taken
+            if self.joining:  # cut while joining: saved unseen, their nickname may be taken
                 ack.nickname, self.renamed = f"{ack.nickname} again", True
             tab = await self.open(f"code={self.code}", timeout)
-            start = time.time()
+            start, self.joining = time.time(), True
             seen = await tab.rerun(timeout, "join", join_code=self.code, join_nickname=ack.nickname)
+            self.joining = False
             ack.token = parse_qs(tab.query).get("student", [None])[0]
             assigned = first(seen, "markdown", CELL.search)
             if ack.token is None or assigned is None:
                 raise Fault(f"join: {tab.result.error or 'no cell on the page'}")
             ack.cell, ack.join_s = CELL.search(assigned.text)[1], assigned.at - start
         else:  # their own link, as a reload or a reconnect opens it
+            self.reopened = True
             tab = await self.open(f"code={self.code}&student={ack.token}", timeout)
             me = first(tab.seen, "markdown", lambda t: f"you are **{ack.nickname}**" in t)
             mine = first(tab.seen, "markdown", CELL.search)
@@ -327,14 +331,15 @@ def report_of(
 
 def kill_rows(class_: Sequence[Student], kill: Kill) -> list[tuple[str, str, str, bool]]:
     cut = [s for s in class_ if s.cut]
-    known = [s for s in cut if not s.renamed]
+    known = [s for s in cut if s.reopened]
     back = sum(s.back for s in known)
     renamed = sum(s.renamed for s in cut)
     return [
         ("killed process: students cut off", f"{len(cut)}", "≥ 1", kill.done and bool(cut)),
         ("… with their link: back as themselves", f"{back} of {len(known)}", "all",
          back == len(known)),
-        ("… before their join came back: joined anew", f"{renamed}", "—", True),
+        ("… cut while joining: joined anew, another nickname", f"{renamed}", "—", True),
+        ("… cut on the join form: joined", f"{len(cut) - len(known) - renamed}", "—", True),
     ]  # fmt: skip
 
 
