@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from nnviz.engine.data import GENERATORS, MAX_POINTS, MIN_POINTS
+from nnviz.engine.features import PLANE, canonical
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS, Hyper
 from nnviz.engine.schedules import SCHEDULES
@@ -27,7 +28,9 @@ MAX_SEED = 2**31 - 2
 
 # the RunConfig fields that runs training together in lockstep must share (RunConfig.group_key);
 # the lab shows them once for all runs, and every other RunConfig field per run
-GROUP_FIELDS = ("hidden", "activation", "batch_size", "shuffle", "epochs")
+# (features: the input layer, n[0], is part of the architecture; the lab shows them once, as the
+# experiment's inputs, but a sweep may still vary them: train() groups runs by this key)
+GROUP_FIELDS = ("hidden", "activation", "batch_size", "shuffle", "epochs", "features")
 # ...and these too, though the lab shows them per run: a group's parameter buffer has one layout
 # (batch norm adds γ, β and running statistics), so BN and non-BN runs train in separate groups
 LAYOUT_FIELDS = ("batch_norm",)
@@ -96,6 +99,7 @@ class RunConfig:
     beta2: float = Hyper.beta2  # β₂: RMSprop's (and Adam's second moment's) decay
     epsilon: float = Hyper.epsilon  # ε: keeps √s + ε away from zero
     lambd: float = 0.0  # λ: L2 strength, cost term λ/(2m)·Σ‖W‖²
+    lambd1: float = 0.0  # λ₁: L1 strength, cost term (λ₁/m)·Σ|W| (the course's lambd, for L1)
     keep_prob: float = 1.0  # inverted dropout on hidden layers; 1 = off
     batch_size: int = 64  # mini-batch size; 0 = full batch
     shuffle: bool = True  # a new batch order each epoch, as the course; False: the data's order
@@ -109,9 +113,11 @@ class RunConfig:
     bn_momentum: float = 0.1  # the new batch's weight in the running μ, σ² (PyTorch's convention
     # and default; Keras's momentum 0.99 is 0.01 here)
     bn_epsilon: float = 1e-5  # ε_bn in √(σ² + ε_bn) (PyTorch's default; Keras's is 1e-3)
+    features: tuple[str, ...] = PLANE  # the network's inputs (features.py); n[0] = their count
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))
+        object.__setattr__(self, "features", canonical(self.features))
         _check(
             len(self.hidden) <= MAX_HIDDEN_LAYERS,
             f"hidden may have at most {MAX_HIDDEN_LAYERS} layers, got {len(self.hidden)}",
@@ -127,13 +133,14 @@ class RunConfig:
             self.optimizer in OPTIMIZERS,
             f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}",
         )
-        for name in ("lr", "beta1", "beta2", "epsilon", "lambd", "keep_prob"):
+        for name in ("lr", "beta1", "beta2", "epsilon", "lambd", "lambd1", "keep_prob"):
             _finite(name, getattr(self, name))
         _check(0 < self.lr <= 100, f"lr must be in (0, 100], got {self.lr}")
         _check(0 <= self.beta1 < 1, f"beta1 must be in [0, 1), got {self.beta1}")
         _check(0 <= self.beta2 < 1, f"beta2 must be in [0, 1), got {self.beta2}")
         _check(0 < self.epsilon <= 1, f"epsilon must be in (0, 1], got {self.epsilon}")
         _check(0 <= self.lambd <= 1000, f"lambd must be in [0, 1000], got {self.lambd}")
+        _check(0 <= self.lambd1 <= 1000, f"lambd1 must be in [0, 1000], got {self.lambd1}")
         _check(0 < self.keep_prob <= 1, f"keep_prob must be in (0, 1], got {self.keep_prob}")
         _whole("batch_size", self.batch_size, 0, 100_000)
         _check(
@@ -161,8 +168,8 @@ class RunConfig:
 
     @property
     def layer_dims(self) -> tuple[int, ...]:
-        """n[0] = 2 inputs, the hidden widths, n[L] = 1 output."""
-        return (2, *self.hidden, 1)
+        """n[0] = one input per feature (2 for x₁, x₂), the hidden widths, n[L] = 1 output."""
+        return (len(self.features), *self.hidden, 1)
 
     def batch_width(self, m: int) -> int:
         """The mini-batch size used on m training points: 0, or anything ≥ m, is the full batch."""
@@ -194,6 +201,7 @@ class Experiment:
         out = asdict(self)
         for run in out["runs"]:
             run["hidden"] = list(run["hidden"])
+            run["features"] = list(run["features"])
         return out
 
     @classmethod

@@ -1,9 +1,10 @@
 """What a run did: the History the views read, and the Recorder that fills it while a group trains.
 
 At each recorded epoch the Recorder evaluates every run of a lockstep group on the whole training
-set (J with its L2 term, no dropout) and on the test set (cross-entropy only), in one batched
-forward pass per set, and keeps a few parameter snapshots for the replay. Batch norm runs are
-evaluated with their running statistics, folded into W and b (batchnorm.fold), never the batch's.
+set (J with its L2 and L1 terms, no dropout) and on the test set (cross-entropy only), in one
+batched forward pass per set, and keeps a few parameter snapshots for the replay. Batch norm runs
+are evaluated with their running statistics, folded into W and b (batchnorm.fold), never the
+batch's.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import numpy as np
 
 from nnviz.engine.config import RunConfig
 from nnviz.engine.data import Dataset
+from nnviz.engine.features import transform
 from nnviz.engine.network import (
     Activation,
     Layout,
     Workspace,
     cross_entropy,
     forward,
+    l1_term,
     l2_term,
     with_ones,
 )
@@ -39,7 +42,7 @@ class History:
     config: RunConfig
     layout: Layout
     epochs: np.ndarray
-    train_cost: np.ndarray  # J: cross-entropy + L2 term, whole training set, no dropout
+    train_cost: np.ndarray  # J: cross-entropy + L2 and L1 terms, whole training set, no dropout
     test_cost: np.ndarray  # cross-entropy only; empty without a test set
     train_accuracy: np.ndarray
     test_accuracy: np.ndarray
@@ -135,13 +138,16 @@ class Recorder:
         self.last_theta = np.zeros((R, layout.size))
         self.snapshots: list[tuple[int, np.ndarray]] = []
         self.work: dict[int, Workspace] = {}  # forward's arrays, per set width
-        self.train_set = (with_ones(data.X_train), data.Y_train)
-        self.test_set = (with_ones(data.X_test), data.Y_test) if data.has_test else None
+        inputs = runs[0].features  # the group's runs share them (GROUP_FIELDS)
+        self.train_set = (with_ones(transform(data.X_train, inputs)), data.Y_train)
+        self.test_set = (
+            (with_ones(transform(data.X_test, inputs)), data.Y_test) if data.has_test else None
+        )
         self.bn_eps = np.array([r.bn_epsilon for r in runs])[:, None, None]
-        lambd = np.array([r.lambd for r in runs])
-        self.l2_factor = lambd / (
-            2 * data.X_train.shape[1]
-        )  # the cost's λ/(2m): whole training set
+        m = data.X_train.shape[1]  # the costs' m: the whole training set
+        self.l2_factor = np.array([r.lambd for r in runs]) / (2 * m)  # λ/(2m)
+        lambd1 = np.array([r.lambd1 for r in runs])
+        self.l1_factor = lambd1 / m if np.any(lambd1 > 0) else None  # λ₁/m; None: no L1 at all
 
     def test_cost(self, theta: np.ndarray) -> np.ndarray:
         """Every run's test cross-entropy (R,): what early stopping watches."""
@@ -185,10 +191,13 @@ class Recorder:
             self.snapshots.append((epoch, theta.copy()))
 
     def _scores(self, theta: np.ndarray) -> tuple[np.ndarray, ...]:
-        """J (with its L2 term), test cost, train and test accuracy of every run: (R,) each."""
+        """J (with its L2 and L1 terms), test cost, train and test accuracy of every run: (R,)
+        each."""
         Wb = self._blocks(theta)
         train = self._evaluate(Wb, *self.train_set)
         J = train.cost + self.l2_factor * l2_term(theta, self.layout.weight_mask)
+        if self.l1_factor is not None:
+            J += self.l1_factor * l1_term(theta, self.layout.weight_mask)
         none = train.cost * 0  # without a test set: zeros (NaN where the cost is not finite)
         test = self._evaluate(Wb, *self.test_set) if self.test_set else Scores(none, none)
         return J, test.cost, train.accuracy, test.accuracy

@@ -7,6 +7,7 @@ activations and gradients at once — the same numbers as recording them while t
 slowing training down.
 
     ‖W[l]‖_F = √(Σ_ij W[l]_ij²)      ‖dW[l]‖_F of  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l]
+                                                            + (λ₁/m) sign(W[l])
 
 The gradient is that of J on the whole training set, without dropout (like the cost curve), so a
 vanishing or exploding gradient shows as a layer whose ‖dW[l]‖ is orders of magnitude off the
@@ -22,8 +23,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from nnviz.engine.data import Dataset
+from nnviz.engine.features import transform
 from nnviz.engine.history import History
-from nnviz.engine.network import ACTIVATIONS, Layout, backward, forward, with_ones
+from nnviz.engine.network import ACTIVATIONS, Layout, backward, forward, l1_gradient, with_ones
 
 MAP_GRID = 28  # each hidden unit's map over the input plane: MAP_GRID × MAP_GRID points
 # Zs and As of one batched pass: about 0.8 MB, so they stay in the CPU's cache. Measured on the
@@ -63,13 +65,14 @@ def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.
     """[dW | db] of J at the snapshots ``at`` (default: all), (len(at), P), batched.
 
     The whole training set, no dropout: dZ[L] = A[L] - Y, then the course's backward pass, plus
-    the L2 part (λ/m) W[l] on the weights only. Snapshots go through the network together, in
-    chunks that keep the intermediate arrays under about MAX_FLOATS numbers. Batch norm, as in
-    training: the whole set's own μ, σ² (docs/design.md §7), with dγ, dβ in their places.
+    the L2 part (λ/m) W[l] and the L1 part (λ₁/m) sign(W[l]) on the weights only. Snapshots go
+    through the network together, in chunks that keep the intermediate arrays under about
+    MAX_FLOATS numbers. Batch norm, as in training: the whole set's own μ, σ² (docs/design.md
+    §7), with dγ, dβ in their places.
     """
     theta = h.snapshots if at is None else h.snapshots[list(at)]
     layout, act = h.layout, ACTIVATIONS[h.config.activation]
-    X1, Y = with_ones(data.X_train), data.Y_train
+    X1, Y = with_ones(transform(data.X_train, h.config.features)), data.Y_train
     grad = np.zeros_like(theta)
     step = _chunk(h, Y.shape[1])
     # a run's last weights before diverging may overflow; one BLAS thread, as in training
@@ -80,6 +83,8 @@ def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.
             passed = forward(Wb, X1, act, norm=norm)
             backward(Wb, passed, Y, act, layout.blocks(grad[rows]), norm, layout.norm(grad[rows]))
     grad += (h.config.lambd / Y.shape[1]) * (theta * layout.weight_mask)
+    if h.config.lambd1:
+        grad += (h.config.lambd1 / Y.shape[1]) * l1_gradient(theta, layout.weight_mask)
     return grad
 
 
@@ -107,12 +112,13 @@ def inspect(h: History, data: Dataset) -> Inspection:
 def hidden_activations(h: History, X: np.ndarray, at: Sequence[int]) -> list[np.ndarray]:
     """A[l] of every hidden layer at points X (2, m), for the snapshots ``at``: (len(at), n[l], m).
 
-    Without dropout and with batch norm's running statistics, as the cost is evaluated. Computed
-    for all snapshots in ``at`` at once.
+    Without dropout and with batch norm's running statistics, as the cost is evaluated; X goes
+    through the run's input features first. Computed for all snapshots in ``at`` at once.
     """
     Wb = h.layout.eval_blocks(h.snapshots[list(at)], h.config.bn_epsilon)
+    X1 = with_ones(transform(X, h.config.features))
     with np.errstate(all="ignore"):
-        A = forward(Wb, with_ones(X), ACTIVATIONS[h.config.activation]).A
+        A = forward(Wb, X1, ACTIVATIONS[h.config.activation]).A
     return [A[l][:, :-1] for l in range(1, h.layout.L)]  # without the row of ones
 
 

@@ -11,8 +11,9 @@ Layers count from 1 as in the course: lists indexed by layer (``Wb[l]``, ``Z[l]`
 ``dZ[l]``) run l = 1..L and hold None at index 0, except A[0], the input [X; 1].
 
     forward:   Z[l] = W[l] A[l-1] + b[l];  A[l] = g(Z[l]) (hidden);  A[L] = σ(Z[L])
-    cost:      J = -(1/m) Σ [y log a + (1-y) log(1-a)] + λ/(2m) Σ_l ‖W[l]‖²_F
-    backward:  dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];  db[l] = (1/m) Σ dZ[l]
+    cost:      J = -(1/m) Σ [y log a + (1-y) log(1-a)] + λ/(2m) Σ_l ‖W[l]‖²_F + (λ₁/m) Σ_l Σ|W[l]|
+    backward:  dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l] + (λ₁/m) sign(W[l]);
+               db[l] = (1/m) Σ dZ[l]
                dA[l-1] = W[l]ᵀ dZ[l];  dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])
 """
 
@@ -27,6 +28,7 @@ import numpy as np
 from scipy.special import expit  # σ(z) without overflow; scipy comes with scikit-learn
 
 from nnviz.engine.batchnorm import Norm, batch_stats, fold, normalize, normalize_backward
+from nnviz.engine.features import PLANE, transform
 
 # --- activations: each a (g, g') pair; g' is written in terms of Z and A = g(Z) ---------------
 
@@ -300,6 +302,17 @@ def l2_term(theta: np.ndarray, weight_mask: np.ndarray) -> np.ndarray:
     return np.add.reduce(theta * theta * weight_mask, axis=-1)
 
 
+def l1_term(theta: np.ndarray, weight_mask: np.ndarray) -> np.ndarray:
+    """Σ_l Σ |W[l]| per run (biases excluded): L1's cost is (λ₁/m) times this."""
+    return np.add.reduce(np.abs(theta) * weight_mask, axis=-1)
+
+
+def l1_gradient(theta: np.ndarray, weight_mask: np.ndarray) -> np.ndarray:
+    """∂(Σ|W|)/∂θ = sign(W) on the weights, 0 on the biases; sign(0) = 0, the subgradient that
+    leaves a weight sitting exactly at 0 where the cross-entropy's pull alone puts it."""
+    return np.sign(theta) * weight_mask
+
+
 def backward(
     Wb: list[np.ndarray | None],
     work: Workspace,
@@ -348,8 +361,11 @@ def _g(work: Workspace, act: Activation, l: int) -> np.ndarray:
 
 
 def predict_proba(
-    params: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, activation: str
+    params: list[tuple[np.ndarray, np.ndarray]],
+    X: np.ndarray,
+    activation: str,
+    features: tuple[str, ...] = PLANE,
 ) -> np.ndarray:
-    """σ(Z[L]) for one run's (W, b) list at points X (2, m): shape (m,)."""
+    """σ(Z[L]) for one run's (W, b) list at points X (2, m), seen through ``features``: (m,)."""
     Wb = [None] + [np.concatenate([W, b], axis=1)[None] for W, b in params]
-    return forward(Wb, with_ones(X), ACTIVATIONS[activation]).A[-1][0, 0]
+    return forward(Wb, with_ones(transform(X, features)), ACTIVATIONS[activation]).A[-1][0, 0]

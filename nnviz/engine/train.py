@@ -3,14 +3,15 @@
 Runs that share data, architecture, batch size, shuffling and epochs form a group. The group keeps
 every run's parameters as one row of an (R, P) buffer; one forward pass, one backward pass and one
 update per optimizer advance all of them. Each run still has its own initialization, optimizer, α,
-β₁, β₂, ε, λ, keep_prob and decay schedule, and gets exactly the numbers it gets when trained
+β₁, β₂, ε, λ, λ₁, keep_prob and decay schedule, and gets exactly the numbers it gets when trained
 alone (tested).
 
 One epoch, phase by phase (each a function below, each tested on its own):
 
     for Xb, Yb in epoch_batches(...):        a fresh permutation, cut every B columns
         masks = dropout_masks(...)           D[l] / keep_prob, new at every step
-        update(group, Xb, Yb, masks)         gradient(...) with (λ/m)·W, m = this batch;
+        update(group, Xb, Yb, masks)         gradient(...) with (λ/m)·W + (λ₁/m)·sign(W),
+                                             m = this batch;
                                              θ ← θ − step of each run's optimizer (t += 1);
                                              batch norm's running μ, σ² (batchnorm.py)
     decay_lr(group)                          α ← f(e) of each run's decay schedule
@@ -38,6 +39,7 @@ from threadpoolctl import threadpool_limits  # ships with scikit-learn
 from nnviz.engine.batchnorm import Norm, update_running
 from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import Dataset, generate
+from nnviz.engine.features import transform
 from nnviz.engine.history import History, Recorder, record_epochs
 from nnviz.engine.network import (
     ACTIVATIONS,
@@ -47,6 +49,7 @@ from nnviz.engine.network import (
     backward,
     forward,
     initial_params,
+    l1_gradient,
     with_ones,
 )
 from nnviz.engine.optim import OPTIMIZERS, Hyper, State, moments
@@ -156,6 +159,8 @@ class Setup:
     epochs: int
     lambd: np.ndarray  # (R, 1) λ
     use_l2: bool  # any λ > 0 (else the L2 term is skipped)
+    lambd1: np.ndarray  # (R, 1) λ₁
+    use_l1: bool  # any λ₁ > 0 (else the L1 term is skipped)
     keep: np.ndarray  # (R, 1, 1) keep_prob
     patience: np.ndarray  # (R,) early stopping's patience in epochs; 0 = off
     early: bool  # any run stops early (it needs a test set: without one, patience is ignored)
@@ -308,18 +313,21 @@ def _setup(data: Dataset, runs: list[RunConfig], order: list[int], seed: int) ->
     started = time.perf_counter()
     first, lambd, keep = runs[0], _column(runs, "lambd"), _column(runs, "keep_prob")[:, :, None]
     patience = np.array([r.patience for r in runs])
+    lambd1 = _column(runs, "lambd1")
     return Setup(
         runs=runs,
         order=order,
         layout=Layout(first.layer_dims, first.batch_norm),
         act=ACTIVATIONS[first.activation],
-        X1=with_ones(data.X_train),
+        X1=with_ones(transform(data.X_train, first.features)),
         Y=data.Y_train,
         batch=first.batch_width(data.X_train.shape[1]),
         shuffle=first.shuffle,
         epochs=first.epochs,
         lambd=lambd,
         use_l2=bool(np.any(lambd > 0)),
+        lambd1=lambd1,
+        use_l1=bool(np.any(lambd1 > 0)),
         keep=keep,
         patience=patience,
         early=bool(np.any(patience > 0)) and data.has_test,
@@ -439,7 +447,8 @@ def gradient(
     """g = ∂J/∂θ of every run on this batch, written into the group's gradient buffer.
 
     Backward gives the cross-entropy part, (1/m) dZ[l] [A[l-1]; 1]ᵀ; then dW[l] += (λ/m) W[l]
-    with m = the batch's own size (weights only: the mask is 0 on biases).
+    and dW[l] += (λ₁/m) sign(W[l]) with m = the batch's own size (weights only: the mask is 0 on
+    biases). Each penalty is skipped when no run of the group has it.
     """
     setup, work, now = group.setup, group.work, group.progress
     passed = forward(work.Wb, Xb, setup.act, masks, work.width(Xb.shape[-1]), norm=work.norm)
@@ -447,6 +456,8 @@ def gradient(
     g, m = work.grad, Xb.shape[-1]  # m: this batch's size
     if setup.use_l2:
         g += (setup.lambd / m) * (now.theta * setup.layout.weight_mask)  # + (λ/m) W[l]
+    if setup.use_l1:
+        g += (setup.lambd1 / m) * l1_gradient(now.theta, setup.layout.weight_mask)  # (λ₁/m) sign
     if now.frozen is not None:
         g *= now.frozen  # a stopped run stays at θ = 0
     return g

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from nnviz.engine.data import Dataset
+from nnviz.engine.features import PLANE
 from nnviz.engine.network import predict_proba
 from nnviz.engine.train import History
 from nnviz.views.contours import level_line
@@ -41,6 +42,7 @@ TRAIN_SYMBOL, TEST_SYMBOL, WRONG_SYMBOL = "circle", "diamond-open", "x-thin"
 TRAIN_SIZE, TEST_SIZE = 8, 6
 
 Params = list[tuple[np.ndarray, np.ndarray]]
+Features = tuple[str, ...]  # a run's input features (nnviz.engine.features)
 Bounds = tuple[float, float, float, float]  # x₁ from, to, x₂ from, to
 
 
@@ -63,33 +65,38 @@ def run_color(i: int) -> str:
 
 
 def probability_grid(
-    params: Params, activation: str, bounds: Bounds, n: int
+    params: Params, activation: str, bounds: Bounds, n: int, features: Features = PLANE
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """xs (n,), ys (n,) and P (n, n) with P[j, i] = σ(Z[L]) at (xs[i], ys[j]), clipped to [0, 1].
 
+    The grid is the (x₁, x₂) plane; the network sees it through its input ``features``.
     A diverged run's last finite weights may still overflow on the grid: such cells read 0.5.
     """
     xs = np.linspace(bounds[0], bounds[1], n)
     ys = np.linspace(bounds[2], bounds[3], n)
     XX, YY = np.meshgrid(xs, ys)
     with np.errstate(all="ignore"):
-        P = predict_proba(params, np.vstack([XX.ravel(), YY.ravel()]), activation)
+        P = predict_proba(params, np.vstack([XX.ravel(), YY.ravel()]), activation, features)
     P = np.clip(np.nan_to_num(P, nan=0.5), 0.0, 1.0)
     return xs, ys, P.reshape(n, n)
 
 
-def predictions(params: Params, activation: str, X: np.ndarray) -> np.ndarray:
+def predictions(
+    params: Params, activation: str, X: np.ndarray, features: Features = PLANE
+) -> np.ndarray:
     """Predicted labels (m,) at points X (2, m): 1 where σ(Z[L]) > 0.5."""
     with np.errstate(all="ignore"):
-        P = predict_proba(params, X, activation)
+        P = predict_proba(params, X, activation, features)
     return (np.nan_to_num(P, nan=0.5) > 0.5).astype(float)
 
 
-def misclassified(params: Params, activation: str, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+def misclassified(
+    params: Params, activation: str, X: np.ndarray, Y: np.ndarray, features: Features = PLANE
+) -> np.ndarray:
     """Boolean mask (m,) of the points whose prediction differs from their label."""
     if X.shape[1] == 0:
         return np.zeros(0, dtype=bool)
-    return predictions(params, activation, X) != Y[0]
+    return predictions(params, activation, X, features) != Y[0]
 
 
 # --- titles -------------------------------------------------------------------------------------
@@ -281,16 +288,16 @@ def boundary_figure(
     ``upto``: drawn from the snapshot at that epoch (the replay) instead of the final parameters.
     ``big``: larger text, for a projector. ``height=None``: as high as its element (page CSS).
     """
-    act, bounds = h.config.activation, frame(data.bounds)
+    act, bounds, inputs = h.config.activation, frame(data.bounds), h.config.features
     params = h.eval_params() if at_end(h, upto) else snapshot_params(h, upto)
-    xs, ys, P = probability_grid(params, act, bounds, resolution)
+    xs, ys, P = probability_grid(params, act, bounds, resolution, inputs)
     traces = _surface(xs, ys, P)
     parts = [(data.X_test, data.Y_test, True)] if show_test else []
     wrong = []
     for X, Y, test in [*parts, (data.X_train, data.Y_train, False)]:
         if X.shape[1]:
             traces += _points(X, Y, test, showlegend=legend)
-            wrong.append(X[:, misclassified(params, act, X, Y)])
+            wrong.append(X[:, misclassified(params, act, X, Y, inputs)])
     traces.append(_wrong(np.hstack(wrong), legend))
     size = BIG_FONT if big else FONT["size"]
     title = dict(text=run_title(label, h, upto), font=dict(color=run_color(index), size=size + 2))
