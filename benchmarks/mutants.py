@@ -34,6 +34,8 @@ TESTS = (
     "tests/test_sklearn_reference.py",
     "tests/test_train.py",
     "tests/test_network.py",
+    "tests/test_l1.py",
+    "tests/test_features.py",
 )
 
 
@@ -162,6 +164,28 @@ MUTANTS = (
         (("scratch *= weight", "scratch *= 1.0 - weight"),),
         "nnviz/engine/batchnorm.py",
     ),
+    Mutant(
+        "M9",
+        "L1's sign(W) with sign(0) = 0 → sign(0) = 1 (a weight at 0 is pushed off it)",
+        (
+            (
+                "l1_gradient(now.theta, setup.layout.weight_mask)",
+                "(np.where(now.theta >= 0, 1.0, -1.0) * setup.layout.weight_mask)",
+            ),
+        ),
+    ),
+    Mutant(
+        "M10",
+        "every input feature → the last feature's column dropped (left at 0)",
+        (
+            (
+                "return np.stack([FEATURES[name].row(x1, x2) for name in features])",
+                "return np.stack([FEATURES[n].row(x1, x2) * (n != features[-1])"
+                " for n in features])",
+            ),
+        ),
+        "nnviz/engine/features.py",
+    ),
 )
 
 
@@ -226,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.mutants", description=__doc__.split("\n")[0]
     )
-    p.add_argument("faults", nargs="*", help="only these (M1 .. M7); default: all")
+    p.add_argument("faults", nargs="*", help="only these (M1 .. M10); default: all")
     p.add_argument("--all", action="store_true", help="run every test on each mutant, name all")
     args = p.parse_args(argv)
     known = {m.name: m for m in MUTANTS}
