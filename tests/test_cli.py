@@ -631,3 +631,42 @@ def test_a_csv_config_trains_on_the_file_given_with_data(capsys, tmp_path):
     path = write(tmp_path / "c.json", exp.to_json())
     (line,) = json_lines(capsys, "--config", path, "--data", points)
     assert line["config"]["data"]["name"] == "csv" and line["config"]["data_file"] == points
+
+
+# --- L1 and input features (docs/design.md §7) ------------------------------------------------
+
+
+def test_l1_and_features_reach_the_config_and_load_back(capsys, tmp_path):
+    args = ("--dataset", "circles", "--samples", "80", "--epochs", "20", "--hidden", "")
+    r = train_json(capsys, *args, "--l1", "0.05", "--features", "x2^2,x1^2")
+    run = r["config"]["runs"][0]
+    assert (run["lambd1"], run["features"]) == (0.05, ["x1^2", "x2^2"])  # in the features' order
+    (h,) = run_experiment(Experiment.from_json(json.dumps(r)))  # the lab's trainer: same numbers
+    assert r["train_cost"] == pytest.approx(list(h.train_cost), rel=1e-12)
+    path = write(tmp_path / "out.json", json.dumps(r))
+    (again,) = json_lines(capsys, "--config", path)
+    assert again["train_cost"] == r["train_cost"]
+    (other,) = json_lines(capsys, "--config", path, "--features", "x1,x2,sin(x1)")
+    assert other["config"]["runs"][0]["features"] == ["x1", "x2", "sinx1"]  # given: overrides
+    assert other["config"]["runs"][0]["lambd1"] == 0.05  # not given: kept
+
+
+def test_summary_names_the_inputs_and_l1_only_when_set(capsys):
+    code, out, _ = train_cli(capsys, "--epochs", "2", "--features", "x1,x1x2", "--l1", "0.1")
+    assert code == 0 and "network    2-5-2-1 (inputs x1, x1x2)," in out and ", l1 0.1," in out
+    code, out, _ = train_cli(capsys, "--epochs", "2")
+    assert "inputs" not in out and "l1" not in out
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["--features", "x1,x3"], ["--features has no input 'x3'", "x1^2"]),
+        (["--features", "x1,x1"], ["--features repeats an input"]),
+        (["--features", ""], ["--features needs at least one of"]),
+        (["--l1", "-1"], ["--l1 must be in [0, 1000], got -1"]),
+        (["--l1", "abc"], ["--l1", "abc"]),
+    ],
+)
+def test_bad_l1_and_features_are_one_line(capsys, args, needles):
+    assert_rejected(capsys, args, *needles)

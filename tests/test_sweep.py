@@ -70,13 +70,32 @@ def test_lists_of_numbers_and_of_names():
     assert parse_axis("keep-prob=0.5,1").field == "keep_prob"  # spelled like --keep-prob
 
 
-def test_every_per_run_setting_is_sweepable_and_no_group_setting_is():
+def test_every_per_run_setting_is_sweepable_and_of_the_group_settings_only_features():
     per_run = {f.name for f in fields(RunConfig)} - set(GROUP_FIELDS)
-    assert set(SWEEPABLE) == per_run
-    wanted = {"lr", "lambd", "beta1", "beta2", "epsilon", "keep_prob", "init", "optimizer"}
-    wanted |= {"decay", "decay_rate", "decay_interval"}
+    assert set(SWEEPABLE) == per_run | {"features"}
+    wanted = {"lr", "lambd", "lambd1", "beta1", "beta2", "epsilon", "keep_prob", "init"}
+    wanted |= {"optimizer", "decay", "decay_rate", "decay_interval"}
     assert wanted <= set(SWEEPABLE)
-    assert not set(GROUP_FIELDS) & set(SWEEPABLE)
+    assert set(GROUP_FIELDS) & set(SWEEPABLE) == {"features"}
+
+
+def test_a_sweep_over_features_and_l1_trains_each_as_it_trains_alone():
+    """Feature sets differ in n[0]: train() trains them as separate groups inside one chunk, and
+    every row is still what the run gives alone. Both spellings, l1= and lambd1=, are read."""
+    axes = (parse_axis("features=x1+x2,x1^2+x2^2"), parse_axis("l1=0,0.05"))
+    assert axes[0].values == ("x1+x2", "x1^2+x2^2") and axes[1].field == "lambd1"
+    base = Experiment(
+        data=DataConfig("circles", samples=80), runs=(RunConfig(hidden=(3,), epochs=30),)
+    )
+    result = run_sweep(Sweep(base, axes))
+    assert [row.config.features for row in result.rows] == [("x1", "x2")] * 2 + [
+        ("x1^2", "x2^2")
+    ] * 2
+    for row in result.rows:
+        (alone,) = run_experiment(result.sweep.experiment_at(row.index))
+        np.testing.assert_array_equal(row.history.train_cost, alone.train_cost)
+    with pytest.raises(ValueError, match="features has no input 'x3'"):
+        parse_axis("features=x1+x3")
 
 
 def test_a_range_of_whole_numbers_must_give_whole_numbers():

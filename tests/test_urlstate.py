@@ -110,3 +110,18 @@ def test_one_bad_item_value_keeps_the_others():
 def test_list_valued_parameters_use_their_last_value():
     back, _ = decode(Whole, {"seed": ["1", "2"]}, Whole(), ALIASES)
     assert back.seed == 2
+
+
+@dataclass(frozen=True)
+class Named:
+    """A tuple of names (the lab's input features): "x1-x2" in the URL."""
+
+    names: tuple[str, ...] = ("x1", "x2")
+    sizes: tuple[int, ...] = (3,)
+
+
+def test_a_tuple_of_names_round_trips_and_a_missing_one_keeps_the_default():
+    obj = Named(names=("x1^2", "sinx2"), sizes=())
+    assert encode(obj) == {"names": "x1^2-sinx2", "sizes": ""}
+    assert decode(Named, encode(obj), Named()) == (obj, [])
+    assert decode(Named, {}, Named()) == (Named(), [])  # an old link: the default names

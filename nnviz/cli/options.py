@@ -24,6 +24,7 @@ from nnviz.engine.data import (
     parse_csv,
     split_points,
 )
+from nnviz.engine.features import FEATURES
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
@@ -79,6 +80,7 @@ NUMBERS = {
         ("--beta2", RUN, float, "RMSprop / Adam second-moment decay"),
         ("--epsilon", RUN, float, "keeps sqrt(s) + epsilon away from 0"),
         ("--lambd", RUN, float, "L2 strength lambda"),
+        ("--l1", RUN, float, "L1 strength lambda1: J += (lambda1/m) sum|W|, weights only"),
         ("--keep-prob", RUN, float, "dropout keep probability; 1 = no dropout"),
         ("--batch-size", RUN, int, "mini-batch size; 0 = full batch"),
         ("--epochs", RUN, int, "full passes over the training set"),
@@ -98,11 +100,19 @@ NUMBERS = {
 }
 
 
+# options named otherwise than their config field (the field's name is the course's symbol)
+RENAMED = {"lambd1": "--l1"}
+DESTS = {option: field for field, option in RENAMED.items()}
+
+
 def add_numbers(group: argparse._ArgumentGroup, table: list[tuple]) -> None:
     for option, config, kind, text in table:
-        default = getattr(config, option[2:].replace("-", "_"))
+        dest = DESTS.get(option, option[2:].replace("-", "_"))
         metavar = "N" if kind is int else "F"
-        group.add_argument(option, type=kind, metavar=metavar, default=default, help=text + DEFAULT)
+        default = getattr(config, dest)
+        group.add_argument(
+            option, dest=dest, type=kind, metavar=metavar, default=default, help=text + DEFAULT
+        )
 
 
 def add_data_options(group: argparse._ArgumentGroup) -> None:
@@ -126,6 +136,13 @@ def add_network_options(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument("--init", choices=list(INITS), default=RUN.init, help="initial W" + DEFAULT)
     group.add_argument("--init-from", metavar="FILE.npz", help="start from saved weights instead")
+    group.add_argument(
+        "--features",
+        metavar="F,F",
+        default=",".join(RUN.features),
+        help=f"the network's inputs, any of {', '.join(FEATURES)} (x1^2 is x1 squared, sinx1 "
+        "is sin x1); n[0] = their count" + DEFAULT,
+    )
 
 
 def add_training_options(group: argparse._ArgumentGroup) -> None:
@@ -204,7 +221,7 @@ def option_names(message: str) -> str:
     """'keep_prob must be in (0, 1], got 0' -> '--keep-prob must be in (0, 1], got 0'."""
     first, _, rest = message.partition(" ")
     if first in FIELDS:
-        return f"--{first.replace('_', '-')} {rest}"
+        return f"{RENAMED.get(first, '--' + first.replace('_', '-'))} {rest}"
     return message
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import Dataset
+from nnviz.engine.features import PLANE
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
 from nnviz.engine.train import History
@@ -53,7 +54,7 @@ def summary(exp: Experiment, h: History, data: Dataset, args: argparse.Namespace
     start = f"weights from {shown(args.init_from)}" if args.init_from else f"{run.init} init"
     lines = [
         f"data       {source}, seed {exp.seed}: {n_train} training, {n_test} test points",
-        f"network    {'-'.join(map(str, run.layer_dims))}, {run.activation}, {start}",
+        f"network    {'-'.join(map(str, run.layer_dims))}{_inputs(run)}, {run.activation}, {start}",
         f"training   {training_line(run)}",
         f"train      {_final_values(final['train_cost'], final['train_accuracy'])}",
     ]
@@ -80,9 +81,15 @@ def training_line(run: RunConfig) -> str:
     uses = OPTIMIZERS[run.optimizer].uses
     used = [f"{k} {getattr(run, k):g}" for k in ("lr", "beta1", "beta2", "epsilon") if k in uses]
     batch = "full batch" if run.batch_size == 0 else f"batch {run.batch_size}"
-    rest = f"lambd {run.lambd:g}, keep-prob {run.keep_prob:g}, {batch}, {run.epochs} epochs"
+    l1 = f", l1 {run.lambd1:g}" if run.lambd1 else ""
+    rest = f"lambd {run.lambd:g}{l1}, keep-prob {run.keep_prob:g}, {batch}, {run.epochs} epochs"
     rest += f", patience {run.patience}" if run.patience else ""
     return f"{run.optimizer} ({', '.join(used)}{_decay_words(run)}), {rest}"
+
+
+def _inputs(run: RunConfig) -> str:
+    """' (inputs x1^2, x2^2)' when the run's input features are not the plain x1, x2."""
+    return "" if run.features == PLANE else f" (inputs {', '.join(run.features)})"
 
 
 def _decay_words(run: RunConfig) -> str:

@@ -76,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD=VALUES",
-        help="a setting and its values: lr=1e-4:1:9:log, beta1=0.5,0.9, optimizer=gd,adam "
-        "(once or twice); with --random its range: lr=1e-4:1:log",
+        help="a setting and its values: lr=1e-4:1:9:log, beta1=0.5,0.9, optimizer=gd,adam, "
+        "l1=0,0.01, features=x1+x2,x1^2+x2^2 (once or twice); with --random its range: "
+        "lr=1e-4:1:log",
     )
     sweep.add_argument("--random", type=int, metavar="N", help=RANDOM_HELP)
     sweep.add_argument(

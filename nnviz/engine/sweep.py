@@ -5,10 +5,10 @@
     result = run_sweep(sweep)                    # 27 runs; jobs=2 uses two processes
     result.grid("test_accuracy")                 # (9, 3) array for a heatmap, NaN where missing
 
-Only per-run settings can be swept (every RunConfig field outside GROUP_FIELDS), so every run of a
-sweep shares the lockstep group key (but for batch_norm, which splits a chunk into two groups): the
-runs are cut into chunks of up to ``group_size`` and each chunk is one call of
-``nnviz.engine.train.train``. A run's random streams derive from the
+Only per-run settings can be swept (every RunConfig field outside GROUP_FIELDS), and the input
+features: the runs are cut into chunks of up to ``group_size`` and each chunk is one call of
+``nnviz.engine.train.train``, which trains runs of different features (a different n[0]) or
+batch_norm as separate lockstep groups, one after another. A run's random streams derive from the
 experiment seed alone (see train.py), so a row holds exactly what ``train`` gives that run alone,
 whatever the chunk it trained in and wherever the chunk ran. Chunks fan out through joblib: local
 processes (loky) or a dask.distributed cluster (joblib's dask backend). No scheduling code here.
@@ -29,6 +29,7 @@ from joblib import Parallel, delayed, parallel_config  # joblib ships with sciki
 
 from nnviz.engine.config import GROUP_FIELDS, Experiment, RunConfig
 from nnviz.engine.data import Dataset
+from nnviz.engine.features import canonical
 from nnviz.engine.train import History, load_data, train
 
 MAX_RUNS = 144  # the sweep-maps page: up to 12 × 12 runs
@@ -37,13 +38,15 @@ GROUP_SIZE = 24  # runs per lockstep chunk: 144 runs are 6 chunks, so rows arriv
 BACKENDS = ("loky", "dask")
 METRICS = ("train_cost", "test_cost", "train_accuracy", "test_accuracy")
 CONNECT_SECONDS = 5  # how long to try reaching a dask scheduler
+OPTION_NAMES = {"l1": "lambd1"}  # a swept setting may be named as its command-line option
 
 _KINDS = {"float": float, "int": int, "str": str, "bool": bool}
-# the sweepable settings, read off RunConfig, so a field added there becomes sweepable by itself
+# the sweepable settings, read off RunConfig, so a field added there becomes sweepable by itself;
+# and the input features, a shared setting that train() still separates by itself
 SWEEPABLE: dict[str, type] = {
     f.name: _KINDS.get(str(f.type), type(f.default))
     for f in fields(RunConfig)
-    if f.name not in GROUP_FIELDS
+    if f.name not in GROUP_FIELDS or f.name == "features"
 }
 
 
@@ -83,8 +86,9 @@ def _check_field(name: str) -> str:
 
 
 def parse_axis(text: str) -> Axis:
-    """``"lr=1e-4:1:9:log"`` (start:stop:count[:lin|log], both ends included), ``"beta1=0.5,0.9"``
-    or ``"optimizer=gd,adam"`` -> Axis. Bad input raises a one-line ValueError naming the problem.
+    """``"lr=1e-4:1:9:log"`` (start:stop:count[:lin|log], both ends included), ``"beta1=0.5,0.9"``,
+    ``"optimizer=gd,adam"`` or ``"features=x1+x2,x1^2+x2^2"`` -> Axis. Bad input raises a
+    one-line ValueError naming the problem.
     """
     name, sep, spec = (part.strip() for part in text.partition("="))
     _check(
@@ -93,6 +97,7 @@ def parse_axis(text: str) -> Axis:
         f"got {text!r}",
     )
     name = name.replace("-", "_")  # keep-prob=... like the option --keep-prob
+    name = OPTION_NAMES.get(name, name)  # l1=... like the option --l1
     kind = SWEEPABLE[_check_field(name)]
     values = _range(name, kind, spec) if ":" in spec else _list(name, kind, spec)
     return Axis(name, values)
@@ -109,6 +114,8 @@ def _value(name: str, kind: type, item: str) -> Any:
         words = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
         _check(item.lower() in words, f"{name}: {item!r} is not true or false")
         return words[item.lower()]
+    if kind is tuple:  # a feature set, written x1+x2+x1^2 (the commas part the axis' values)
+        return "+".join(canonical(item.split("+")))
     if kind in (int, float):
         try:
             return kind(item)

@@ -1,7 +1,8 @@
 """Frozen configs <-> URL query parameters, so a copied link reproduces an experiment.
 
-Any frozen dataclass whose fields are str, int, float, bool, tuples of ints, nested dataclasses or a
-tuple of dataclasses (the runs) round-trips:
+Any frozen dataclass whose fields are str, int, float, bool, tuples of ints, tuples of names
+(a non-empty default: the input features, "x1-x2"), nested dataclasses or a tuple of dataclasses
+(the runs) round-trips:
 
     encode(Experiment(...))  ->  {"dataset": "moons", "samples": "300", ..., "optimizer": "gd,adam",
                                   "hidden": "5-2,5-2", "lr": "0.01,0.001", ...}
@@ -43,6 +44,8 @@ def _parse(text: str, like: Any) -> Any:
         return int(text)
     if isinstance(like, float):
         return float(text)
+    if isinstance(like, tuple) and like and isinstance(like[0], str):  # names: x1-x2-x1^2
+        return tuple(text.split("-"))
     if isinstance(like, tuple):
         return tuple(int(p) for p in text.split("-")) if text else ()
     return text
