@@ -1,4 +1,4 @@
-"""The lab's sidebar: every run's α and λ, the rest of each run's settings, the data and the
+"""The lab's sidebar: every run's α, λ and λ₁, the rest of each run's settings, the data and the
 network in popovers whose labels say what they hold.
 
 The sidebar scrolls on its own, so the boundaries stay in view while a slider moves. A closed
@@ -15,6 +15,7 @@ import streamlit as st
 
 from app_pages.parts.lab_state import new_data, on_upload, restructure
 from nnviz.engine.config import DATASETS, MAX_SEED, MAX_UNITS, Experiment
+from nnviz.engine.features import FEATURES, PLANE, labels
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 from nnviz.engine.schedules import SCHEDULES
@@ -55,6 +56,9 @@ def network_summary() -> str:
     layers = int(ss.get("layers", 0))
     widths = ", ".join(str(ss.get(lab.width_key(k))) for k in range(layers))
     net = f"{layers} hidden ({widths}) {ss.get('activation')}" if layers else "no hidden layer"
+    inputs = tuple(ss.get("features") or PLANE)
+    if inputs != PLANE:
+        net = f"inputs {', '.join(labels(inputs))} · {net}"
     size = int(ss.get("batch_size", 0))
     batch = f"mini-batch {size}" if size else "full batch"
     if size and not ss.get("shuffle", True):
@@ -97,7 +101,22 @@ def data_controls() -> None:
     )
 
 
-def network_controls() -> None:
+def network_controls(exp: Experiment) -> None:
+    if lab.mixed_architectures(exp):
+        st.caption(
+            "The runs have networks of their own (a lesson or a link set them): run 1's is shown "
+            "here, and a change applies to every run."
+        )
+    st.multiselect(
+        "Input features",
+        list(FEATURES),
+        key="features",
+        format_func=lambda name: FEATURES[name].label,
+        help="What the network sees of a point (x₁, x₂): n[0] is their count. The boundary is "
+        "still drawn over the (x₁, x₂) plane.",
+    )
+    if not st.session_state.get("features"):
+        st.caption(":red[Choose at least one input.]")
     choice("Hidden layers", "layers", lab.LAYER_CHOICES, str)
     layers = int(st.session_state.layers)
     if layers:
@@ -147,7 +166,7 @@ def run_summary(i: int) -> str:
 
 
 def run_controls(i: int, n_runs: int) -> None:
-    """α and λ in view; the optimizer, the initialization, dropout, decay and β₁, β₂, ε in a
+    """α, λ and λ₁ in view; the optimizer, the initialization, dropout, decay and β₁, β₂, ε in a
     popover named by them (a closed popover's widgets are not drawn in the browser until it
     opens, which keeps opening the lab fast)."""
 
@@ -159,6 +178,7 @@ def run_controls(i: int, n_runs: int) -> None:
     with box:
         choice(LABELS["lr"], key("lr"), lab.LR_CHOICES)
         choice(LABELS["lambd"], key("lambd"), lab.LAMBDA_CHOICES)
+        choice(LABELS["lambd1"], key("lambd1"), lab.LAMBDA1_CHOICES)
         with st.popover(run_summary(i), icon=":material/tune:", width="stretch"):
             run_details(i, n_runs, key)
 
@@ -296,4 +316,4 @@ def sidebar(exp: Experiment) -> None:
         with st.popover(data_summary(), icon=":material/scatter_plot:", width="stretch"):
             data_controls()
         with st.popover(network_summary(), icon=":material/hub:", width="stretch"):
-            network_controls()
+            network_controls(exp)

@@ -70,11 +70,12 @@ def edited() -> Experiment:
     """The experiment the widgets describe now (the applied one if they don't form one)."""
     exp = st.session_state.exp
     try:
-        return lab.experiment_from_widgets(
+        wanted = lab.experiment_from_widgets(
             st.session_state, len(exp.runs), csv_source(), exp.log_every
         )
     except (ValueError, KeyError):
         return exp
+    return lab.keep_architectures(wanted, exp)
 
 
 def apply(exp: Experiment | None = None) -> None:

@@ -10,6 +10,7 @@ import math
 from string import Template
 
 from nnviz.engine.config import RunConfig
+from nnviz.engine.features import FEATURES, PLANE
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
 
@@ -32,6 +33,7 @@ def tex(value: float) -> str:
 LABELS = {  # a hyperparameter's control, labelled alike on every page
     "lr": "α — learning rate",
     "lambd": "λ — L2 strength",
+    "lambd1": "λ₁ — L1 strength",
     "beta1": "β₁ — momentum",
     "beta2": "β₂ — RMS decay",
     "epsilon": "ε — keeps √s + ε > 0",
@@ -78,22 +80,30 @@ def update_rule(run: RunConfig, numbers: bool) -> list[str]:
 COST = (  # two lines, so it fits a column at 1024 px
     r"\begin{aligned} J = &-\frac{1}{m} \sum_{i=1}^{m} \Big[ y^{(i)} \log a^{[L](i)}"
     r" + (1 - y^{(i)}) \log\big(1 - a^{[L](i)}\big) \Big] \\"
-    r" &+ \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2 \end{aligned}"
+    r" &+ \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2$l1 \end{aligned}"
 )
 GRADIENT = (
-    r"dW^{[l]} = \frac{1}{$m} \, dZ^{[l]} A^{[l-1]T} + \frac{$lambd}{$m} \, W^{[l]}, \qquad"
+    r"dW^{[l]} = \frac{1}{$m} \, dZ^{[l]} A^{[l-1]T} + \frac{$lambd}{$m} \, W^{[l]}$l1, \qquad"
     r" db^{[l]} = \frac{1}{$m} \sum dZ^{[l]}"
 )
+# L1 (docs/design.md §7), shown only for a run with λ₁ > 0: weights only, sign(0) = 0
+COST_L1 = r" + \frac{$lambd1}{$m1} \sum_{l} \sum_{i,j} \lvert W^{[l]}_{ij} \rvert"
+GRADIENT_L1 = r" + \frac{$lambd1}{$m1} \, \operatorname{sign}(W^{[l]})"
 
 
 def cost_formulas(run: RunConfig, m: int, batch: int) -> tuple[str, str, str, str]:
-    """J and dW in symbols, then with λ and m (J: whole training set; dW: one mini-batch)."""
-    return (
-        Template(COST).substitute(lambd=r"\lambda", m="m"),
-        Template(COST).substitute(lambd=tex(run.lambd), m=f"\\cdot {m}"),
-        Template(GRADIENT).substitute(lambd=r"\lambda", m="m"),
-        Template(GRADIENT).substitute(lambd=tex(run.lambd), m=str(batch)),
-    )
+    """J and dW in symbols, then with λ (λ₁) and m (J: whole training set; dW: one mini-batch)."""
+    out = []
+    for formula, extra, size in (
+        (COST, COST_L1, f"\\cdot {m}"),
+        (GRADIENT, GRADIENT_L1, str(batch)),
+    ):
+        l1 = extra if run.lambd1 else ""
+        symbols = dict(lambd=r"\lambda", lambd1=r"\lambda_1", m="m", m1="m")
+        numbers = dict(lambd=tex(run.lambd), lambd1=tex(run.lambd1), m=size, m1=size.split()[-1])
+        for values in (symbols, numbers):
+            out.append(Template(Template(formula).safe_substitute(l1=l1)).substitute(values))
+    return out[0], out[1], out[2], out[3]
 
 
 def init_scales(run: RunConfig) -> str:
@@ -137,11 +147,17 @@ def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
     batch = run.batch_width(m)
     cost, cost_n, grad, grad_n = cost_formulas(run, m, batch)
     rules = [line for pair in zip(update_rule(run, False), update_rule(run, True)) for line in pair]
+    l1 = run.lambd1 > 0
+    sign = "; sign(0) = 0, so a weight at 0 stays there" if l1 else ""
+    strengths = f"λ = {fmt(run.lambd)}" + (f", λ₁ = {fmt(run.lambd1)}" if l1 else "")
     sections = [
-        (f"**Cost with L2** — λ = {fmt(run.lambd)}, m = {m} training points", [cost, cost_n]),
+        (
+            f"**Cost with L2{' and L1' if l1 else ''}** — {strengths}, m = {m} training points",
+            [cost, cost_n],
+        ),
         (
             f"**Its gradient** — on a mini-batch of m = {batch} (an epoch's last batch may be "
-            "smaller); biases are not penalised",
+            f"smaller); biases are not penalised{sign}",
             [grad, grad_n],
         ),
         (
@@ -160,6 +176,16 @@ def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
                 f"the running μ, σ²",
                 batch_norm_formulas(run),
             )
+        )
+    if run.features != PLANE:
+        inputs = ", ".join(FEATURES[name].latex for name in run.features)
+        sections.insert(
+            0,
+            (
+                f"**Input features** — n[0] = {len(run.features)}; the boundary is still drawn "
+                "over the (x₁, x₂) plane",
+                [rf"A^{{[0]}} = \big({inputs}\big)^T"],
+            ),
         )
     dropout = dropout_formula(run)
     if dropout:

@@ -22,6 +22,7 @@ from nnviz.engine.config import (
     RunConfig,
 )
 from nnviz.engine.data import DataError, Dataset, digest, from_csv, split_counts
+from nnviz.engine.features import PLANE
 from nnviz.engine.history import History
 from nnviz.engine.lessons import LESSONS, WEEKS, Lesson
 from nnviz.engine.optim import OPTIMIZERS
@@ -44,9 +45,14 @@ DEFAULT = Experiment(
 
 SHARED = GROUP_FIELDS  # one value for all runs: they train in one lockstep group
 PER_RUN = tuple(f.name for f in fields(RunConfig) if f.name not in GROUP_FIELDS)
+# The network's shape: shared by the widgets, but a lesson, a link or a file may give each run its
+# own (no hidden layer against one, x₁, x₂ against x₁², x₂²): such runs train as separate groups,
+# the widgets show run 1's, and a change there applies to every run.
+ARCHITECTURE = ("hidden", "features")
 SYMBOLS = {
     "lr": "α",
     "lambd": "λ",
+    "lambd1": "λ₁",
     "beta1": "β₁",
     "beta2": "β₂",
     "epsilon": "ε",
@@ -67,6 +73,7 @@ def _one_two_five(low: float, high: float) -> tuple[float, ...]:
 
 LR_CHOICES = _one_two_five(1e-4, 10)
 LAMBDA_CHOICES = tuple(sorted({0.0, 0.7, *_one_two_five(1e-3, 10)}))  # 0.7: the course's λ
+LAMBDA1_CHOICES = (0.0, *_one_two_five(1e-4, 1))  # (λ₁/m)·Σ|W|: a tenth of λ's scale does a lot
 BETA1_CHOICES = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 BETA2_CHOICES = (0.0, 0.9, 0.99, 0.999, 0.9999)
 EPSILON_CHOICES = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
@@ -117,6 +124,7 @@ def widget_values(exp: Experiment) -> dict[str, Any]:
         "epochs": first.epochs,
         "batch_size": first.batch_size,
         "shuffle": first.shuffle,  # no widget: kept as the URL, a lesson or a file set it
+        "features": list(first.features),
     }
     for layer in range(MAX_HIDDEN_LAYERS):
         widths = first.hidden or (8,)
@@ -137,6 +145,7 @@ def experiment_from_widgets(
         epochs=int(values["epochs"]),
         batch_size=int(values["batch_size"]),
         shuffle=bool(values.get("shuffle", True)),
+        features=tuple(values.get("features", PLANE)),
     )
     runs = tuple(
         RunConfig(**shared, **{name: values[run_key(i, name)] for name in PER_RUN})
@@ -150,6 +159,26 @@ def experiment_from_widgets(
         source=csv_source if values["dataset"] == "csv" else "",
     )
     return Experiment(data=data, runs=runs, seed=int(values["seed"]), log_every=log_every)
+
+
+def keep_architectures(edited: Experiment, applied: Experiment) -> Experiment:
+    """``edited`` with each run's own hidden widths and features from ``applied`` where the
+    widgets (which show run 1's) left them as they were: a lesson's runs keep their networks."""
+    if len(edited.runs) != len(applied.runs):
+        return edited
+    first, was = edited.runs[0], applied.runs[0]
+    kept = [n for n in ARCHITECTURE if getattr(first, n) == getattr(was, n)]
+    if not kept:
+        return edited
+    runs = (
+        replace(r, **{n: getattr(a, n) for n in kept}) for r, a in zip(edited.runs, applied.runs)
+    )
+    return edited.with_runs(*runs)
+
+
+def mixed_architectures(exp: Experiment) -> bool:
+    """Whether the runs differ in their hidden layers or input features."""
+    return len({tuple(getattr(r, n) for n in ARCHITECTURE) for r in exp.runs}) > 1
 
 
 def add_run(exp: Experiment) -> Experiment:
@@ -311,12 +340,17 @@ def for_the_lab(exp: Experiment, csv_source: str = "") -> tuple[Experiment, list
 
 
 def shared_settings(exp: Experiment) -> tuple[Experiment, list[str]]:
-    """Give every run the first run's architecture, epochs and batch size (the lab shares them)."""
+    """Give every run the first run's activation, epochs and batch size (the lab shares them;
+    each run may keep its own hidden widths and features, ARCHITECTURE)."""
     first = exp.runs[0]
-    differ = [n for n in SHARED if any(getattr(r, n) != getattr(first, n) for r in exp.runs)]
+    differ = [
+        n
+        for n in SHARED
+        if n not in ARCHITECTURE and any(getattr(r, n) != getattr(first, n) for r in exp.runs)
+    ]
     if not differ:
         return exp, []
-    shared = {n: getattr(first, n) for n in SHARED}
+    shared = {n: getattr(first, n) for n in differ}
     runs = tuple(replace(r, **shared) for r in exp.runs)
     note = f"runs share {', '.join(differ)} in the lab; using run 1's for all runs"
     return exp.with_runs(*runs), [note]
@@ -332,14 +366,16 @@ STEP_OVERHEAD, PER_UNIT, PER_WEIGHT = 4e-5, 6e-9, 2e-9
 
 def estimated_seconds(exp: Experiment, m_train: int) -> float:
     """About how long training ``exp`` on ``m_train`` points takes (runs train in lockstep)."""
-    run = exp.runs[0]  # the lab's runs share architecture, batch size and epochs
+    run = exp.runs[0]  # the lab's runs share batch size and epochs
     batch = run.batch_width(m_train)
     steps = run.epochs * -(-m_train // batch)
-    dims = run.layer_dims
-    units = sum(dims[1:])
-    weights = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
-    per_step = STEP_OVERHEAD + len(exp.runs) * batch * (PER_UNIT * units + PER_WEIGHT * weights)
-    return steps * per_step
+    groups = len({r.group_key for r in exp.runs})  # runs of another network: another group
+    work = 0.0
+    for r in exp.runs:
+        dims = r.layer_dims
+        weights = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+        work += batch * (PER_UNIT * sum(dims[1:]) + PER_WEIGHT * weights)
+    return steps * (groups * STEP_OVERHEAD + work)
 
 
 def too_long(exp: Experiment, m_train: int) -> str | None:
