@@ -17,7 +17,15 @@ from app_pages.parts import charts, gradient_check
 from nnviz.engine.config import Experiment
 from nnviz.engine.data import Dataset
 from nnviz.engine.history import History
-from nnviz.engine.inspect import Inside, Inspection, inside, inspect, layer_stats
+from nnviz.engine.inspect import (
+    NEAR_ZERO,
+    Inside,
+    Inspection,
+    inside,
+    inspect,
+    layer_stats,
+    near_zero_share,
+)
 from nnviz.engine.lessons import LESSONS
 from nnviz.views import layer_figures as lf
 from nnviz.views import network_figures as nf
@@ -97,10 +105,13 @@ def controls(labels: Sequence[str], histories: Sequence[History], epoch: int | N
     return run, links or "W", int(epoch)
 
 
+OPENS_INSIDE = ("deep_initialization", "l1_or_l2")  # lessons about this panel
+
+
 def _show_by_default(exp: Experiment) -> None:
-    """The deep-initialization lesson is about this panel: open it when the lesson is loaded."""
-    lesson = LESSONS.get("deep_initialization")
-    if lesson and exp == lesson.experiment and st.session_state.get("inside_opened") != exp:
+    """The lessons OPENS_INSIDE are about this panel: open it when one of them is loaded."""
+    lessons = [LESSONS[key].experiment for key in OPENS_INSIDE if key in LESSONS]
+    if exp in lessons and st.session_state.get("inside_opened") != exp:
         st.session_state.inside_show = True
         st.session_state.inside_opened = exp
 
@@ -154,6 +165,7 @@ def _body(exp, data, histories, labels, epoch) -> None:
     # no mode bar: it would cover the last column's title, and there is nothing to zoom into
     charts.plot(st, acts, "inside_acts", {**PLOT_CONFIG, "displayModeBar": False})
     charts.plot(st, figs["norms"], "inside_norms", PLOT_CONFIG)
+    weights(keys, view.epoch, labels, views)
     stats_table(view)
     gradient_check.section(key, h, data, view.epoch)
 
@@ -183,6 +195,20 @@ def unit_map(view: Inside, data: Dataset) -> None:
         format_func=lambda o: f"layer {o[0]}, unit {o[1]}",
     )
     charts.plot(st, nf.unit_map_figure(view, data, *unit), "inside_unit_map", PLOT_CONFIG)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _weights(keys: tuple, epoch: int, labels: tuple, _views: list[Inside]):
+    return lf.weights_figure(_views, labels)
+
+
+def weights(keys: tuple, epoch: int, labels: Sequence[str], views: list[Inside]) -> None:
+    """Every run's weight sizes, and the share each has at about 0 (L1's mark; L2 shrinks all)."""
+    charts.plot(st, _weights(keys, epoch, tuple(labels), views), "inside_weights", PLOT_CONFIG)
+    shares = ", ".join(
+        f"{label} **{100 * near_zero_share(v):.0f}%**" for label, v in zip(labels, views)
+    )
+    st.caption(f"Weights with |W| < {NEAR_ZERO:g}, per run: {shares}.")
 
 
 def stats_table(view: Inside) -> None:

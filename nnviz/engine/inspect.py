@@ -23,7 +23,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from nnviz.engine.data import Dataset
-from nnviz.engine.features import transform
+from nnviz.engine.features import labels, transform
 from nnviz.engine.history import History
 from nnviz.engine.network import ACTIVATIONS, Layout, backward, forward, l1_gradient, with_ones
 
@@ -32,6 +32,7 @@ MAP_GRID = 28  # each hidden unit's map over the input plane: MAP_GRID × MAP_GR
 # deep lesson: 57 snapshots at once 0.70 s, in chunks of 2 0.19 s (benchmarks/inside.py)
 MAX_FLOATS = 100_000
 SATURATED = 0.99  # a tanh (or sigmoid, after rescaling) unit with |a| above this has g' ≈ 0
+NEAR_ZERO = 1e-3  # a weight with |W| below this is "about zero" (L1 drives many there)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Inside:
     ys: np.ndarray  # (g,) the map grid's x₂
     maps: list[np.ndarray]  # hidden unit outputs over the grid, one (n[l], g, g) per hidden layer:
     # maps[l - 1][i, j, k] is unit i of layer l at x₂ = ys[j], x₁ = xs[k]
+    inputs: tuple[str, ...] = ("x₁", "x₂")  # the input units' names: the run's features
 
 
 def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.ndarray:
@@ -163,6 +165,7 @@ def inside(h: History, data: Dataset, epoch: int, grid: int = MAP_GRID) -> Insid
         xs=xy.xs,
         ys=xy.ys,
         maps=[a[0, :, m:].reshape(-1, grid, grid) for a in A],
+        inputs=tuple(labels(h.config.features)),
     )
 
 
@@ -188,6 +191,17 @@ def unit_spread(A: np.ndarray) -> float:
 
     0 when every unit of the layer computes the same function (symmetry never broken)."""
     return float(np.max(np.ptp(A, axis=0))) if A.size else 0.0
+
+
+def weights_of(view: Inside) -> np.ndarray:
+    """Every weight of every layer (no biases), flat."""
+    return np.concatenate([W.ravel() for W in view.W])
+
+
+def near_zero_share(view: Inside, below: float = NEAR_ZERO) -> float:
+    """Share of the run's weights with |W| < ``below``: what L1 sets to about 0 and L2 does not."""
+    W = weights_of(view)
+    return float(np.mean(np.abs(W) < below)) if W.size else 0.0
 
 
 def layer_stats(view: Inside) -> list[dict[str, float]]:

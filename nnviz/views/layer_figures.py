@@ -3,6 +3,7 @@ an ``Inspection`` in, ``go.Figure`` out. No streamlit here.
 
 - ``activations_figure``: each hidden layer's activations over the training set, one row per run.
 - ``norms_figure``: ‖W[l]‖_F and ‖dW[l]‖_F over the snapshot epochs, on log axes.
+- ``weights_figure``: the distribution of |W| over all layers, every run, on a log axis.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from nnviz.engine.inspect import Inside, Inspection, saturated_share, spread
+from nnviz.engine.inspect import (
+    NEAR_ZERO,
+    Inside,
+    Inspection,
+    near_zero_share,
+    saturated_share,
+    spread,
+    weights_of,
+)
 from nnviz.views.figures import FONT, run_color
 from nnviz.views.network_figures import value_range
 
@@ -113,6 +122,51 @@ def activations_figure(views: Sequence[Inside], labels: Sequence[str]) -> go.Fig
             font=FONT,
             height=110 + 140 * len(views),
             margin=dict(l=20, r=16, t=80, b=40),  # held: no redraw to widen them
+        ),
+    )
+
+
+# --- weight magnitudes ---------------------------------------------------------------------------
+
+LOG_W = (-6.0, 1.0)  # log₁₀|W| shown; smaller weights (and exact zeros) pile up in the first bin
+
+
+def weights_figure(views: Sequence[Inside], labels: Sequence[str]) -> go.Figure:
+    """Per run, the share of its weights (all layers, no biases) at each log₁₀|W|, overlaid.
+
+    L2 shrinks every weight a little (the whole curve moves left); L1 pushes many to about 0 —
+    a pile in the first bins, left of the dashed line at |W| = NEAR_ZERO — and leaves the rest.
+    The legend gives each run's share below that line.
+    """
+    traces = []
+    for r, view in enumerate(views):
+        W = np.abs(weights_of(view))
+        logs = np.log10(np.maximum(W, 10 ** LOG_W[0]))
+        x, share = histogram(logs, *LOG_W, bins=28)
+        name = f"{labels[r]}: {100 * near_zero_share(view):.0f}% below {NEAR_ZERO:g}"
+        hover = f"{labels[r]}<br>log₁₀|W| ≈ %{{x:.2f}}: %{{y:.1%}}<extra></extra>"
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=share,
+                mode="lines",
+                line=dict(color=run_color(r), width=2.5, shape="hvh"),
+                name=name,
+                hovertemplate=hover,
+            )
+        )
+    line = dict(type="line", x0=np.log10(NEAR_ZERO), x1=np.log10(NEAR_ZERO), y0=0, y1=1)
+    return go.Figure(
+        traces,
+        layout=dict(
+            title=dict(text="Weights: the share at each size |W| (all layers)", x=0.01),
+            xaxis=dict(title="log₁₀|W|  (|W| < 10⁻⁶ counted at −6)", range=list(LOG_W)),
+            yaxis=dict(title="share of the weights", tickformat=".0%", rangemode="tozero"),
+            shapes=[dict(line, yref="paper", line=dict(dash="dash", color="#555555", width=1))],
+            legend=dict(orientation="h", y=-0.3),
+            font=FONT,
+            height=320,
+            margin=dict(l=60, r=16, t=48, b=40),
         ),
     )
 

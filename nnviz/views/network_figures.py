@@ -130,7 +130,7 @@ def _node_trace(view: Inside, pos: list[np.ndarray], selected: tuple[int, int] |
             x.append(px)
             y.append(py)
             if l == 0:
-                text.append(f"input x{'₁₂'[i]}")
+                text.append(f"input {view.inputs[i]}")
             elif l == L:
                 text.append(f"output ŷ = σ(z), b = {view.b[l - 1][i, 0]:.3g}")
             else:
@@ -155,6 +155,19 @@ def _node_trace(view: Inside, pos: list[np.ndarray], selected: tuple[int, int] |
     )
 
 
+def _input_labels(view: Inside, inputs: np.ndarray) -> go.Scatter:
+    """The input units' names (x₁, x₂, or the run's features: x₁², sin x₁ …) left of them."""
+    return go.Scatter(
+        x=inputs[:, 0] - 0.07,
+        y=inputs[:, 1],
+        mode="text",
+        text=list(view.inputs),
+        textposition="middle left",
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
 def network_figure(
     view: Inside, which: str = "W", selected: tuple[int, int] | None = None, height: int = 420
 ) -> go.Figure:
@@ -169,6 +182,7 @@ def network_figure(
     pos = node_positions(dims)
     fig = go.Figure([*_link_traces(view, which, pos), *_link_hover(view, which, pos)])
     fig.add_trace(_node_trace(view, pos, selected))
+    fig.add_trace(_input_labels(view, pos[0]))
     if not any(np.any(M) for M in (view.W if which == "W" else view.dW)):
         name = "weight" if which == "W" else "gradient"
         fig.add_annotation(
@@ -189,7 +203,7 @@ def network_figure(
         ticktext=names,
         showgrid=False,
         zeroline=False,
-        range=[-0.3, len(dims) - 0.7],
+        range=[-0.55, len(dims) - 0.7],  # room for the inputs' names, left of their units
     )
     fig.update_yaxes(visible=False, range=[-0.58, 0.68])
     title = "weights W" if which == "W" else "gradients dW (whole training set)"
