@@ -234,6 +234,71 @@ BATCH_NORM = Lesson(
     ),
 )
 
+_FEATURE_NET = dict(activation="relu", init="he", optimizer="adam", lr=0.03, batch_size=0)
+
+FEATURES_OR_DEPTH = Lesson(
+    week=0,  # the Playground's model, beyond the course
+    key="features_or_depth",
+    title="Features or depth: x₁², x₂² with no hidden layer vs hidden units",
+    experiment=Experiment(
+        # the Initialization lesson's circles (the course's make_circles): a ring around a disc
+        data=DataConfig("circles", samples=400, noise=0.05, test_fraction=0.25),
+        runs=(
+            RunConfig(hidden=(), epochs=2000, **_FEATURE_NET),
+            RunConfig(hidden=(), features=("x1^2", "x2^2"), epochs=2000, **_FEATURE_NET),
+            RunConfig(hidden=(8,), epochs=2000, **_FEATURE_NET),
+        ),
+        seed=1,
+    ),
+    labels=("x₁, x₂ · no hidden layer", "x₁², x₂² · no hidden layer", "x₁, x₂ · 8 hidden units"),
+    explain=(
+        "One ring of points around another. With the inputs **x₁, x₂** and no hidden layer the "
+        "network is logistic regression: its boundary is a straight line, and no line separates "
+        "a ring from a disc — it stays at chance. Give it **x₁², x₂²** instead and the same "
+        "network solves it: w₁x₁² + w₂x₂² + b = 0 is a straight line in the features it sees, "
+        "and a circle in the (x₁, x₂) plane it is drawn on. **Hidden units** learn such features "
+        "themselves: 8 ReLU units on x₁, x₂ bend the boundary round the disc. Choosing good "
+        "features by hand or letting depth find them — the network diagram in *Inside the "
+        "network* labels each input."
+    ),
+)
+
+_SPARSE_NET = dict(
+    hidden=(20, 3),
+    activation="tanh",  # no dead ReLU units, whose weights L2 would also drive to 0
+    init="xavier",
+    optimizer="gd",  # plain steps: Adam's would jitter every weight around 0 by about α
+    lr=0.3,
+    batch_size=0,
+    epochs=4000,
+)
+
+L1_OR_L2 = Lesson(
+    week=0,  # the Playground's model, beyond the course
+    key="l1_or_l2",
+    title="L1 or L2: many weights at zero, or all of them small",
+    experiment=Experiment(
+        # the Regularization lesson's data: 150 moons, some labels wrong, 150 test points
+        data=DataConfig("mislabeled", samples=300, noise=0.15, test_fraction=0.5),
+        runs=(
+            RunConfig(**_SPARSE_NET),
+            RunConfig(lambd=0.7, **_SPARSE_NET),
+            RunConfig(lambd1=0.2, **_SPARSE_NET),
+        ),
+        seed=8,
+    ),
+    labels=("none", "L2 λ = 0.7", "L1 λ₁ = 0.2"),
+    explain=(
+        "Both penalties keep the boundary smoother than none and score about the same on the "
+        "test set, but they leave very different weights: open **Inside the network** and read "
+        "the weights chart under it. **L2** adds λ/(2m)·Σ‖W‖²: its pull (λ/m)·W is "
+        "proportional to the weight, so every weight shrinks and none reaches 0. **L1** adds "
+        "(λ₁/m)·Σ|W|: its pull (λ₁/m)·sign(W) is the same for a small weight as for a large "
+        "one, so the weights the data does not need are pushed all the way to about 0 — a "
+        "sparse network, most of its links gone."
+    ),
+)
+
 LESSONS: dict[str, Lesson] = {
     lesson.key: lesson
     for lesson in (
@@ -244,5 +309,7 @@ LESSONS: dict[str, Lesson] = {
         OPTIMIZATION,
         DECAY,
         BATCH_NORM,
+        FEATURES_OR_DEPTH,
+        L1_OR_L2,
     )
 }
