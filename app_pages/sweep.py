@@ -167,7 +167,7 @@ def axis_controls(k: str, optional: bool) -> None:
         f"Values {k}",
         key=f"sm_values{k}",
         help="A list (0.5,0.9,0.99), or a range start:stop:count[:lin|log], both ends included; "
-        "up to 12 × 12 runs.",
+        "input features as sets, x1+x2,x1^2+x2^2; up to 12 × 12 runs.",
     )
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.inspect import Inside, near_zero_share
 from nnviz.engine.lessons import LESSONS
-from nnviz.models import formulas
+from nnviz.models import exports, formulas
 from nnviz.models import lab_model as lab
 from nnviz.views.layer_figures import weights_figure
 from nnviz.views.network_figures import network_figure
@@ -114,3 +114,7 @@ def test_an_experiment_with_features_round_trips_through_the_lab_config():
     exp = Experiment(runs=(RunConfig(features=("x1x2", "sinx1"), lambd1=0.002, epochs=20),))
     again, warnings = lab.experiment_from_config(exp.to_json().encode())
     assert again == exp and warnings == []
+
+
+def test_an_l1_runs_download_has_an_ascii_name():
+    assert exports.file_stem(2, "L1 λ₁ = 0.2") == "run3-l1-lambda1-0.2"

@@ -263,15 +263,9 @@ FEATURES_OR_DEPTH = Lesson(
     ),
 )
 
-_SPARSE_NET = dict(
-    hidden=(20, 3),
-    activation="tanh",  # no dead ReLU units, whose weights L2 would also drive to 0
-    init="xavier",
-    optimizer="gd",  # plain steps: Adam's would jitter every weight around 0 by about α
-    lr=0.3,
-    batch_size=0,
-    epochs=4000,
-)
+# the Regularization lesson's network and plain gd (Adam's steps would jitter every weight around
+# 0 by about α), with tanh: no dead ReLU units, whose weights L2 would also drive to 0
+_SPARSE_NET = dict(_REG_NET, activation="tanh", epochs=4000)
 
 L1_OR_L2 = Lesson(
     week=0,  # the Playground's model, beyond the course
