@@ -107,7 +107,7 @@ def test_the_inside_panel_states_each_runs_share():
     assert len(names) == 3 and all("% below 0.001" in n for n in names)
     for name in names:
         label, share = name.split(": ")
-        assert f"{label} **{share.split('%')[0]}%**" in caption
+        assert f"{label}: **{share.split('%')[0]}%**" in caption
 
 
 def test_an_experiment_with_features_round_trips_through_the_lab_config():
@@ -118,3 +118,14 @@ def test_an_experiment_with_features_round_trips_through_the_lab_config():
 
 def test_an_l1_runs_download_has_an_ascii_name():
     assert exports.file_stem(2, "L1 λ₁ = 0.2") == "run3-l1-lambda1-0.2"
+    assert exports.file_stem(0, "hidden 8, (x₁², sin x₂)") == "run1-hidden-8-x1sq-sin-x2"
+
+
+def test_runs_told_apart_by_their_networks_are_labelled_by_them():
+    lesson = LESSONS["features_or_depth"].experiment
+    exp = lesson.with_runs(*(replace(r, epochs=20) for r in lesson.runs))  # no longer the lesson
+    assert lab.run_labels(exp) == (
+        "no hidden layer, (x₁, x₂)",
+        "no hidden layer, (x₁², x₂²)",
+        "hidden 8, (x₁, x₂)",
+    )

@@ -205,8 +205,8 @@ def _weights(keys: tuple, epoch: int, labels: tuple, _views: list[Inside]):
 def weights(keys: tuple, epoch: int, labels: Sequence[str], views: list[Inside]) -> None:
     """Every run's weight sizes, and the share each has at about 0 (L1's mark; L2 shrinks all)."""
     charts.plot(st, _weights(keys, epoch, tuple(labels), views), "inside_weights", PLOT_CONFIG)
-    shares = ", ".join(
-        f"{label} **{100 * near_zero_share(v):.0f}%**" for label, v in zip(labels, views)
+    shares = "; ".join(
+        f"{label}: **{100 * near_zero_share(v):.0f}%**" for label, v in zip(labels, views)
     )
     st.caption(f"Weights with |W| < {NEAR_ZERO:g}, per run: {shares}.")
 

@@ -61,6 +61,7 @@ def file_stem(i: int, label: str) -> str:
     """run2-lambda-0.7: a safe file name for run i's downloads ('run 2' alone: run2)."""
     text = label.replace("λ₁", "lambda1").replace("λ", "lambda").replace("α", "alpha")
     text = text.replace("β₁", "beta1").replace("β₂", "beta2").replace("ε", "eps")
+    text = text.replace("₁", "1").replace("₂", "2").replace("²", "sq")  # x₁²: x1sq
     safe = "".join(c if c.isalnum() or c in ".-" else "-" for c in text.lower())
     words = [p for p in safe.split("-") if p]
     return "-".join([f"run{i + 1}", *([] if words == ["run", str(i + 1)] else words)])

@@ -22,7 +22,7 @@ from nnviz.engine.config import (
     RunConfig,
 )
 from nnviz.engine.data import DataError, Dataset, digest, from_csv, split_counts
-from nnviz.engine.features import PLANE
+from nnviz.engine.features import PLANE, labels
 from nnviz.engine.history import History
 from nnviz.engine.lessons import LESSONS, WEEKS, Lesson
 from nnviz.engine.optim import OPTIMIZERS
@@ -253,6 +253,10 @@ def _describe(run: RunConfig, names: Sequence[str]) -> str:
             parts.append("batch norm" if value else "no BN")
         elif name in ("init", "decay"):
             parts.append(f"{value} {name}")
+        elif name == "hidden":
+            parts.append(f"hidden {'-'.join(map(str, value))}" if value else "no hidden layer")
+        elif name == "features":
+            parts.append(f"({', '.join(labels(value))})")
         elif isinstance(value, float):
             parts.append(f"{SYMBOLS.get(name, name)} {fmt(value)}")
         else:
@@ -269,7 +273,7 @@ def run_labels(exp: Experiment) -> tuple[str, ...]:
     lesson = lesson_for(exp)
     if lesson is not None:
         return lesson.labels
-    differing = [n for n in PER_RUN if len({getattr(r, n) for r in exp.runs}) > 1]
+    differing = [n for n in (*ARCHITECTURE, *PER_RUN) if len({getattr(r, n) for r in exp.runs}) > 1]
     if not differing:
         return tuple(f"run {i + 1}" for i in range(len(exp.runs)))
     labels: list[str] = []
