@@ -12,6 +12,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
+from nnviz.engine import gradcheck as gc
 from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import generate
 from nnviz.engine.features import FEATURES, PLANE, canonical, labels, transform
@@ -143,3 +144,17 @@ def test_the_inside_panel_sees_the_features(fitted):
     (A,) = hidden_activations(ours, data.X_train, [len(ours.snapshots) - 1])
     W, b = clf.coefs_[0], clf.intercepts_[0]
     np.testing.assert_allclose(A[0].T, np.tanh(by_hand(data.X_train) @ W + b), rtol=1e-10)
+
+
+def test_the_gradient_check_sees_the_features_and_passes(fitted):
+    """The Inside panel's gradient check evaluates J on the run's features (n[0] = 4 here), and
+    an L1 run is checked on its cross-entropy and L2 terms (|W| has no derivative at 0)."""
+    data, ours, _clf, _sk = fitted
+    p = gc.problem(ours, data)
+    np.testing.assert_array_equal(p.X, by_hand(data.X_train[:, : p.m]).T)
+    c = gc.check(p, ours.theta)
+    assert max(c.layers) < gc.THRESHOLD and c.network < gc.THRESHOLD
+    l1 = RunConfig(hidden=(3,), lambd1=0.5, features=("x1", "sinx2"), epochs=50)
+    (h,) = train(data, [l1], seed=0)
+    c = gc.check(gc.problem(h, data), h.theta)
+    assert max(c.layers) < gc.THRESHOLD

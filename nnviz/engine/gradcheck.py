@@ -30,6 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from nnviz.engine.data import Dataset
+from nnviz.engine.features import transform
 from nnviz.engine.history import History
 from nnviz.engine.inspect import snapshot_index
 from nnviz.engine.network import (
@@ -98,12 +99,14 @@ class Problem:
 
 
 def problem(h: History, data: Dataset, max_examples: int = MAX_EXAMPLES) -> Problem:
-    """The cost run ``h`` trains on, without dropout, on the first examples of the training set."""
+    """The cost run ``h`` trains on, without dropout, on the first examples of the training set
+    (seen through the run's input features). L1's term is left out: |W| has no derivative at 0,
+    where L1 puts many weights, so central differences there would flag a correct backprop."""
     return Problem(
         layout=h.layout,
         activation=h.config.activation,
         lambd=h.config.lambd,
-        X=data.X_train[:, :max_examples],
+        X=transform(data.X_train[:, :max_examples], h.config.features),
         Y=data.Y_train[:, :max_examples],
         bn_epsilon=h.config.bn_epsilon,
     )
