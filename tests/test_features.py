@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 from sklearn.neural_network import MLPClassifier
 
 from nnviz.engine import gradcheck as gc
@@ -17,6 +18,7 @@ from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import generate
 from nnviz.engine.features import FEATURES, PLANE, canonical, labels, transform
 from nnviz.engine.inspect import hidden_activations
+from nnviz.engine.landscape import landscape
 from nnviz.engine.network import Layout, initial_params, predict_proba
 from nnviz.engine.train import train
 from nnviz.views.figures import misclassified, probability_grid
@@ -158,3 +160,25 @@ def test_the_gradient_check_sees_the_features_and_passes(fitted):
     (h,) = train(data, [l1], seed=0)
     c = gc.check(gc.problem(h, data), h.theta)
     assert max(c.layers) < gc.THRESHOLD
+
+
+# --- the loss landscape: J through the run's features, with its L1 term --------------------------
+
+
+def test_the_landscape_of_an_l1_run_on_features_is_sklearns_log_loss_plus_l1(fitted):
+    data = fitted[0]
+    runs = [RunConfig(hidden=(4,), activation="tanh", lambd1=0.3, features=CHOSEN, epochs=40)] * 2
+    histories = train(data, runs, seed=1)
+    land = landscape(histories, data, centre=0, directions="random", seed=2, n=7)
+    assert land.J[3, 3] == pytest.approx(histories[0].train_cost[-1], rel=1e-12)  # the centre
+    h, m = histories[0], data.X_train.shape[1]
+    theta = h.theta + land.alphas[1] * land.d[0] + land.betas[5] * land.d[1]
+    params = h.layout.to_list(theta)
+    clf_like = predict_proba(params, data.X_train, "tanh", CHOSEN)
+    l1 = 0.3 / m * sum(np.abs(W).sum() for W, _b in params)
+    want = log_loss(data.Y_train[0], clf_like, labels=[0, 1]) + l1
+    assert land.J[5, 1] == pytest.approx(want, rel=1e-9)
+    other = train(data, [RunConfig(hidden=(4,), activation="tanh", features=("x1", "x2", "x1x2",
+                  "sinx2"), epochs=5)], seed=1)[0]  # fmt: skip
+    with pytest.raises(ValueError, match="run 2 has another network"):
+        landscape([histories[0], other], data)  # as many inputs, but other ones

@@ -129,3 +129,12 @@ def test_runs_told_apart_by_their_networks_are_labelled_by_them():
         "no hidden layer, (x₁², x₂²)",
         "hidden 8, (x₁, x₂)",
     )
+
+
+def test_the_landscape_panel_says_why_runs_of_different_networks_share_no_slice():
+    lesson = LESSONS["features_or_depth"].experiment
+    short = lesson.with_runs(*(replace(r, epochs=20) for r in lesson.runs))
+    at = open_app(lab.url_params(short))
+    at.toggle(key="landscape_show").set_value(True).run()
+    assert_clean(at)
+    assert any(i.value.startswith("No shared slice: run 2 has another network") for i in at.info)

@@ -81,8 +81,12 @@ def panel(exp: Experiment, data: Dataset, histories: list, labels: list, epoch=N
     """The lab's "Loss landscape" section; ``epoch`` from the lab's scrubber (None: the end)."""
     st.subheader("Loss landscape")
     centre, directions, seed = controls(labels)
-    with st.spinner(f"Evaluating J at {GRID * GRID:,} points…"):
-        land = _slice(_key(exp, histories), centre, directions, seed, list(histories), data)
+    try:
+        with st.spinner(f"Evaluating J at {GRID * GRID:,} points…"):
+            land = _slice(_key(exp, histories), centre, directions, seed, list(histories), data)
+    except ValueError as e:  # the runs' networks differ (a lesson may give each its own)
+        st.info(f"No shared slice: {e}.")
+        return
     charts.plot(st, landscape_figure(land, labels, epoch), "landscape_map", PLOT_CONFIG)
     st.caption(_caption(land, epoch))
 

@@ -30,6 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from nnviz.engine.data import Dataset
+from nnviz.engine.features import transform
 from nnviz.engine.history import History
 from nnviz.engine.network import (
     ACTIVATIONS,
@@ -38,6 +39,7 @@ from nnviz.engine.network import (
     Workspace,
     cross_entropy,
     forward,
+    l1_term,
     l2_term,
     with_ones,
 )
@@ -175,10 +177,12 @@ def slice_costs(
     """(len(betas), len(alphas)): f(α, β) = J(θ* + α d₁ + β d₂) with θ* and λ of run ``h``."""
     thetas = plane(h.theta, d, alphas, betas)
     act = ACTIVATIONS[h.config.activation]
-    X1, Y = with_ones(data.X_train), data.Y_train
+    X1, Y = with_ones(transform(data.X_train, h.config.features)), data.Y_train  # the run's inputs
     # one BLAS thread, as training: the matrices are small; huge θ may overflow to a NaN hole
     with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
         J = costs(h.layout, act, thetas, X1, Y, h.config.lambd, h.config.bn_epsilon)
+        if h.config.lambd1:  # and its L1 term, (λ₁/m) Σ|W|, as the recorded J
+            J += h.config.lambd1 / Y.shape[-1] * l1_term(thetas, h.layout.weight_mask)
     return J.reshape(len(betas), len(alphas))
 
 
@@ -194,10 +198,12 @@ def weights_only(h: History) -> History:
 
 
 def same_network(histories: Sequence[History]) -> None:
-    """Raise ValueError unless every run has the first one's layer sizes and activation."""
+    """Raise ValueError unless every run has the first one's layer sizes, activation and input
+    features."""
     first = histories[0]
     for k, h in enumerate(histories[1:], 2):
-        if h.layout.dims != first.layout.dims or h.config.activation != first.config.activation:
+        shape = (h.layout.dims, h.config.activation, h.config.features)
+        if shape != (first.layout.dims, first.config.activation, first.config.features):
             raise ValueError(
                 f"run {k} has another network than run 1: a shared slice needs one architecture"
             )
