@@ -21,6 +21,12 @@ from nnviz.views.network_figures import network_figure
 from tests.helpers.apptest import assert_clean, chart, open_app, params
 
 
+def shortened(key: str, epochs: int) -> Experiment:
+    """A lesson's experiment with fewer epochs (no longer the lesson itself)."""
+    lesson = LESSONS[key].experiment
+    return lesson.with_runs(*(replace(r, epochs=epochs) for r in lesson.runs))
+
+
 def test_lambda1_applies_to_its_run_only_and_reaches_the_url():
     at = open_app()
     slider = at.select_slider(key=lab.run_key(1, "lambd1"))
@@ -49,8 +55,7 @@ def test_an_old_link_keeps_the_plane_and_no_l1():
 
 
 def test_a_lessons_runs_keep_their_own_networks_until_one_is_changed():
-    lesson = LESSONS["features_or_depth"].experiment
-    short = lesson.with_runs(*(replace(r, epochs=20) for r in lesson.runs))
+    short = shortened("features_or_depth", 20)
     at = open_app(lab.url_params(short))
     assert_clean(at)
     assert at.session_state.exp == short  # mixed architectures survive the URL and the widgets
@@ -97,8 +102,7 @@ def test_the_near_zero_share_counts_weights_below_1e_3_by_hand():
 
 
 def test_the_inside_panel_states_each_runs_share():
-    lesson = LESSONS["l1_or_l2"].experiment
-    short = lesson.with_runs(*(replace(r, epochs=300) for r in lesson.runs))
+    short = shortened("l1_or_l2", 300)
     at = open_app(lab.url_params(short))
     at.toggle(key="inside_show").set_value(True).run()
     assert_clean(at)
@@ -122,8 +126,7 @@ def test_an_l1_runs_download_has_an_ascii_name():
 
 
 def test_runs_told_apart_by_their_networks_are_labelled_by_them():
-    lesson = LESSONS["features_or_depth"].experiment
-    exp = lesson.with_runs(*(replace(r, epochs=20) for r in lesson.runs))  # no longer the lesson
+    exp = shortened("features_or_depth", 20)  # no longer the lesson
     assert lab.run_labels(exp) == (
         "no hidden layer, (x₁, x₂)",
         "no hidden layer, (x₁², x₂²)",
@@ -132,8 +135,7 @@ def test_runs_told_apart_by_their_networks_are_labelled_by_them():
 
 
 def test_the_landscape_panel_says_why_runs_of_different_networks_share_no_slice():
-    lesson = LESSONS["features_or_depth"].experiment
-    short = lesson.with_runs(*(replace(r, epochs=20) for r in lesson.runs))
+    short = shortened("features_or_depth", 20)
     at = open_app(lab.url_params(short))
     at.toggle(key="landscape_show").set_value(True).run()
     assert_clean(at)
