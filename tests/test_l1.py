@@ -151,3 +151,20 @@ def test_l1_drives_weights_to_zero_where_l2_only_shrinks_them():
     step = 0.1 * 3.0 / 60  # α λ₁ / m
     assert np.mean(np.abs(w1) <= step) > 0.3
     assert np.mean(np.abs(w2) <= step) < 0.1
+
+
+def test_l1_never_touches_batch_norms_gamma_and_beta():
+    """A BN run: λ₁ adds (λ₁/m) sign(W) on the weights and nothing on γ, β (nor μ, σ², b)."""
+    data, _theta = problem(16)
+    bn = dict(hidden=DIMS[1:-1], activation="tanh", batch_norm=True, epochs=3, batch_size=0)
+    theta = train(data, [RunConfig(**bn)], seed=0)[0].theta  # γ, β moved off 1, 0
+    plain = trainer_gradient(data, theta, RunConfig(**bn), data.X_train, data.Y_train)
+    got = trainer_gradient(data, theta, RunConfig(lambd1=0.8, **bn), data.X_train, data.Y_train)
+    layout = Layout(DIMS, batch_norm=True)
+    gamma, beta = layout.norms(got[None, :])[1][:2]
+    gamma0, beta0 = layout.norms(plain[None, :])[1][:2]
+    np.testing.assert_array_equal(gamma, gamma0)
+    np.testing.assert_array_equal(beta, beta0)
+    weights = layout.weight_mask == 1
+    np.testing.assert_allclose(got[weights] - plain[weights], 0.8 / 16 * np.sign(theta[weights]))
+    np.testing.assert_array_equal(got[~weights], plain[~weights])
