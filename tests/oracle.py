@@ -111,3 +111,24 @@ def bn_cost(
     """The cross-entropy of ``bn_forward``'s logits (no L2 term)."""
     z = bn_forward(params, norms, X, activation, eps, running)[2]
     return float(np.sum(np.logaddexp(0, z) - Y * z) / X.shape[1])
+
+
+# --- K ≥ 3 classes (docs/design.md §7): softmax output, one-hot targets --------------------------
+
+
+def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
+    """Y (K, m): column i is 1 in row labels[i]."""
+    Y = np.zeros((classes, labels.size))
+    Y[labels.astype(int).ravel(), np.arange(labels.size)] = 1.0
+    return Y
+
+
+def softmax_cost(
+    params: Params, X: np.ndarray, labels: np.ndarray, activation: str, lambd: float = 0.0
+) -> float:
+    """J = −(1/m) Σᵢ log ŷ_{yᵢ,i} + λ/(2m) Σ‖W‖², ŷ = e^z / Σ e^z taken literally (moderate z)."""
+    _Zs, Z = forward(params, X, activation)
+    P = np.exp(Z) / np.exp(Z).sum(axis=0)
+    m = X.shape[1]
+    cross = -np.sum(np.log(P[labels.astype(int).ravel(), np.arange(m)])) / m
+    return float(cross + lambd / (2 * m) * sum(np.sum(W * W) for W, _b in params))

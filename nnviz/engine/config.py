@@ -12,9 +12,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from nnviz.engine.data import GENERATORS, MAX_POINTS, MIN_POINTS
+from nnviz.engine.data import GENERATORS, MAX_CLASSES, MAX_POINTS, MIN_POINTS, MULTICLASS
 from nnviz.engine.features import PLANE, canonical
-from nnviz.engine.network import ACTIVATIONS, INITS
+from nnviz.engine.network import ACTIVATIONS, INITS, output_units
 from nnviz.engine.optim import OPTIMIZERS, Hyper
 from nnviz.engine.schedules import SCHEDULES
 
@@ -67,6 +67,7 @@ class DataConfig:
     source: str = (
         ""  # for csv: a name and content digest of the file(s), so the key changes with them
     )
+    classes: int = 2  # K: 2 is the binary sigmoid output; 3..6 softmax (spiral, blobs or csv)
 
     def __post_init__(self) -> None:
         _check(
@@ -84,6 +85,11 @@ class DataConfig:
             0 <= self.test_fraction <= 0.9,
             f"test_fraction must be in [0, 0.9], got {self.test_fraction}",
         )
+        _whole("classes", self.classes, 2, MAX_CLASSES)
+        _check(
+            self.classes == 2 or self.name in (*MULTICLASS, "csv"),
+            f"classes > 2 needs dataset {', '.join(MULTICLASS)} or csv, got {self.name!r}",
+        )
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ class RunConfig:
     """One network and how it is trained. Defaults are docs/design.md's."""
 
     hidden: tuple[int, ...] = (5, 2)  # widths of the hidden layers; () = logistic regression
-    activation: str = "relu"  # g of the hidden layers; the output is always a sigmoid
+    activation: str = "relu"  # g of the hidden layers; the output is a sigmoid (softmax for K ≥ 3)
     init: str = "he"  # zeros | random (×10) | xavier | he | small (×0.01)
     optimizer: str = "adam"  # gd | momentum | rmsprop | adam
     lr: float = Hyper.lr  # α (α, β₁, β₂ and ε default to the optimizers' own Hyper)
@@ -168,8 +174,14 @@ class RunConfig:
 
     @property
     def layer_dims(self) -> tuple[int, ...]:
-        """n[0] = one input per feature (2 for x₁, x₂), the hidden widths, n[L] = 1 output."""
-        return (len(self.features), *self.hidden, 1)
+        """n[0] = one input per feature (2 for x₁, x₂), the hidden widths, n[L] = 1 output: the
+        binary network."""
+        return self.dims_for(2)
+
+    def dims_for(self, classes: int) -> tuple[int, ...]:
+        """The layer widths for K = ``classes``: n[L] = 1 (sigmoid) for 2, K (softmax) for K ≥ 3.
+        K belongs to the data (DataConfig.classes, Dataset.classes), not to the run."""
+        return (len(self.features), *self.hidden, output_units(classes))
 
     def batch_width(self, m: int) -> int:
         """The mini-batch size used on m training points: 0, or anything ≥ m, is the full batch."""

@@ -1,6 +1,7 @@
 """Two-dimensional toy data sets, and a user's own points from CSV.
 
-Every set is returned in the course's shapes: X (2, m), one example per column, and Y (1, m) of 0/1.
+Every set is returned in the course's shapes: X (2, m), one example per column, and Y (1, m) of 0/1
+— or of 0..K-1 for K ≥ 3 classes (spiral, blobs, a CSV; docs/design.md §7).
 The training points are drawn with ``random_state = seed`` and the test points independently with
 ``random_state = seed + 1``; so circles(400 samples, test 0.25, noise 0.05, seed 1) is exactly the
 course's make_circles(300, random_state=1) / make_circles(100, random_state=2), and
@@ -14,11 +15,13 @@ import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sklearn import datasets as skd
 
 MIN_POINTS = 4  # a CSV needs at least this many rows, with both labels present
+MAX_CLASSES = 6  # K ≤ 6: the lab's palette and a readable K×K confusion matrix
 MAX_POINTS = 20_000
 MAX_BYTES = 2_000_000
 
@@ -29,6 +32,7 @@ class Dataset:
     Y_train: np.ndarray  # (1, m)
     X_test: np.ndarray  # (2, m_test); m_test may be 0
     Y_test: np.ndarray  # (1, m_test)
+    classes: int = 2  # K: labels are 0..K-1; the network's n[L] follows from it
 
     @property
     def has_test(self) -> bool:
@@ -74,6 +78,37 @@ def _spiral(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return X + 0.5 * noise * rng.standard_normal((n, 2)), y
 
 
+def _spiral_k(n: int, noise: float, seed: int, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """CS231n's K-arm spiral: class k has r = linspace(0, 1, N), t = linspace(4k, 4k + 4, N)
+    plus noise·N(0, 1) (noise 0.2 is CS231n's), x = (r sin t, r cos t); n split evenly."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for k, N in enumerate(_per_class(n, classes)):
+        r = np.linspace(0.0, 1.0, N)
+        t = np.linspace(4.0 * k, 4.0 * k + 4.0, N) + noise * rng.standard_normal(N)
+        X.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        y.append(np.full(N, k))
+    return np.vstack(X), np.concatenate(y)
+
+
+def _blobs_k(n: int, noise: float, seed: int, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """K Gaussian blobs with centres evenly spaced on a circle of radius 1.5."""
+    angle = 2 * np.pi * np.arange(classes) / classes + np.pi / 4
+    centers = 1.5 * np.column_stack([np.cos(angle), np.sin(angle)])
+    return skd.make_blobs(n, centers=centers, cluster_std=0.3 + 2 * noise, random_state=seed)
+
+
+def _per_class(n: int, classes: int) -> list[int]:
+    """n points in K classes: n // K each, the first n mod K classes one more."""
+    return [n // classes + (k < n % classes) for k in range(classes)]
+
+
+# the generators with a class count K ≥ 3; K = 2 is always GENERATORS' own set, unchanged
+MULTICLASS: dict[str, Callable[[int, float, int, int], tuple[np.ndarray, np.ndarray]]] = {
+    "spiral": _spiral_k,
+    "blobs": _blobs_k,
+}
+
 MISLABELED_SHARE = 0.06  # of the labels flipped by the mislabeled set
 
 
@@ -104,16 +139,20 @@ def split_counts(samples: int, test_fraction: float) -> tuple[int, int]:
     return samples - n_test, n_test
 
 
-def generate(name: str, samples: int, noise: float, test_fraction: float, seed: int) -> Dataset:
-    """A generated data set: train drawn with seed, test with seed + 1."""
+def generate(
+    name: str, samples: int, noise: float, test_fraction: float, seed: int, classes: int = 2
+) -> Dataset:
+    """A generated data set: train drawn with seed, test with seed + 1; K = ``classes``."""
     make = GENERATORS[name]
+    if classes > 2:
+        make = partial(MULTICLASS[name], classes=classes)
     n_train, n_test = split_counts(samples, test_fraction)
     X, Y = _course_shape(*make(n_train, noise, seed))
     if n_test:
         Xt, Yt = _course_shape(*make(n_test, noise, seed + 1))
     else:
         Xt, Yt = np.zeros((2, 0)), np.zeros((1, 0))
-    return Dataset(X, Y, Xt, Yt)
+    return Dataset(X, Y, Xt, Yt, classes)
 
 
 # --- a user's CSV ---------------------------------------------------------------------------------
@@ -124,7 +163,10 @@ class DataError(ValueError):
 
 
 def parse_csv(content: bytes | str, name: str = "CSV") -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``x1,x2,label`` under that exact header -> X (2, m), Y (1, m). Raises DataError."""
+    """Rows ``x1,x2,label`` under that exact header -> X (2, m), Y (1, m). Raises DataError.
+
+    Labels are 0..K-1 with 2 ≤ K ≤ MAX_CLASSES; K is the largest label + 1, and every class in
+    0..K-1 must have a point (a class without one would train an output unit on nothing)."""
     if isinstance(content, bytes):
         if len(content) > MAX_BYTES:
             raise DataError(f"{name} is {len(content):,} bytes; the limit is {MAX_BYTES:,}")
@@ -147,6 +189,11 @@ def parse_csv(content: bytes | str, name: str = "CSV") -> tuple[np.ndarray, np.n
         X[i, :], y[i] = _parse_row(row, line, name)
     if len(set(y)) < 2:
         raise DataError(f"{name} has only label {int(y[0])}; both 0 and 1 are needed")
+    missing = sorted(set(range(int(y.max()) + 1)) - set(y.astype(int).tolist()))
+    if missing:
+        raise DataError(
+            f"{name} has labels up to {int(y.max())} but none {missing[0]}; labels are 0..K-1"
+        )
     return _course_shape(X, y)
 
 
@@ -171,8 +218,11 @@ def _parse_row(row: list[str], line: int, name: str) -> tuple[list[float], float
             raise DataError(f"{name} line {line}: {cell.strip()!r} is not a number") from None
     if not np.all(np.isfinite(values)):
         raise DataError(f"{name} line {line}: values must be finite, got {row!r}")
-    if values[2] not in (0.0, 1.0):
-        raise DataError(f"{name} line {line}: label must be 0 or 1, got {row[2].strip()}")
+    if values[2] not in range(MAX_CLASSES):
+        raise DataError(
+            f"{name} line {line}: label must be a whole number 0..{MAX_CLASSES - 1},"
+            f" got {row[2].strip()}"
+        )
     return values[:2], values[2]
 
 
@@ -202,10 +252,13 @@ def split_points(
 ) -> Dataset:
     """Parsed points as a Dataset: all of them train beside a given ``test`` set, or the seed
     holds out a ``test_fraction`` of them (both parts in the points' order, see from_csv)."""
+    K = int(Y.max()) + 1  # parse_csv saw every class 0..K-1
     if test is not None:
-        return Dataset(X, Y, *test)
+        if test[1].size and test[1].max() >= K:
+            raise DataError(f"test file has label {int(test[1].max())}; the data has 0..{K - 1}")
+        return Dataset(X, Y, *test, K)
     train, held = held_out(X.shape[1], test_fraction, seed)
-    return Dataset(X[:, train], Y[:, train], X[:, held], Y[:, held])
+    return Dataset(X[:, train], Y[:, train], X[:, held], Y[:, held], K)
 
 
 def held_out(m: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

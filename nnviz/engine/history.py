@@ -5,6 +5,8 @@ set (J with its L2 and L1 terms, no dropout) and on the test set (cross-entropy 
 batched forward pass per set, and keeps a few parameter snapshots for the replay. Batch norm runs
 are evaluated with their running statistics, folded into W and b (batchnorm.fold), never the
 batch's.
+With K ≥ 3 classes it also keeps each class's accuracy (the share of that class's points
+predicted as it: its recall).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from nnviz.engine.network import (
     Activation,
     Layout,
     Workspace,
-    cross_entropy,
     forward,
     l1_term,
     l2_term,
+    output_cost,
+    predicted_class,
+    targets,
     with_ones,
 )
 
@@ -55,6 +59,9 @@ class History:
     stopped_at: int | None = None  # early stopping stopped it after this epoch
     best_epoch: int | None = None  # early stopping kept θ of this epoch (``theta``)
     best: dict[str, float] | None = field(default=None, repr=False)  # θ of best_epoch's numbers
+    # K ≥ 3 only: (records, K), each class's accuracy at each recorded epoch; (records, 0) else
+    train_class_accuracy: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    test_class_accuracy: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     @property
     def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -105,10 +112,22 @@ _METRICS = ("train_cost", "test_cost", "train_accuracy", "test_accuracy", "lr")
 
 @dataclass(frozen=True)
 class Scores:
-    """Every run's cross-entropy (no L2 term) and accuracy on one set: (R,) each."""
+    """Every run's cross-entropy (no L2 term) and accuracy on one set: (R,) each; for K ≥ 3 also
+    each class's accuracy (R, K)."""
 
     cost: np.ndarray
     accuracy: np.ndarray
+    per_class: np.ndarray | None = None
+
+
+def class_accuracy(predicted: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
+    """(R, K): for each class k, the share of its points (labels == k) predicted k; NaN if none."""
+    out = np.full((predicted.shape[0], classes), np.nan)
+    for k in range(classes):
+        of_k = labels == k
+        if of_k.any():
+            out[:, k] = np.mean(predicted[:, of_k] == k, axis=-1)
+    return out
 
 
 class Recorder:
@@ -144,6 +163,10 @@ class Recorder:
             (with_ones(transform(data.X_test, inputs)), data.Y_test) if data.has_test else None
         )
         self.bn_eps = np.array([r.bn_epsilon for r in runs])[:, None, None]
+        self.K = data.classes
+        self.per_class = {
+            k: np.full((R, n, self.K if self.K > 2 else 0), np.nan) for k in ("train", "test")
+        }
         m = data.X_train.shape[1]  # the costs' m: the whole training set
         self.l2_factor = np.array([r.lambd for r in runs]) / (2 * m)  # λ/(2m)
         lambd1 = np.array([r.lambd1 for r in runs])
@@ -165,22 +188,30 @@ class Recorder:
             self.work[B] = Workspace(len(self.runs), self.layout.dims, B)
         work = forward(Wb, X1, self.act, work=self.work[B], sigma=False)
         Z_L = work.Z[self.layout.L]
-        # σ(z) > 0.5 exactly when z > 0: no σ needed
-        accuracy = np.add.reduce((Z_L > 0) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
-        return Scores(cross_entropy(Z_L, Y), accuracy)
+        if self.K == 2:  # the binary path as it always was: σ(z) > 0.5 exactly when z > 0
+            accuracy = np.add.reduce((Z_L > 0) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
+            return Scores(output_cost(Z_L, Y), accuracy)
+        predicted = predicted_class(Z_L)  # argmax over the K units: no softmax needed either
+        accuracy = np.mean(predicted == Y, axis=-1)
+        per_class = class_accuracy(predicted, Y[0], self.K)
+        return Scores(output_cost(Z_L, targets(Y, self.K)), accuracy, per_class)
 
     def record(self, epoch: int, theta: np.ndarray, alive: np.ndarray, lr: np.ndarray) -> None:
         """Evaluate the runs still alive; a run whose cost is not finite diverges here.
 
         ``lr`` (R, 1) is the α each run trains with from here on: the one in effect at ``epoch``.
         """
-        J, test_cost, train_accuracy, test_accuracy = scores = self._scores(theta)
+        sets = self._sets(theta)
+        J, test_cost, train_accuracy, test_accuracy = scores = self._scores(theta, sets)
+        col = len(self.epochs)
         bad = alive & ~(np.isfinite(J) & np.isfinite(test_cost))
         if bad.any():
             self.diverge(epoch, bad)
             alive &= ~bad
-        col = len(self.epochs)
         self.epochs.append(epoch)
+        for name, one in zip(("train", "test"), sets):
+            if one.per_class is not None:
+                self.per_class[name][alive, col] = one.per_class[alive]
         row = (*scores, lr[:, 0])
         for name, values in zip(_METRICS, row):
             self.metrics[name][alive, col] = values[alive]
@@ -190,16 +221,23 @@ class Recorder:
         if epoch in self.snap_at:
             self.snapshots.append((epoch, theta.copy()))
 
-    def _scores(self, theta: np.ndarray) -> tuple[np.ndarray, ...]:
-        """J (with its L2 and L1 terms), test cost, train and test accuracy of every run: (R,)
-        each."""
+    def _sets(self, theta: np.ndarray) -> tuple[Scores, Scores]:
+        """Every run's Scores on the training set and on the test set."""
         Wb = self._blocks(theta)
         train = self._evaluate(Wb, *self.train_set)
+        none = train.cost * 0  # without a test set: zeros (NaN where the cost is not finite)
+        test = self._evaluate(Wb, *self.test_set) if self.test_set else Scores(none, none)
+        return train, test
+
+    def _scores(
+        self, theta: np.ndarray, sets: tuple[Scores, Scores] | None = None
+    ) -> tuple[np.ndarray, ...]:
+        """J (with its L2 and L1 terms), test cost, train and test accuracy of every run: (R,)
+        each."""
+        train, test = sets or self._sets(theta)
         J = train.cost + self.l2_factor * l2_term(theta, self.layout.weight_mask)
         if self.l1_factor is not None:
             J += self.l1_factor * l1_term(theta, self.layout.weight_mask)
-        none = train.cost * 0  # without a test set: zeros (NaN where the cost is not finite)
-        test = self._evaluate(Wb, *self.test_set) if self.test_set else Scores(none, none)
         return J, test.cost, train.accuracy, test.accuracy
 
     def keep_best(
@@ -239,4 +277,6 @@ class Recorder:
             stopped_at=self.stopped_at[k],
             best_epoch=self.best_epoch[k],
             best=self.best[k],
+            train_class_accuracy=self.per_class["train"][k, :n].copy(),
+            test_class_accuracy=self.per_class["test"][k, : n if has_test else 0].copy(),
         )

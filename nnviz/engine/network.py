@@ -1,4 +1,4 @@
-"""A fully connected binary classifier, exactly as docs/design.md §2 writes it.
+"""A fully connected classifier, exactly as docs/design.md §2 (and §7 for K ≥ 3 classes) writes it.
 
 Shapes follow the course: X is (2, m), one example per column; W[l] is (n[l], n[l-1]); b[l] is
 (n[l], 1). Several runs are stacked on a leading axis: W[l] is (R, n[l], n[l-1]) and every run's
@@ -15,6 +15,10 @@ Layers count from 1 as in the course: lists indexed by layer (``Wb[l]``, ``Z[l]`
     backward:  dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l] + (λ₁/m) sign(W[l]);
                db[l] = (1/m) Σ dZ[l]
                dA[l-1] = W[l]ᵀ dZ[l];  dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])
+
+K ≥ 3 classes (docs/design.md §7): n[L] = K, A[L] = softmax(Z[L]) per column, Y one-hot (K, m),
+J = -(1/m) Σᵢ Σₖ Yₖᵢ log Aₖᵢ + the L2 term, and still dZ[L] = A[L] - Y. Which output a network has
+is read from its last layer's width: one unit is the sigmoid, K units the softmax.
 """
 
 from __future__ import annotations
@@ -235,7 +239,7 @@ class Workspace:
         hidden = dims[1:-1]
         self.Z: list = [None] + [np.empty((R, n, B)) for n in dims[1:]]
         self.A: list = [None] + [with_ones(np.zeros((R, n, B))) for n in hidden]
-        self.A.append(np.empty((R, 1, B)))  # A[L] = σ(Z[L])
+        self.A.append(np.empty((R, dims[-1], B)))  # A[L] = σ(Z[L]), or softmax(Z[L]) for K units
         self.dZ: list = [None] + [np.empty((R, n, B)) for n in dims[1:]]  # dA[l], then dZ[l]
         self.gZ: list = [None] + [np.empty((R, n, B)) for n in hidden]  # g(Z[l]) under dropout
         self.D: list | None = None
@@ -263,7 +267,7 @@ def forward(
     ``Wb[l]`` = [W[l] | b[l]] for l = 1..L; X1 = [X; 1] (``with_ones``). ``masks`` holds the
     inverted-dropout masks D[l] / keep_prob of the hidden layers l = 1..L-1, in order.
     ``sigma=False`` stops at the logit Z[L] and leaves A[L] unset (σ costs more than a layer, and
-    costs and accuracies need only Z[L]).
+    costs and accuracies need only Z[L]). A[L] is σ(Z[L]) for one output unit, softmax(Z[L]) for K.
     ``norm``: batch norm in training mode, with the batch's statistics: Z[l] then holds Z̃[l]
     and ``work.bn[l]`` the statistics (evaluation uses ``Layout.eval_blocks`` instead).
     """
@@ -283,8 +287,54 @@ def forward(
             A[l][:, :-1] *= w.D[l]  # A[l] ← A[l] ⊙ D[l] / keep_prob
     np.matmul(Wb[L], A[L - 1], out=Z[L])  # Z[L] = W[L] A[L-1] + b[L]
     if sigma:
-        expit(Z[L], out=A[L])  # A[L] = σ(Z[L])
+        (expit if Z[L].shape[-2] == 1 else softmax)(Z[L], out=A[L])  # A[L] = σ or softmax of Z[L]
     return w
+
+
+def output_units(classes: int) -> int:
+    """n[L]: one sigmoid unit for two classes (the course's binary output), K softmax units else."""
+    return 1 if classes == 2 else classes
+
+
+def targets(labels: np.ndarray, classes: int) -> np.ndarray:
+    """What A[L] is compared with: the (1, m) labels for two classes, one-hot Y (K, m) for K ≥ 3."""
+    if classes == 2:
+        return labels
+    return (np.arange(classes)[:, None] == labels.reshape(1, -1)).astype(float)
+
+
+def softmax(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """exp(Z - max Z) / Σₖ exp(Z - max Z) over the units (axis -2), per column.
+
+    Shifting by the column's max changes nothing mathematically and keeps every exp ≤ 1: logits of
+    1000 give 1.0, not inf / inf = NaN.
+    """
+    out = np.subtract(Z, Z.max(axis=-2, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-2, keepdims=True)
+    return out
+
+
+def log_sum_exp(Z: np.ndarray) -> np.ndarray:
+    """log Σₖ exp(Zₖ) per column, as max Z + log Σₖ exp(Zₖ - max Z): never overflows."""
+    top = Z.max(axis=-2, keepdims=True)
+    return top + np.log(np.exp(Z - top).sum(axis=-2, keepdims=True))
+
+
+def softmax_cross_entropy(Z_L: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """-(1/m) Σᵢ Σₖ Yₖᵢ log softmax(Z)ₖᵢ per run, from the logits: log softmax(Z) = Z - lse(Z)."""
+    per_example = np.add.reduce(Y * (log_sum_exp(Z_L) - Z_L), axis=-2)  # (R, m)
+    return np.add.reduce(per_example, axis=-1) / Z_L.shape[-1]
+
+
+def output_cost(Z_L: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """The cross-entropy of the network's output, binary or K-class, per run (no L2 term)."""
+    return cross_entropy(Z_L, Y) if Z_L.shape[-2] == 1 else softmax_cross_entropy(Z_L, Y)
+
+
+def predicted_class(Z_L: np.ndarray) -> np.ndarray:
+    """The class each column is given: z > 0 (σ > 0.5) for one unit, argmax over K units."""
+    return (Z_L[..., 0, :] > 0).astype(int) if Z_L.shape[-2] == 1 else Z_L.argmax(axis=-2)
 
 
 def cross_entropy(Z_L: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -366,6 +416,8 @@ def predict_proba(
     activation: str,
     features: tuple[str, ...] = PLANE,
 ) -> np.ndarray:
-    """σ(Z[L]) for one run's (W, b) list at points X (2, m), seen through ``features``: (m,)."""
+    """σ(Z[L]) for one run's (W, b) list at points X (2, m), seen through ``features``: (m,); for
+    a K-class network, softmax(Z[L]): shape (K, m)."""
     Wb = [None] + [np.concatenate([W, b], axis=1)[None] for W, b in params]
-    return forward(Wb, with_ones(transform(X, features)), ACTIVATIONS[activation]).A[-1][0, 0]
+    A_L = forward(Wb, with_ones(transform(X, features)), ACTIVATIONS[activation]).A[-1][0]
+    return A_L[0] if A_L.shape[0] == 1 else A_L

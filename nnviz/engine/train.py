@@ -50,6 +50,7 @@ from nnviz.engine.network import (
     forward,
     initial_params,
     l1_gradient,
+    targets,
     with_ones,
 )
 from nnviz.engine.optim import OPTIMIZERS, Hyper, State, moments
@@ -129,7 +130,7 @@ def load_data(exp: Experiment) -> Dataset:
     d = exp.data
     if d.name == "csv":
         raise ValueError("a csv experiment needs its Dataset: use nnviz.from_csv")
-    return generate(d.name, d.samples, d.noise, d.test_fraction, exp.seed)
+    return generate(d.name, d.samples, d.noise, d.test_fraction, exp.seed, d.classes)
 
 
 def run_experiment(exp: Experiment, data: Dataset | None = None) -> list[History]:
@@ -153,7 +154,7 @@ class Setup:
     layout: Layout
     act: Activation
     X1: np.ndarray  # [X; 1] of the training set
-    Y: np.ndarray
+    Y: np.ndarray  # the labels (1, m) for K = 2; one-hot (K, m) for K ≥ 3 (network.targets)
     batch: int  # B, the mini-batch width (m for the full batch)
     shuffle: bool
     epochs: int
@@ -317,10 +318,10 @@ def _setup(data: Dataset, runs: list[RunConfig], order: list[int], seed: int) ->
     return Setup(
         runs=runs,
         order=order,
-        layout=Layout(first.layer_dims, first.batch_norm),
+        layout=Layout(first.dims_for(data.classes), first.batch_norm),  # n[L] = 1 or K classes
         act=ACTIVATIONS[first.activation],
         X1=with_ones(transform(data.X_train, first.features)),
-        Y=data.Y_train,
+        Y=targets(data.Y_train, data.classes),
         batch=first.batch_width(data.X_train.shape[1]),
         shuffle=first.shuffle,
         epochs=first.epochs,

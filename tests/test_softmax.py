@@ -1,0 +1,231 @@
+"""K ≥ 3 classes (docs/design.md §7): softmax output, log-sum-exp cost, dZ[L] = Ŷ − Y, argmax.
+
+Oracles from outside the code under test: finite differences of tests/oracle.py's literal softmax
+cost, hand-worked numbers, and (below) scikit-learn's MLPClassifier, which uses softmax and
+log-loss for 3+ classes.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from nnviz.engine.config import DataConfig, RunConfig
+from nnviz.engine.data import Dataset, generate
+from nnviz.engine.network import (
+    ACTIVATIONS,
+    Layout,
+    forward,
+    log_sum_exp,
+    output_cost,
+    predict_proba,
+    softmax,
+    softmax_cross_entropy,
+    with_ones,
+)
+from nnviz.engine.train import gradient, start, train
+from tests import oracle
+from tests.helpers.histories import assert_same_history
+
+
+def problem(classes: int, seed: int = 1, m: int = 24):
+    """Small points with labels 0..K-1 (every class present) and a (2, 4, 3, K) network."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((2, m))
+    labels = (np.arange(m) % classes).astype(float)[None, :]
+    rng.shuffle(labels[0])
+    layout = Layout((2, 4, 3, classes))
+    theta = rng.standard_normal(layout.size) * 0.8
+    return X, labels, layout, theta
+
+
+def nnviz_gradient(theta, layout, X, labels, classes, activation="tanh", lambd=0.0):
+    """The trainer's own gradient on the batch: backward with one-hot Y, then its L2 term."""
+    run = RunConfig(hidden=layout.dims[1:-1], activation=activation, lambd=lambd, epochs=0)
+    data = Dataset(X, labels, np.zeros((2, 0)), np.zeros((1, 0)), classes)
+    group = start(data, [run], 0, 0, [theta])
+    return gradient(group, with_ones(X), oracle.one_hot(labels, classes), None)[0].copy()
+
+
+# --- the formulas -----------------------------------------------------------------------------
+
+
+def test_softmax_by_hand():
+    """softmax(0, ln 2, ln 5) = (1, 2, 5) / 8; columns are independent."""
+    Z = np.array([[0.0, 3.0], [np.log(2), 3.0], [np.log(5), 3.0]])
+    np.testing.assert_allclose(softmax(Z), [[1 / 8, 1 / 3], [2 / 8, 1 / 3], [5 / 8, 1 / 3]])
+
+
+def test_softmax_cost_matches_the_literal_formula_for_moderate_logits():
+    X, labels, layout, theta = problem(4)
+    Z = forward(layout.blocks(theta[None, :]), with_ones(X), ACTIVATIONS["tanh"]).Z[-1]
+    got = softmax_cross_entropy(Z, oracle.one_hot(labels, 4))[0]
+    assert got == pytest.approx(oracle.softmax_cost(layout.to_list(theta), X, labels, "tanh"))
+
+
+@pytest.mark.parametrize("classes", [3, 4])
+def test_dZ_L_is_softmax_minus_Y_by_finite_differences(classes):
+    """∂J/∂Z[L] of J(Z) = −(1/m) Σ Y log softmax(Z) (literal) is (Ŷ − Y)/m."""
+    rng = np.random.default_rng(classes)
+    m = 7
+    Z = rng.standard_normal((classes, m)) * 2
+    Y = oracle.one_hot(np.arange(m) % classes, classes)
+
+    def J(z_flat):
+        Zz = z_flat.reshape(classes, m)
+        P = np.exp(Zz) / np.exp(Zz).sum(axis=0)
+        return float(-np.sum(Y * np.log(P)) / m)
+
+    want = oracle.numerical_gradient(J, Z.ravel()).reshape(classes, m)
+    np.testing.assert_allclose((softmax(Z) - Y) / m, want, atol=1e-9)
+
+
+@pytest.mark.parametrize("classes", [3, 4])
+@pytest.mark.parametrize("activation, lambd", [("tanh", 0.0), ("sigmoid", 0.6)])
+def test_network_gradient_matches_finite_differences(classes, activation, lambd):
+    X, labels, layout, theta = problem(classes)
+    got = nnviz_gradient(theta, layout, X, labels, classes, activation, lambd)
+
+    def J(th):
+        return oracle.softmax_cost(layout.to_list(th), X, labels, activation, lambd)
+
+    assert oracle.relative_error(got, oracle.numerical_gradient(J, theta)) < 1e-7
+
+
+def test_big_logits_stay_finite_and_warning_free():
+    """Logits ~1e3: exp would overflow without the max-shift; ours gives exact probabilities."""
+    Z = np.array([[1000.0, -1000.0], [999.0, 0.0], [1002.0, 1000.0]])[None]
+    Y = oracle.one_hot(np.array([0, 2]), 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        A = softmax(Z.copy())
+        J = softmax_cross_entropy(Z, Y)
+        lse = log_sum_exp(Z)
+    assert np.all(np.isfinite(A)) and np.all(np.isfinite(J))
+    e = np.exp([-2.0, -3.0, 0.0])  # column 0 shifted by its max 1002
+    np.testing.assert_allclose(A[0, :, 0], e / e.sum())
+    np.testing.assert_allclose(A[0, :, 1], [0, 0, 1], atol=1e-300)
+    # J = ½ [(lse₀ − 1000) + (lse₁ − 1000)], lse₀ = 1002 + log Σe, lse₁ = 1000 + log(1 + e^-1000)
+    np.testing.assert_allclose(J[0], 0.5 * (2 + np.log(e.sum()) + 0.0))
+    np.testing.assert_allclose(lse[0, 0], [1002 + np.log(e.sum()), 1000.0])
+
+
+def test_binary_output_keeps_the_sigmoid_cost():
+    """n[L] = 1 is the course's binary cross-entropy, not a one-unit softmax (which would be 0)."""
+    Z = np.array([[[2.0, -1.0]]])
+    Y = np.array([[1.0, 0.0]])
+    np.testing.assert_allclose(output_cost(Z, Y), [np.mean(np.log1p(np.exp([-2.0, -1.0])))])
+
+
+def test_predict_proba_gives_K_probabilities_per_point():
+    X, _labels, layout, theta = problem(3)
+    P = predict_proba(layout.to_list(theta), X, "tanh")
+    _Zs, Z = oracle.forward(layout.to_list(theta), X, "tanh")
+    np.testing.assert_allclose(P, np.exp(Z) / np.exp(Z).sum(axis=0))
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spiral3() -> Dataset:
+    return generate("spiral", 240, 0.2, 0.25, 0, classes=3)
+
+
+def test_history_records_cost_accuracy_and_per_class_accuracy(spiral3):
+    run = RunConfig(hidden=(8,), optimizer="adam", lr=0.02, batch_size=32, epochs=20)
+    (h,) = train(spiral3, [run], seed=0, log_every=5)
+    assert h.layout.dims == (2, 8, 3) and h.epochs.tolist() == [0, 5, 10, 15, 20]
+    assert h.train_class_accuracy.shape == (5, 3) and h.test_class_accuracy.shape == (5, 3)
+    for e, theta in zip(h.snapshot_epochs, h.snapshots):
+        params = h.layout.to_list(theta)
+        i = h.epochs.tolist().index(e)
+        X, labels = spiral3.X_train, spiral3.Y_train
+        assert h.train_cost[i] == pytest.approx(oracle.softmax_cost(params, X, labels, "relu"))
+        _Zs, Z = oracle.forward(params, X, "relu")
+        hit = Z.argmax(axis=0) == labels[0]
+        assert h.train_accuracy[i] == pytest.approx(hit.mean())
+        per = [hit[labels[0] == k].mean() for k in range(3)]
+        np.testing.assert_allclose(h.train_class_accuracy[i], per)
+    assert h.train_cost[-1] < h.train_cost[0]
+
+
+def test_lockstep_k_classes_equals_each_run_alone(spiral3):
+    common = dict(hidden=(6, 4), batch_size=32, epochs=15)
+    runs = [
+        RunConfig(optimizer="adam", lr=0.01, **common),
+        RunConfig(optimizer="gd", lr=0.3, lambd=0.4, **common),
+        RunConfig(optimizer="momentum", lr=0.1, keep_prob=0.8, **common),
+    ]
+    together = train(spiral3, runs, seed=4, log_every=3)
+    for run, h in zip(runs, together):
+        assert_same_history(h, train(spiral3, [run], seed=4, log_every=3)[0])
+    assert len({h.train_cost[-1] for h in together}) == len(runs)
+
+
+def test_classes_are_validated_with_one_line():
+    with pytest.raises(ValueError, match=r"classes must be in \[2, 6\], got 7"):
+        DataConfig(name="spiral", classes=7)
+    with pytest.raises(ValueError, match="classes > 2 needs dataset spiral, blobs or csv"):
+        DataConfig(name="moons", classes=3)
+    assert DataConfig(name="blobs", classes=6).classes == 6
+    assert RunConfig(hidden=(5,)).dims_for(4) == (2, 5, 4)
+    assert RunConfig(hidden=(5,)).dims_for(2) == RunConfig(hidden=(5,)).layer_dims == (2, 5, 1)
+
+
+# --- data with K classes ------------------------------------------------------------------------
+
+
+def cs231n_spiral(N: int, K: int, rng: np.random.Generator):
+    """CS231n's "Putting it together" spiral, transcribed (randn → rng.standard_normal)."""
+    X = np.zeros((N * K, 2))
+    y = np.zeros(N * K)
+    for j in range(K):
+        ix = range(N * j, N * (j + 1))
+        r = np.linspace(0.0, 1, N)
+        t = np.linspace(j * 4, (j + 1) * 4, N) + rng.standard_normal(N) * 0.2
+        X[ix] = np.c_[r * np.sin(t), r * np.cos(t)]
+        y[ix] = j
+    return X, y
+
+
+@pytest.mark.parametrize("K", [3, 5])
+def test_spiral_is_cs231ns_for_K_classes(K):
+    d = generate("spiral", 100 * K, 0.2, 0.0, seed=3, classes=K)
+    X, y = cs231n_spiral(100, K, np.random.default_rng(3))
+    np.testing.assert_array_equal(d.X_train, X.T)
+    np.testing.assert_array_equal(d.Y_train[0], y)
+    assert d.classes == K
+
+
+def test_two_class_spiral_and_blobs_are_todays_points():
+    """K = 2 draws exactly what the binary generators always drew (parity labels, make_blobs)."""
+    from sklearn.datasets import make_blobs
+
+    d = generate("blobs", 90, 0.1, 0.0, seed=2, classes=2)
+    X, y = make_blobs(90, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=0.5, random_state=2)
+    np.testing.assert_array_equal(d.X_train, X.T)
+    np.testing.assert_array_equal(d.Y_train[0], y)
+    s = generate("spiral", 50, 0.0, 0.0, seed=1, classes=2)
+    assert s.Y_train[0].tolist() == [i % 2 for i in range(50)] and s.classes == 2
+
+
+@pytest.mark.parametrize("K", [3, 6])
+def test_blobs_for_K_classes_have_every_label(K):
+    d = generate("blobs", 120, 0.1, 0.25, seed=0, classes=K)
+    assert set(d.Y_train[0].tolist()) == set(range(K)) == set(d.Y_test[0].tolist())
+
+
+def test_csv_labels_0_to_K_minus_1_give_K_classes():
+    from nnviz.engine.data import DataError, from_csv
+
+    rows = "".join(f"{i},{-i},{i % 4}\n" for i in range(12))
+    d = from_csv("x1,x2,label\n" + rows, test_fraction=0.25, seed=1)
+    assert d.classes == 4 and d.X_train.shape == (2, 9)
+    binary = from_csv("x1,x2,label\n0,0,0\n1,1,1\n2,2,0\n3,3,1\n")
+    assert binary.classes == 2
+    with pytest.raises(DataError, match="test file has label 3; the data has 0..2"):
+        from_csv(
+            "x1,x2,label\n0,0,0\n1,1,1\n2,2,2\n3,3,1\n",
+            test_content="x1,x2,label\n0,0,0\n1,1,3\n2,2,1\n3,3,2\n",
+        )
