@@ -229,3 +229,90 @@ def test_csv_labels_0_to_K_minus_1_give_K_classes():
             "x1,x2,label\n0,0,0\n1,1,1\n2,2,2\n3,3,1\n",
             test_content="x1,x2,label\n0,0,0\n1,1,3\n2,2,1\n3,3,2\n",
         )
+
+
+# --- the oracle: scikit-learn's MLPClassifier, softmax and log-loss for 3+ classes -------------
+
+SK_HIDDEN, SK_EPOCHS = (6, 4), 120
+SK_TOLERANCE = {"gd": 1e-12, "momentum": 1e-12, "adam": 1e-8}  # reached: 5e-16, 5e-16, 2e-9
+
+
+@pytest.fixture(scope="module", params=[3, 4])
+def sk_setup(request):
+    K = request.param
+    data = generate("spiral", 24 * K, 0.2, 0.0, seed=5, classes=K)
+    layout = Layout((2, *SK_HIDDEN, K))
+    rng = np.random.default_rng(K)
+    theta0 = np.zeros(layout.size)
+    for W, b in layout.views(theta0[None, :]):
+        W[0] = rng.standard_normal(W.shape[1:]) * np.sqrt(2 / W.shape[2])
+        b[0] = 0.1 * rng.standard_normal(b.shape[1:])  # nonzero biases: their path is checked too
+    return data, layout, theta0
+
+
+def fit_both_k(sk_setup, optimizer: str, lambd: float, batch: int, epochs: int):
+    """Our run and sklearn's from the same start, unshuffled; B = ``batch`` (0: full)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from tests.test_sklearn_reference import BETA1, BETA2, EPS, StartFrom, sklearn_for
+
+    data, layout, theta0 = sk_setup
+    lr = 0.01 if optimizer == "adam" else 0.1
+    run = RunConfig(
+        hidden=SK_HIDDEN,
+        activation="tanh",
+        optimizer=optimizer,
+        lr=lr,
+        beta1=BETA1,
+        beta2=BETA2,
+        epsilon=EPS,
+        lambd=lambd,
+        batch_size=batch,
+        shuffle=False,
+        epochs=epochs,
+    )
+    (ours,) = train(data, [run], seed=0, log_every=1, initial=[theta0])
+    clf = StartFrom(
+        hidden_layer_sizes=SK_HIDDEN,
+        activation="tanh",
+        alpha=lambd,
+        batch_size=batch or data.X_train.shape[1],
+        shuffle=False,
+        learning_rate="constant",
+        tol=0.0,
+        n_iter_no_change=np.inf,
+        max_iter=epochs,
+        **sklearn_for(optimizer, lr, EPS),
+    )
+    clf.start = layout.to_list(theta0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(data.X_train.T, data.Y_train[0].astype(int))
+    assert clf.out_activation_ == "softmax" and clf.n_outputs_ == layout.dims[-1]
+    sk_theta = layout.from_list([(W.T, b[:, None]) for W, b in zip(clf.coefs_, clf.intercepts_)])
+    return ours, clf, sk_theta
+
+
+def gap(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_full_batch_cost_curve_and_weights_match_sklearn(sk_setup, optimizer):
+    ours, clf, sk_theta = fit_both_k(sk_setup, optimizer, 0.3, batch=0, epochs=SK_EPOCHS)
+    curve = np.array(clf.loss_curve_)
+    assert len(curve) == SK_EPOCHS and curve[-1] < 0.8 * curve[0]  # premise: it learned
+    assert gap(ours.train_cost[:SK_EPOCHS], curve) < SK_TOLERANCE[optimizer]
+    assert gap(ours.theta, sk_theta) < SK_TOLERANCE[optimizer]
+    grid = np.random.default_rng(0).uniform(-1, 1, (2, 50))
+    np.testing.assert_allclose(
+        predict_proba(ours.params, grid, "tanh").T, clf.predict_proba(grid.T), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_in_order_minibatch_weights_match_sklearn(sk_setup, optimizer):
+    """B = 10 on 24·K points, the last batch smaller; λ > 0."""
+    ours, clf, sk_theta = fit_both_k(sk_setup, optimizer, 0.3, batch=10, epochs=30)
+    assert gap(ours.theta, sk_setup[2]) > 0.1  # premise: the weights moved
+    assert gap(ours.theta, sk_theta) < SK_TOLERANCE[optimizer]
