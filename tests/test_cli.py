@@ -320,7 +320,7 @@ ROWS = "0,0,0\n1,1,1\n0,1,0\n1,0,1\n"
         ("x1,x2,label\n" + ROWS + "0,abc,1\n", ["line 6", "'abc'"]),
         ("x1,x2,label\n" + ROWS + "nan,0,1\n", ["line 6", "nan"]),
         ("x1,x2,label\n" + ROWS + "0,inf,1\n", ["line 6", "inf"]),
-        ("x1,x2,label\n" + ROWS + "0,0,2\n", ["line 6", "label", "got 2"]),
+        ("x1,x2,label\n" + ROWS + "0,0,6\n", ["line 6", "label", "got 6"]),
         ("x1,x2,label\n0,0,0\n1,1,1\n", ["rows", "got 2"]),
         ("x1,x2,label\n" + ROWS + '"nan\n",0,1\n', ["line 6", "nan"]),  # newline in a cell
         ("", ["empty"]),

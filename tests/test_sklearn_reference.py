@@ -19,7 +19,6 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
 
 from nnviz.cli.main import main
 from nnviz.engine.config import RunConfig
@@ -28,24 +27,15 @@ from nnviz.engine.network import Layout, predict_proba
 from nnviz.engine.train import train
 from nnviz.engine.weights import load_npz, save_npz
 from tests import oracle
+from tests.helpers.sklearn_oracle import BETA1, BETA2, EPS, StartFrom, sklearn_for
 
 HIDDEN = (5, 3)
 EPOCHS = 150
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-12
 TOLERANCE = {  # max relative difference of the cost curve, of the final parameters
     "gd": (1e-12, 1e-12),
     "momentum": (1e-12, 1e-12),
     "adam": (1e-9, 1e-8),
 }
-
-
-class StartFrom(MLPClassifier):
-    """MLPClassifier that starts from given course-shaped (W, b) layers instead of its own init."""
-
-    def _init_coef(self, fan_in, fan_out, dtype):
-        W, b = self.start.pop(0)
-        assert W.shape == (fan_out, fan_in)
-        return W.T.astype(dtype), b.ravel().astype(dtype)
 
 
 @pytest.fixture(scope="module")
@@ -62,17 +52,6 @@ def setup():
 
 def relative(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-
-
-def sklearn_for(optimizer: str, lr: float, eps: float) -> dict:
-    if optimizer == "gd":
-        return dict(solver="sgd", momentum=0.0, learning_rate_init=lr)
-    if optimizer == "momentum":
-        lr_sk = lr * (1 - BETA1)
-        return dict(
-            solver="sgd", momentum=BETA1, nesterovs_momentum=False, learning_rate_init=lr_sk
-        )
-    return dict(solver="adam", beta_1=BETA1, beta_2=BETA2, epsilon=eps, learning_rate_init=lr)
 
 
 def fit_both(

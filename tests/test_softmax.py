@@ -5,13 +5,18 @@ cost, hand-worked numbers, and (below) scikit-learn's MLPClassifier, which uses 
 log-loss for 3+ classes.
 """
 
+import json
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 
+from nnviz.cli.main import main
 from nnviz.engine.config import DataConfig, RunConfig
-from nnviz.engine.data import Dataset, generate
+from nnviz.engine.data import DataError, Dataset, from_csv, generate
 from nnviz.engine.network import (
     ACTIVATIONS,
     Layout,
@@ -24,8 +29,10 @@ from nnviz.engine.network import (
     with_ones,
 )
 from nnviz.engine.train import gradient, start, train
+from nnviz.models.lab_model import DEFAULT, experiment_from_url, url_params
 from tests import oracle
 from tests.helpers.histories import assert_same_history
+from tests.helpers.sklearn_oracle import BETA1, BETA2, EPS, StartFrom, sklearn_for
 
 
 def problem(classes: int, seed: int = 1, m: int = 24):
@@ -166,7 +173,7 @@ def test_lockstep_k_classes_equals_each_run_alone(spiral3):
 def test_classes_are_validated_with_one_line():
     with pytest.raises(ValueError, match=r"classes must be in \[2, 6\], got 7"):
         DataConfig(name="spiral", classes=7)
-    with pytest.raises(ValueError, match="classes > 2 needs dataset spiral, blobs or csv"):
+    with pytest.raises(ValueError, match="classes 3 needs dataset spiral, blobs or csv, got 'moo"):
         DataConfig(name="moons", classes=3)
     assert DataConfig(name="blobs", classes=6).classes == 6
     assert RunConfig(hidden=(5,)).dims_for(4) == (2, 5, 4)
@@ -200,8 +207,6 @@ def test_spiral_is_cs231ns_for_K_classes(K):
 
 def test_two_class_spiral_and_blobs_are_todays_points():
     """K = 2 draws exactly what the binary generators always drew (parity labels, make_blobs)."""
-    from sklearn.datasets import make_blobs
-
     d = generate("blobs", 90, 0.1, 0.0, seed=2, classes=2)
     X, y = make_blobs(90, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=0.5, random_state=2)
     np.testing.assert_array_equal(d.X_train, X.T)
@@ -217,8 +222,6 @@ def test_blobs_for_K_classes_have_every_label(K):
 
 
 def test_csv_labels_0_to_K_minus_1_give_K_classes():
-    from nnviz.engine.data import DataError, from_csv
-
     rows = "".join(f"{i},{-i},{i % 4}\n" for i in range(12))
     d = from_csv("x1,x2,label\n" + rows, test_fraction=0.25, seed=1)
     assert d.classes == 4 and d.X_train.shape == (2, 9)
@@ -252,10 +255,6 @@ def sk_setup(request):
 
 def fit_both_k(sk_setup, optimizer: str, lambd: float, batch: int, epochs: int):
     """Our run and sklearn's from the same start, unshuffled; B = ``batch`` (0: full)."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    from tests.test_sklearn_reference import BETA1, BETA2, EPS, StartFrom, sklearn_for
-
     data, layout, theta0 = sk_setup
     lr = 0.01 if optimizer == "adam" else 0.1
     run = RunConfig(
@@ -316,3 +315,85 @@ def test_in_order_minibatch_weights_match_sklearn(sk_setup, optimizer):
     ours, clf, sk_theta = fit_both_k(sk_setup, optimizer, 0.3, batch=10, epochs=30)
     assert gap(ours.theta, sk_setup[2]) > 0.1  # premise: the weights moved
     assert gap(ours.theta, sk_theta) < SK_TOLERANCE[optimizer]
+
+
+# --- the command line: --classes, the JSON output and --config -----------------------------------
+
+FAST_K = ["--dataset", "spiral", "--classes", "3", "--samples", "90", "--epochs", "5"]
+
+
+def cli_json(capsys, *args: str) -> dict:
+    assert main(["train", *args, "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    return json.loads(out)
+
+
+def test_cli_trains_K_classes_and_the_json_loads_back(capsys, tmp_path):
+    first = cli_json(capsys, *FAST_K, "--log-every", "1", "--hidden", "7")
+    assert first["config"]["data"]["classes"] == 3
+    assert len(first["train_class_accuracy"]) == 6 and len(first["train_class_accuracy"][0]) == 3
+    saved = tmp_path / "c.json"
+    saved.write_text(json.dumps(first))
+    again = cli_json(capsys, "--config", str(saved))
+    assert {k: v for k, v in again.items() if k != "seconds"} == {
+        k: v for k, v in first.items() if k != "seconds"
+    }
+    four = cli_json(capsys, "--config", str(saved), "--classes", "4")
+    assert four["config"]["data"]["classes"] == 4
+
+
+def test_cli_binary_json_has_no_class_curves(capsys):
+    r = cli_json(capsys, "--epochs", "2")
+    assert r["config"]["data"]["classes"] == 2 and "train_class_accuracy" not in r
+
+
+def test_cli_reads_K_from_a_csv_and_checks_a_given_classes(capsys, tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("x1,x2,label\n" + "".join(f"{i},{i % 5},{i % 4}\n" for i in range(20)))
+    r = cli_json(capsys, "--data", str(points), "--epochs", "2", "--hidden", "3")
+    assert r["config"]["data"]["classes"] == 4
+    assert main(["train", "--data", str(points), "--classes", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err == "nnviz train: error: --classes 3 does not match the data's labels 0..3\n"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--classes", "7", "--dataset", "spiral"], "--classes must be in [2, 6], got 7"),
+        (["--classes", "1", "--dataset", "blobs"], "--classes must be in [2, 6], got 1"),
+        (["--classes", "3"], "--classes 3 needs dataset spiral, blobs or csv, got 'moons'"),
+        (["--classes", "three"], "argument --classes: invalid int value: 'three'"),
+    ],
+)
+def test_cli_bad_classes_are_one_line(capsys, args, message):
+    assert main(["train", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"nnviz train: error: {message}\n"
+
+
+def test_sweep_accepts_classes(capsys):
+    assert main(["sweep", *FAST_K, "--vary", "lr=0.01,0.1", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"classes": 3' in out and "spiral" in out
+    assert json.loads(out)
+
+
+# --- URL state ----------------------------------------------------------------------------------
+
+
+def test_url_carries_classes_and_old_links_stay_binary():
+    exp = replace(DEFAULT, data=DataConfig(name="spiral", samples=300, classes=3))
+    params = url_params(exp)
+    assert params["classes"] == "3"
+    assert experiment_from_url(params) == (exp, [])
+    old = {k: v for k, v in url_params(DEFAULT).items() if k != "classes"}  # a link from before
+    assert experiment_from_url(old) == (DEFAULT, [])
+    bad, warnings = experiment_from_url({**params, "classes": "9"})
+    assert bad.data.classes == 2 and bad.data.name == "spiral"
+    assert warnings == [
+        "URL value out of range (classes must be in [2, 6], got 9); using the default"
+    ]
+    moons, warnings = experiment_from_url({**params, "dataset": "moons"})
+    assert moons.data.classes == 2 and len(warnings) == 1 and "classes 3 needs" in warnings[0]

@@ -87,5 +87,5 @@ def _configured_data(
             f"--config {args.config} trains on a CSV file ({data.source or 'not named'}): "
             "give it with --data FILE.csv",
         )
-    changes = {n: getattr(args, n) for n in ("samples", "noise") if n in given}
+    changes = {n: getattr(args, n) for n in ("samples", "noise", "classes") if n in given}
     return replace(data, test_fraction=test_fraction, **changes)

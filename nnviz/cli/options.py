@@ -124,6 +124,14 @@ def add_data_options(group: argparse._ArgumentGroup) -> None:
         "--test-data", metavar="FILE.csv", help="separate test points; all of --data trains"
     )
     add_numbers(group, NUMBERS["data"])
+    # no argparse default: for a CSV, K is read from its labels and --classes, if given, must agree
+    group.add_argument(
+        "--classes",
+        type=int,
+        metavar="K",
+        help="classes: 2 = one sigmoid output, 3..6 = softmax (spiral, blobs); a CSV's labels "
+        f"0..K-1 give K (default: {DATA.classes})",
+    )
 
 
 def add_network_options(group: argparse._ArgumentGroup) -> None:
@@ -201,7 +209,8 @@ def experiment_from(args: argparse.Namespace, files: CsvFiles, prog: str) -> Exp
 def data_config(args: argparse.Namespace, files: CsvFiles) -> DataConfig:
     if files.data is None:
         name = args.dataset or DATA.name
-        return DataConfig(name, args.samples, args.noise, args.test_fraction)
+        classes = DATA.classes if args.classes is None else args.classes
+        return DataConfig(name, args.samples, args.noise, args.test_fraction, classes=classes)
     return csv_config(args, files, args.test_fraction)
 
 
@@ -211,7 +220,10 @@ def csv_config(args: argparse.Namespace, files: CsvFiles, test_fraction: float) 
     names = "+".join(Path(p).name for p in (args.data, args.test_data) if p)
     source = f"{names}@{digest(files.data, files.test)}"
     rows = files.data_points[0].shape[1]
-    return DataConfig("csv", rows, 0.0, test_fraction, source)
+    K = int(files.data_points[1].max()) + 1  # parse_csv saw every label 0..K-1
+    if args.classes is not None and args.classes != K:
+        raise ValueError(f"classes {args.classes} does not match the data's labels 0..{K - 1}")
+    return DataConfig("csv", rows, 0.0, test_fraction, source, classes=K)
 
 
 FIELDS = {f.name for cls in (DataConfig, RunConfig, Experiment) for f in fields(cls)}

@@ -28,11 +28,23 @@ def result_dict(exp: Experiment, h: History, args: argparse.Namespace) -> dict[s
         "test_accuracy": json_numbers(h.test_accuracy),
         "lr": json_numbers(h.lr),  # α in effect at each recorded epoch (after --decay)
         "final": {k: json_number(v) for k, v in h.final.items()},
+        # K ≥ 3: each class's accuracy at each recorded epoch, [[class 0, class 1, ...], ...]
+        **class_curves(h),
         "diverged": h.diverged_at is not None,
         "diverged_at": None if h.diverged_at is None else int(h.diverged_at),
         "stopped_at": h.stopped_at,  # early stopping (--patience): stopped after this epoch
         "best_epoch": h.best_epoch,  # and kept this epoch's weights, whose numbers are "final"
         "seconds": h.seconds,
+    }
+
+
+def class_curves(h: History) -> dict[str, Any]:
+    """The per-class accuracy curves of a K-class run; nothing for a binary one."""
+    if not h.train_class_accuracy.size:
+        return {}
+    return {
+        name: [json_numbers(row) for row in getattr(h, name)]
+        for name in ("train_class_accuracy", "test_class_accuracy")
     }
 
 
@@ -50,11 +62,13 @@ def summary(exp: Experiment, h: History, data: Dataset, args: argparse.Namespace
     run, final = exp.runs[0], h.final
     files = " + ".join(shown(p) for p in (args.data, args.test_data) if p)
     source = files or f"{exp.data.name} (noise {exp.data.noise})"
+    source += f", {exp.data.classes} classes" if exp.data.classes > 2 else ""
     n_train, n_test = data.X_train.shape[1], data.X_test.shape[1]
     start = f"weights from {shown(args.init_from)}" if args.init_from else f"{run.init} init"
     lines = [
         f"data       {source}, seed {exp.seed}: {n_train} training, {n_test} test points",
-        f"network    {'-'.join(map(str, run.layer_dims))}{_inputs(run)}, {run.activation}, {start}",
+        f"network    {'-'.join(map(str, run.dims_for(exp.data.classes)))}{_inputs(run)}, "
+        f"{output_words(exp)}, {run.activation}, {start}",
         f"training   {training_line(run)}",
         f"train      {_final_values(final['train_cost'], final['train_accuracy'])}",
     ]
@@ -68,6 +82,12 @@ def summary(exp: Experiment, h: History, data: Dataset, args: argparse.Namespace
     if args.save:
         lines.append(f"saved      {shown(args.save)}")
     return "\n".join(lines)
+
+
+def output_words(exp: Experiment) -> str:
+    """How the network's last layer reads its units: one sigmoid, or a softmax over K."""
+    K = exp.data.classes
+    return "sigmoid output" if K == 2 else f"softmax over {K} classes"
 
 
 def _final_values(cost: float | None, accuracy: float | None) -> str:

@@ -234,10 +234,12 @@ def table(result: SweepResult, data: Dataset, args: argparse.Namespace) -> str:
     varied = _varied_line(sweep)
     source = " + ".join(output.shown(p) for p in (args.data, args.test_data) if p)
     source = source or f"{sweep.base.data.name} (noise {sweep.base.data.noise})"
+    source += f", {sweep.base.data.classes} classes" if sweep.base.data.classes > 2 else ""
     head = [
         f"data       {source}, seed {sweep.base.seed}: "
         f"{data.X_train.shape[1]} training, {data.X_test.shape[1]} test points",
-        f"network    {'-'.join(map(str, run.layer_dims))}, {run.activation}, {run.init} init",
+        f"network    {'-'.join(map(str, run.dims_for(sweep.base.data.classes)))}, "
+        f"{output.output_words(sweep.base)}, {run.activation}, {run.init} init",
         f"base run   {output.training_line(run)}",
         f"varied     {varied}",
         "",

@@ -107,12 +107,12 @@ def initial_weights(path: str | None, layout: Layout) -> np.ndarray | None:
 
 def one_layout(exp: Experiment, init_from: str | None) -> Layout:
     """The network shape --init-from must fit: the same for every run."""
-    dims = {(run.layer_dims, run.batch_norm) for run in exp.runs}
+    dims = {(run.dims_for(exp.data.classes), run.batch_norm) for run in exp.runs}
     if init_from and len(dims) > 1:
         raise UsageError(
             TRAIN, f"--init-from {init_from} fits one network; the runs have {len(dims)}"
         )
-    return Layout(exp.runs[0].layer_dims, exp.runs[0].batch_norm)
+    return Layout(exp.runs[0].dims_for(exp.data.classes), exp.runs[0].batch_norm)
 
 
 def check_save_path(path: str | None, n_runs: int = 1) -> None:

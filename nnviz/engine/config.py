@@ -88,7 +88,8 @@ class DataConfig:
         _whole("classes", self.classes, 2, MAX_CLASSES)
         _check(
             self.classes == 2 or self.name in (*MULTICLASS, "csv"),
-            f"classes > 2 needs dataset {', '.join(MULTICLASS)} or csv, got {self.name!r}",
+            f"classes {self.classes} needs dataset {', '.join(MULTICLASS)} or csv,"
+            f" got {self.name!r}",
         )
 
 

@@ -376,7 +376,7 @@ def estimated_seconds(exp: Experiment, m_train: int) -> float:
     groups = len({r.group_key for r in exp.runs})  # runs of another network: another group
     work = 0.0
     for r in exp.runs:
-        dims = r.layer_dims
+        dims = r.dims_for(exp.data.classes)
         weights = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
         work += batch * (PER_UNIT * sum(dims[1:]) + PER_WEIGHT * weights)
     return steps * (groups * STEP_OVERHEAD + work)
