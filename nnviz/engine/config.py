@@ -21,7 +21,7 @@ from nnviz.engine.schedules import SCHEDULES
 DATASETS = tuple(GENERATORS)
 
 MAX_HIDDEN_LAYERS = 6
-MAX_UNITS = 64
+MAX_UNITS = 100  # CS231n's spiral network has one hidden layer of 100 relu units
 MAX_SAMPLES = 5000
 MAX_EPOCHS = 200_000
 MAX_SEED = 2**31 - 2
