@@ -40,7 +40,7 @@ INVALID = [
     (RunConfig, "batch_size", -1, "got -1"),
     (RunConfig, "shuffle", 1, "got 1"),
     (RunConfig, "hidden", (5, 0), "got 0"),
-    (RunConfig, "hidden", (65,), "got 65"),
+    (RunConfig, "hidden", (101,), "got 101"),
     (RunConfig, "hidden", (4,) * 7, "got 7"),
     (RunConfig, "optimizer", "sgd", "got 'sgd'"),
     (RunConfig, "init", "glorot", "got 'glorot'"),
