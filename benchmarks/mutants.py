@@ -36,6 +36,7 @@ TESTS = (
     "tests/test_network.py",
     "tests/test_l1.py",
     "tests/test_features.py",
+    "tests/test_softmax.py",
 )
 
 
@@ -186,6 +187,18 @@ MUTANTS = (
         ),
         "nnviz/engine/features.py",
     ),
+    Mutant(
+        "S1",
+        "softmax and log-sum-exp without the max-shift: exp(Z) overflows for large logits",
+        (
+            (
+                "out = np.subtract(Z, Z.max(axis=-2, keepdims=True), out=out)",
+                "out = np.subtract(Z, 0.0, out=out)",
+            ),
+            ("    top = Z.max(axis=-2, keepdims=True)\n", "    top = 0.0\n"),
+        ),
+        "nnviz/engine/network.py",
+    ),
 )
 
 
@@ -250,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.mutants", description=__doc__.split("\n")[0]
     )
-    p.add_argument("faults", nargs="*", help="only these (M1 .. M10); default: all")
+    p.add_argument("faults", nargs="*", help="only these (M1 .. M10, S1); default: all")
     p.add_argument("--all", action="store_true", help="run every test on each mutant, name all")
     args = p.parse_args(argv)
     known = {m.name: m for m in MUTANTS}

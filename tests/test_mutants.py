@@ -28,5 +28,6 @@ def test_every_listed_fault_is_planted_and_the_tests_exist():
         *("M1", "M2", "M3", "M7", "M4", "M5", "M6", "M8"),
         *("BN1", "BN2", "BN3"),
         *("M9", "M10"),
+        "S1",
     ]
     assert all((mutants.ROOT / name).is_file() for name in mutants.TESTS)
