@@ -288,6 +288,7 @@ def main() -> None:
     with slots.after:
         with details.final_numbers(exp, result.histories, result.data):
             use_in_class(exp)
+        details.confusion_matrices(exp, result)
         more(exp, result)
 
 

@@ -425,3 +425,20 @@ def test_depth_separates_the_spiral_and_softmax_regression_cannot(seed):
     assert deep.final["train_accuracy"] >= 0.95
     assert deep.final["train_cost"] <= 0.30
     assert np.nanmin(deep.train_class_accuracy[-1]) >= 0.9  # every arm, not two of three
+
+
+def test_inside_gradients_of_a_K_class_run_match_finite_differences():
+    """The Inside panel's gradient (inspect.gradients) uses one-hot Y for K ≥ 3."""
+    from nnviz.engine.inspect import gradients
+
+    data = generate("blobs", 40, 0.2, 0.0, seed=1, classes=4)
+    run = RunConfig(hidden=(5,), activation="tanh", lambd=0.4, epochs=3, batch_size=0)
+    (h,) = train(data, [run], seed=0, log_every=1)
+    theta = h.snapshots[1]
+    (got,) = gradients(h, data, at=[1])
+
+    def J(th):
+        params = h.layout.to_list(th)
+        return oracle.softmax_cost(params, data.X_train, data.Y_train, "tanh", 0.4)
+
+    assert oracle.relative_error(got, oracle.numerical_gradient(J, theta)) < 1e-7

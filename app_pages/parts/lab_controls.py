@@ -15,6 +15,7 @@ import streamlit as st
 
 from app_pages.parts.lab_state import new_data, on_upload, restructure
 from nnviz.engine.config import DATASETS, MAX_SEED, MAX_UNITS, Experiment
+from nnviz.engine.data import MULTICLASS
 from nnviz.engine.features import FEATURES, PLANE, labels
 from nnviz.engine.network import ACTIVATIONS, INITS
 from nnviz.engine.optim import OPTIMIZERS
@@ -46,9 +47,17 @@ def data_summary() -> str:
         name = ss["csv"]["name"] if ss.get("csv") else "no file yet"
         return f"CSV: {name} · test {100 * float(ss.get('test_fraction', 0)):.0f}%"
     return (
-        f"{ss.get('dataset')} · {ss.get('samples')} points · noise {lab.fmt(ss.get('noise', 0))}"
+        f"{ss.get('dataset')}{classes_words()} · {ss.get('samples')} points"
+        f" · noise {lab.fmt(ss.get('noise', 0))}"
         f" · test {100 * float(ss.get('test_fraction', 0)):.0f}% · seed {ss.get('seed')}"
     )
+
+
+def classes_words() -> str:
+    """' (3 classes)' for a K-class spiral or blobs; '' for two classes."""
+    ss = st.session_state
+    K = int(ss.get("classes", 2))
+    return f" ({K} classes)" if ss.get("dataset") in MULTICLASS and K > 2 else ""
 
 
 def network_summary() -> str:
@@ -88,6 +97,17 @@ def data_controls() -> None:
         "Samples (train + test)", "samples", lab.SAMPLE_CHOICES, str, disabled=from_file, help=hint
     )
     choice("Noise", "noise", lab.NOISE_CHOICES, disabled=from_file, help=hint)
+    multi = st.session_state.dataset in MULTICLASS
+    choice(
+        "Classes",
+        "classes",
+        lab.CLASS_CHOICES,
+        str,
+        disabled=not multi,
+        help="K ≥ 3: a softmax output of K units (spiral and blobs; a CSV's labels 0..K-1)"
+        if multi
+        else "spiral and blobs have 2 to 6 classes; this data set has 2",
+    )
     choice("Test share", "test_fraction", lab.TEST_CHOICES, lambda v: f"{100 * v:.0f}%")
     seed, button = st.columns(2, vertical_alignment="bottom")
     seed.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")

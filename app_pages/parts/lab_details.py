@@ -15,6 +15,7 @@ from nnviz.models import exports, metrics
 from nnviz.models import lab_model as lab
 from nnviz.models.formulas import formula_sections
 from nnviz.models.lab_model import Result
+from nnviz.views import class_figures, figures
 
 
 def status(exp: Experiment, result: Result, slot: Any) -> None:
@@ -25,11 +26,39 @@ def status(exp: Experiment, result: Result, slot: Any) -> None:
         box.warning(alarm, icon=":material/warning:")
     box.caption(
         f"{len(exp.runs)} runs trained together in {histories[0].seconds:.2f} s on {n_train} "
-        f"training and {n_test} test points (x₁ across, x₂ up). Background: predicted P(y = 1), "
-        "blue 0 → orange 1; "
-        "black line: the decision boundary P = 0.5; ● training points, ◇ test points, "
+        f"training and {n_test} test points (x₁ across, x₂ up). {background(data.classes)}"
+        "● training points, ◇ test points, "
         "✕ misclassified. Solid curves: training set (J includes λ/(2m)·Σ‖W‖²); dashed: test set."
     )
+
+
+def background(K: int) -> str:
+    """What the boundary plots' background and lines mean, for two or for K classes."""
+    if K == 2:
+        return (
+            "Background: predicted P(y = 1), blue 0 → orange 1; black line: the decision "
+            "boundary P = 0.5; "
+        )
+    return (
+        f"Background: the predicted class of {K} (the largest softmax output), paler where the "
+        "network is less sure; black lines: where the predicted class changes; "
+    )
+
+
+def confusion_matrices(exp: Experiment, result: Result) -> None:
+    """K ≥ 3: one K×K confusion matrix per run, on the training set."""
+    data, labels = result.data, lab.run_labels(exp)
+    if data.classes == 2:
+        return
+    st.caption("Confusion on the training set: rows the true class, columns the predicted one.")
+    for i, (col, h, label) in enumerate(
+        zip(st.columns(len(result.histories)), result.histories, labels)
+    ):
+        params, features = h.eval_params(), h.config.features
+        predicted = figures.predictions(params, h.config.activation, data.X_train, features)
+        C = class_figures.confusion(predicted, data.Y_train[0], data.classes)
+        fig = class_figures.confusion_figure(C, label, figures.run_color(i))
+        col.plotly_chart(fig, key=f"confusion_{i}", config=figures.PLOT_CONFIG)
 
 
 def final_numbers(exp: Experiment, histories: Sequence[History], data: Dataset) -> Any:

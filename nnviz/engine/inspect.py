@@ -25,7 +25,15 @@ from threadpoolctl import threadpool_limits  # ships with scikit-learn
 from nnviz.engine.data import Dataset
 from nnviz.engine.features import labels, transform
 from nnviz.engine.history import History
-from nnviz.engine.network import ACTIVATIONS, Layout, backward, forward, l1_gradient, with_ones
+from nnviz.engine.network import (
+    ACTIVATIONS,
+    Layout,
+    backward,
+    forward,
+    l1_gradient,
+    targets,
+    with_ones,
+)
 
 MAP_GRID = 28  # each hidden unit's map over the input plane: MAP_GRID × MAP_GRID points
 # Zs and As of one batched pass: about 0.8 MB, so they stay in the CPU's cache. Measured on the
@@ -74,7 +82,8 @@ def gradients(h: History, data: Dataset, at: Sequence[int] | None = None) -> np.
     """
     theta = h.snapshots if at is None else h.snapshots[list(at)]
     layout, act = h.layout, ACTIVATIONS[h.config.activation]
-    X1, Y = with_ones(transform(data.X_train, h.config.features)), data.Y_train
+    X1 = with_ones(transform(data.X_train, h.config.features))
+    Y = targets(data.Y_train, data.classes)  # one-hot for K ≥ 3
     grad = np.zeros_like(theta)
     step = _chunk(h, Y.shape[1])
     # a run's last weights before diverging may overflow; one BLAS thread, as in training

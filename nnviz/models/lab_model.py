@@ -21,7 +21,15 @@ from nnviz.engine.config import (
     Experiment,
     RunConfig,
 )
-from nnviz.engine.data import DataError, Dataset, digest, from_csv, split_counts
+from nnviz.engine.data import (
+    MAX_CLASSES,
+    MULTICLASS,
+    DataError,
+    Dataset,
+    digest,
+    from_csv,
+    split_counts,
+)
 from nnviz.engine.features import PLANE, labels
 from nnviz.engine.history import History
 from nnviz.engine.lessons import LESSONS, WEEKS, Lesson
@@ -81,6 +89,7 @@ PATIENCE_CHOICES = (0, 10, 20, 50, 100, 200, 500, 1000)  # epochs; 0 = no early 
 BN_MOMENTUM_CHOICES = (0.01, 0.05, 0.1, 0.2, 0.5, 0.9, 1.0)  # 0.1: PyTorch's; 0.01: Keras's
 BN_EPSILON_CHOICES = (1e-8, 1e-5, 1e-3, 1e-1)  # 1e-5: PyTorch's; 1e-3: Keras's
 KEEP_CHOICES = (0.5, 0.6, 0.7, 0.8, 0.86, 0.9, 0.95, 1.0)  # 0.86: the course's dropout
+CLASS_CHOICES = tuple(range(2, MAX_CLASSES + 1))  # K: spiral and blobs
 SAMPLE_CHOICES = (50, 100, 200, 300, 400, 500, 1000, 2000, 5000)
 NOISE_CHOICES = tuple(round(0.05 * k, 2) for k in range(21))
 TEST_CHOICES = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5)
@@ -118,6 +127,7 @@ def widget_values(exp: Experiment) -> dict[str, Any]:
         "samples": d.samples,
         "noise": d.noise,
         "test_fraction": d.test_fraction,
+        "classes": d.classes,
         "seed": exp.seed,
         "layers": len(first.hidden),
         "activation": first.activation,
@@ -157,6 +167,9 @@ def experiment_from_widgets(
         noise=float(values["noise"]),
         test_fraction=float(values["test_fraction"]),
         source=csv_source if values["dataset"] == "csv" else "",
+        # K for spiral and blobs; 2 for the others (the control is off); a CSV's labels give
+        # its own K when it is loaded (Dataset.classes), and the config records 2
+        classes=int(values.get("classes", 2)) if values["dataset"] in MULTICLASS else 2,
     )
     return Experiment(data=data, runs=runs, seed=int(values["seed"]), log_every=log_every)
 

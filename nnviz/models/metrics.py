@@ -68,9 +68,17 @@ def metrics_rows(histories: Sequence[History], labels: Sequence[str]) -> list[di
             "stability": cost_alarm(h),
             **({"early stopping": early_words(h)} if early else {}),
             "time (s)": h.seconds,
+            **by_class(h),
         }
         for h, label in zip(histories, labels)
     ]
+
+
+def by_class(h: History) -> dict[str, list[float]]:
+    """K ≥ 3: each class's final train accuracy (the share of its points predicted as it)."""
+    if not h.train_class_accuracy.size:
+        return {}
+    return {"train accuracy by class": h.train_class_accuracy[-1].tolist()}
 
 
 def format_metrics(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -92,6 +100,11 @@ def format_metrics(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
             "stability": row["stability"] or "ok",
             **({"early stopping": row["early stopping"] or "—"} if "early stopping" in row else {}),
             "time (s)": number(row["time (s)"], ".3f"),
+            **{
+                name: " · ".join(f"{k}: {number(v, '.0%')}" for k, v in enumerate(row[name]))
+                for name in ("train accuracy by class",)
+                if name in row
+            },
         }
         for row in rows
     ]

@@ -1,7 +1,8 @@
 """Plotly builders: histories and data in, ``go.Figure`` out. No streamlit here.
 
-One color per run (palette.RUN_COLORS, by run index) in every chart; the two classes in
-palette.CLASS_COLORS; the predicted probability on palette.PROBA_SCALE, always from 0 to 1.
+One color per run (palette.RUN_COLORS, by run index) in every chart; the classes in
+palette.CLASS_COLORS; the predicted probability on palette.PROBA_SCALE, always from 0 to 1 (for
+K ≥ 3 classes, regions in the K class colours: class_figures.py).
 Training points are filled circles, drawn over the smaller hollow diamonds of the test points (a
 test set four times the training set must not hide it); a black ✕ marks every misclassified point.
 Nothing here raises for a diverged run: its curves stop at the epoch it diverged, and its boundary
@@ -19,6 +20,7 @@ from nnviz.engine.data import Dataset
 from nnviz.engine.features import PLANE
 from nnviz.engine.network import predict_proba
 from nnviz.engine.train import History
+from nnviz.views.class_figures import argmax_boundaries, class_grid, class_regions
 from nnviz.views.contours import level_line
 from nnviz.views.palette import CLASS_COLORS, PROBA_SCALE, RUN_COLORS
 
@@ -84,9 +86,11 @@ def probability_grid(
 def predictions(
     params: Params, activation: str, X: np.ndarray, features: Features = PLANE
 ) -> np.ndarray:
-    """Predicted labels (m,) at points X (2, m): 1 where σ(Z[L]) > 0.5."""
+    """Predicted labels (m,) at points X (2, m): 1 where σ(Z[L]) > 0.5; for K classes, argmax ŷ."""
     with np.errstate(all="ignore"):
         P = predict_proba(params, X, activation, features)
+    if P.ndim == 2:  # (K, m): a softmax output
+        return np.nan_to_num(P, nan=0.0).argmax(axis=0).astype(float)
     return (np.nan_to_num(P, nan=0.5) > 0.5).astype(float)
 
 
@@ -156,24 +160,33 @@ def _surface(xs: np.ndarray, ys: np.ndarray, P: np.ndarray) -> list[dict]:
             hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(y = 1) = %{z:.2f}<extra></extra>",
             showlegend=False,
         ),
-        dict(
-            type="scatter",
-            x=line_x,
-            y=line_y,
-            mode="lines",
-            name="decision boundary P = 0.5",
-            line=dict(color=BOUNDARY_COLOR, width=3),
-            hoverinfo="skip",
-            showlegend=False,
-        ),
+        _line(line_x, line_y, "decision boundary P = 0.5", 3),
     ]
 
 
-def _points(X: np.ndarray, Y: np.ndarray, test: bool, showlegend: bool) -> list[dict]:
+def _line(x, y, name: str, width: float) -> dict:
+    """A black boundary line (NaN or None between pieces), not in the legend, no hover."""
+    line = dict(color=BOUNDARY_COLOR, width=width)
+    shown = dict(mode="lines", hoverinfo="skip", showlegend=False)
+    return dict(type="scatter", x=x, y=y, name=name, line=line, **shown)
+
+
+def _class_surface(
+    params: Params, activation: str, bounds: Bounds, n: int, features: Features = PLANE
+) -> list[dict]:
+    """K ≥ 3: the K-colour regions (class_figures), under the argmax boundaries."""
+    xs, ys, P = class_grid(params, activation, bounds, n, features)
+    lines = argmax_boundaries(xs, ys, P)
+    return [class_regions(xs, ys, P), _line(*lines, "decision boundaries (argmax)", 2)]
+
+
+def _points(
+    X: np.ndarray, Y: np.ndarray, test: bool, showlegend: bool, classes: int = 2
+) -> list[dict]:
     """One trace per class; training points are filled circles, test points hollow diamonds."""
     part, symbol = ("test", TEST_SYMBOL) if test else ("train", TRAIN_SYMBOL)
     traces = []
-    for c in (0, 1):
+    for c in range(classes):
         mask = Y[0] == c
         traces.append(
             dict(
@@ -290,13 +303,15 @@ def boundary_figure(
     """
     act, bounds, inputs = h.config.activation, frame(data.bounds), h.config.features
     params = h.eval_params() if at_end(h, upto) else snapshot_params(h, upto)
-    xs, ys, P = probability_grid(params, act, bounds, resolution, inputs)
-    traces = _surface(xs, ys, P)
+    if data.classes > 2:  # K colours shaded by confidence, argmax boundaries
+        traces = _class_surface(params, act, bounds, resolution, inputs)
+    else:
+        traces = _surface(*probability_grid(params, act, bounds, resolution, inputs))
     parts = [(data.X_test, data.Y_test, True)] if show_test else []
     wrong = []
     for X, Y, test in [*parts, (data.X_train, data.Y_train, False)]:
         if X.shape[1]:
-            traces += _points(X, Y, test, showlegend=legend)
+            traces += _points(X, Y, test, showlegend=legend, classes=data.classes)
             wrong.append(X[:, misclassified(params, act, X, Y, inputs)])
     traces.append(_wrong(np.hstack(wrong), legend))
     size = BIG_FONT if big else FONT["size"]

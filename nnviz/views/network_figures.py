@@ -298,7 +298,7 @@ def unit_map_figure(view: Inside, data: Dataset, layer: int, unit: int) -> go.Fi
             hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>a = %{z:.3g}<extra></extra>",
         )
     )
-    for label, color in enumerate(CLASS_COLORS):
+    for label, color in enumerate(CLASS_COLORS[: data.classes]):
         X = data.X_train[:, data.Y_train[0] == label]
         fig.add_trace(
             go.Scatter(
