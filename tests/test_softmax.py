@@ -442,3 +442,19 @@ def test_inside_gradients_of_a_K_class_run_match_finite_differences():
         return oracle.softmax_cost(params, data.X_train, data.Y_train, "tanh", 0.4)
 
     assert oracle.relative_error(got, oracle.numerical_gradient(J, theta)) < 1e-7
+
+
+def test_the_gradient_check_passes_a_K_class_run_and_hunts_its_bugs():
+    """The course's gradient check (nnviz.engine.gradcheck) on a softmax network."""
+    from nnviz.engine import gradcheck as gc
+
+    data = generate("spiral", 60, 0.2, 0.0, seed=2, classes=3)
+    run = RunConfig(hidden=(4,), activation="tanh", lambd=0.2, epochs=2, batch_size=0)
+    (h,) = train(data, [run], seed=0, log_every=1)
+    p, theta = gc.problem(h, data), h.snapshots[-1]
+    assert p.Y.shape == (3, 60)
+    J = oracle.softmax_cost(h.layout.to_list(theta), data.X_train, data.Y_train, "tanh", 0.2)
+    assert p.cost(theta[None, :])[0] == pytest.approx(J, rel=1e-12)
+    assert gc.check(p, theta).network < gc.THRESHOLD
+    wrong = gc.compare(gc.approximate(p, theta), gc.gradient(p, theta, gc.Planted("L2 halved", 2)))
+    assert wrong.flagged[1]

@@ -37,9 +37,10 @@ from nnviz.engine.network import (
     ACTIVATIONS,
     Layout,
     backward,
-    cross_entropy,
     forward,
     l2_term,
+    output_cost,
+    targets,
     with_ones,
 )
 
@@ -67,7 +68,7 @@ class Problem:
     activation: str  # g of the hidden layers
     lambd: float  # λ of the L2 term
     X: np.ndarray  # (n[0], m)
-    Y: np.ndarray  # (1, m)
+    Y: np.ndarray  # (1, m); one-hot (K, m) for K ≥ 3 classes
     bn_epsilon: float = 0.0  # batch norm's ε, when the layout has BN: normalized over these m
 
     def cost(self, thetas: np.ndarray) -> np.ndarray:
@@ -77,12 +78,12 @@ class Problem:
 
     def losses(self, thetas: np.ndarray) -> np.ndarray:
         """Each example's cross-entropy for each row of an (R, P) buffer: (R, m)."""
-        act, (R, m) = ACTIVATIONS[self.activation], (thetas.shape[0], self.m)
+        act = ACTIVATIONS[self.activation]
         norm = self.layout.norm(thetas, self.bn_epsilon)  # training mode: the m examples' μ, σ²
         work = forward(self.layout.blocks(thetas), with_ones(self.X), act, sigma=False, norm=norm)
         Z_L = work.Z[-1]
-        # each example as a set of its own: cross_entropy's mean over one column is its loss
-        return cross_entropy(Z_L.reshape(R, m, 1, 1), self.Y.reshape(m, 1, 1))
+        # each example as a set of its own: the cost's mean over one column is its loss
+        return output_cost(Z_L.mT[..., None], self.Y.T[..., None])  # (R, m, n[L], 1)
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """Backprop's [dW | db] of J at θ (P,): network.backward, plus (λ/m) W[l]."""
@@ -107,7 +108,7 @@ def problem(h: History, data: Dataset, max_examples: int = MAX_EXAMPLES) -> Prob
         activation=h.config.activation,
         lambd=h.config.lambd,
         X=transform(data.X_train[:, :max_examples], h.config.features),
-        Y=data.Y_train[:, :max_examples],
+        Y=targets(data.Y_train[:, :max_examples], data.classes),
         bn_epsilon=h.config.bn_epsilon,
     )
 
