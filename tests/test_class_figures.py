@@ -3,14 +3,17 @@ hand-worked values and an independent argmax of tests/oracle.py's forward pass."
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.train import load_data, run_experiment
+from nnviz.models import exports, metrics
 from nnviz.models import lab_model as lab
-from nnviz.models import metrics
 from nnviz.views import class_figures, figures
 from nnviz.views.palette import CLASS_COLORS
 from tests import oracle
@@ -92,3 +95,16 @@ def test_the_lab_widgets_carry_classes_for_spiral_and_blobs_only():
     assert lab.experiment_from_widgets(values, 1) == EXP
     moons = lab.experiment_from_widgets({**values, "dataset": "moons"}, 1)
     assert moons.data.classes == 2  # the control is off for two-class sets: no invalid config
+
+
+def test_the_curves_csv_has_each_class_accuracy(trained):
+    _data, h = trained
+    rows = list(csv.DictReader(io.StringIO(exports.histories_csv([h], ["run"]))))
+    assert len(rows) == len(h.epochs)
+    last = rows[-1]
+    for c in range(3):
+        assert float(last[f"train_accuracy_class_{c}"]) == h.train_class_accuracy[-1, c]
+        assert float(last[f"test_accuracy_class_{c}"]) == h.test_class_accuracy[-1, c]
+    binary = run_experiment(Experiment(runs=(RunConfig(epochs=2),)))
+    head = exports.histories_csv(binary, ["b"]).splitlines()[0]
+    assert head == ",".join(exports.HISTORY_COLUMNS)  # two classes: the columns as before

@@ -34,16 +34,28 @@ HISTORY_COLUMNS = (
 
 
 def histories_csv(histories: Sequence[History], labels: Sequence[str]) -> str:
-    """Every recorded epoch of every run; test columns empty without a test set."""
+    """Every recorded epoch of every run; test columns empty without a test set. With K ≥ 3
+    classes, then each class's train accuracy and each class's test accuracy."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HISTORY_COLUMNS)
+    K = histories[0].train_class_accuracy.shape[1] if histories else 0  # 0: two classes
+    per_class = [f"{part}_accuracy_class_{c}" for part in ("train", "test") for c in range(K)]
+    writer.writerow((*HISTORY_COLUMNS, *per_class))
     for i, (h, label) in enumerate(zip(histories, labels), start=1):
         for k, epoch in enumerate(h.epochs):
             test = (h.test_cost[k], h.test_accuracy[k]) if len(h.test_cost) else ("", "")
             row = (i, label, int(epoch), h.train_cost[k], test[0], h.train_accuracy[k], test[1])
+            row += _class_cells(h, k, K)
             writer.writerow([repr(float(v)) if isinstance(v, np.floating) else v for v in row])
     return out.getvalue()
+
+
+def _class_cells(h: History, k: int, K: int) -> tuple:
+    """Record k's per-class train and test accuracies (test ones empty without a test set)."""
+    if not K:
+        return ()
+    test = h.test_class_accuracy[k] if len(h.test_class_accuracy) else [""] * K
+    return (*h.train_class_accuracy[k], *test)
 
 
 def config_json(exp: Experiment) -> str:
