@@ -409,7 +409,7 @@ def test_classes_lesson_is_cs231ns_setup():
     assert (exp.data.name, exp.data.classes, exp.data.samples) == ("spiral", 3, 300)
     assert (exp.data.noise, exp.data.test_fraction) == (0.2, 0.0)  # 100 points per class, train
     no_hidden, deep = exp.runs
-    assert (no_hidden.hidden, deep.hidden) == ((), (100,))
+    assert (no_hidden.hidden, deep.hidden) == ((), (100,)) and CLASSES.week == 3
     for run in exp.runs:  # CS231n: step 1, reg 1e-3 on ½·reg·Σ‖W‖² = our λ/(2m)Σ‖W‖², λ = 0.3
         assert (run.optimizer, run.lr, run.batch_size, run.init) == ("gd", 1.0, 0, "small")
         assert run.lambd == pytest.approx(1e-3 * 300) and run.activation == "relu"

@@ -310,6 +310,7 @@ CLASSES = Lesson(
         seed=0,
     ),
     labels=("softmax regression", "100 relu units"),
+    week=3,  # softmax is the course's week 3
     explain=(
         "Three spiral arms, one colour per class. The output layer has one unit per class and a "
         "**softmax** turns their scores into probabilities that sum to 1; the cost is "
