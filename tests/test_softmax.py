@@ -458,3 +458,26 @@ def test_the_gradient_check_passes_a_K_class_run_and_hunts_its_bugs():
     assert gc.check(p, theta).network < gc.THRESHOLD
     wrong = gc.compare(gc.approximate(p, theta), gc.gradient(p, theta, gc.Planted("L2 halved", 2)))
     assert wrong.flagged[1]
+
+
+def test_the_loss_landscape_of_a_K_class_run_is_its_softmax_cost():
+    """nnviz.engine.landscape's f(0, 0) is the run's own J, the softmax cost with its L2 term."""
+    from nnviz.engine import landscape
+
+    data = generate("blobs", 60, 0.2, 0.0, seed=3, classes=3)
+    (h,) = train(data, [RunConfig(hidden=(5,), lambd=0.3, epochs=5)], seed=0)
+    d = np.random.default_rng(0).standard_normal((2, h.layout.size))
+    f = landscape.slice_costs(h, data, d, np.array([0.0, 0.5]), np.array([0.0]))
+    X, labels = data.X_train, data.Y_train
+    want = [
+        oracle.softmax_cost(h.layout.to_list(h.theta + a * d[0]), X, labels, "relu", 0.3)
+        for a in (0.0, 0.5)
+    ]
+    np.testing.assert_allclose(f[0], want, rtol=1e-12)
+    assert f[0, 0] == pytest.approx(h.final["train_cost"], rel=1e-12)
+
+
+def test_the_script_export_refuses_K_classes_in_one_line(capsys, tmp_path):
+    assert main(["train", *FAST_K, "--export-script", str(tmp_path / "run.py")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "classes = 3" in err

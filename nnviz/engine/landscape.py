@@ -37,10 +37,11 @@ from nnviz.engine.network import (
     Activation,
     Layout,
     Workspace,
-    cross_entropy,
     forward,
     l1_term,
     l2_term,
+    output_cost,
+    targets,
     with_ones,
 )
 
@@ -161,7 +162,7 @@ def costs(
             work = Workspace(len(rows), layout.dims, m)
         Wb = layout.eval_blocks(rows, bn_epsilon) if layout.batch_norm else layout.blocks(rows)
         Z_L = forward(Wb, X1, act, work=work, sigma=False).Z[layout.L]
-        out[start : start + CHUNK] = cross_entropy(Z_L, Y)
+        out[start : start + CHUNK] = output_cost(Z_L, Y)  # binary, or softmax for K ≥ 3
     return out + lambd / (2 * m) * l2_term(thetas, layout.weight_mask)
 
 
@@ -177,7 +178,8 @@ def slice_costs(
     """(len(betas), len(alphas)): f(α, β) = J(θ* + α d₁ + β d₂) with θ* and λ of run ``h``."""
     thetas = plane(h.theta, d, alphas, betas)
     act = ACTIVATIONS[h.config.activation]
-    X1, Y = with_ones(transform(data.X_train, h.config.features)), data.Y_train  # the run's inputs
+    X1 = with_ones(transform(data.X_train, h.config.features))  # the run's inputs
+    Y = targets(data.Y_train, data.classes)  # one-hot for K ≥ 3
     # one BLAS thread, as training: the matrices are small; huge θ may overflow to a NaN hole
     with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
         J = costs(h.layout, act, thetas, X1, Y, h.config.lambd, h.config.bn_epsilon)
