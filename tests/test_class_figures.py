@@ -12,7 +12,7 @@ import pytest
 
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.train import load_data, run_experiment
-from nnviz.models import exports, metrics
+from nnviz.models import exports, formulas, metrics
 from nnviz.models import lab_model as lab
 from nnviz.views import class_figures, figures
 from nnviz.views.palette import CLASS_COLORS
@@ -108,3 +108,14 @@ def test_the_curves_csv_has_each_class_accuracy(trained):
     binary = run_experiment(Experiment(runs=(RunConfig(epochs=2),)))
     head = exports.histories_csv(binary, ["b"]).splitlines()[0]
     assert head == ",".join(exports.HISTORY_COLUMNS)  # two classes: the columns as before
+
+
+def test_the_formulas_panel_shows_the_softmax_for_K_classes():
+    run = RunConfig(lambd=0.3)
+    binary = dict(formulas.formula_sections(run, m=90))
+    three = dict(formulas.formula_sections(run, m=90, classes=3))
+    (output,) = [h for h in three if h.startswith("**Output: softmax over K = 3")]
+    assert r"dZ^{[L]} = A^{[L]} - Y" in three[output][0] and "max_j z_j" in three[output][0]
+    cost = next(h for h in three if h.startswith("**Cost"))
+    assert r"\sum_{k=1}^{K} y_k^{(i)}" in three[cost][0] and "0.3" in three[cost][1]
+    assert not any(h.startswith("**Output") for h in binary)

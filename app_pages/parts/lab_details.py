@@ -125,7 +125,7 @@ def formulas(exp: Experiment, data: Dataset) -> None:
         format_func=lambda k: lab.numbered(k, labels[k]),
     )
     run = exp.runs[min(i or 0, len(exp.runs) - 1)]
-    for heading, lines in formula_sections(run, data.X_train.shape[1]):
+    for heading, lines in formula_sections(run, data.X_train.shape[1], data.classes):
         st.markdown(heading)
         for line in lines:
             st.latex(line)

@@ -82,6 +82,14 @@ COST = (  # two lines, so it fits a column at 1024 px
     r" + (1 - y^{(i)}) \log\big(1 - a^{[L](i)}\big) \Big] \\"
     r" &+ \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2$l1 \end{aligned}"
 )
+SOFTMAX_COST = (  # K ≥ 3 classes: Y one-hot (K, m), A[L] = softmax(Z[L]) (docs/design.md §7)
+    r"\begin{aligned} J = &-\frac{1}{m} \sum_{i=1}^{m} \sum_{k=1}^{K} y_k^{(i)} \log a_k^{[L](i)}"
+    r" \\ &+ \frac{$lambd}{2 $m} \sum_{l} \lVert W^{[l]} \rVert_F^2$l1 \end{aligned}"
+)
+SOFTMAX = (
+    r"a_k^{[L]} = \frac{e^{z_k - \max_j z_j}}{\sum_{j=1}^{K} e^{z_j - \max_j z_j}}, \qquad"
+    r" dZ^{[L]} = A^{[L]} - Y, \qquad \hat{y} = \arg\max_k a_k^{[L]}"
+)
 GRADIENT = (
     r"dW^{[l]} = \frac{1}{$m} \, dZ^{[l]} A^{[l-1]T} + \frac{$lambd}{$m} \, W^{[l]}$l1, \qquad"
     r" db^{[l]} = \frac{1}{$m} \sum dZ^{[l]}"
@@ -91,11 +99,14 @@ COST_L1 = r" + \frac{$lambd1}{$m1} \sum_{l} \sum_{i,j} \lvert W^{[l]}_{ij} \rver
 GRADIENT_L1 = r" + \frac{$lambd1}{$m1} \, \operatorname{sign}(W^{[l]})"
 
 
-def cost_formulas(run: RunConfig, m: int, batch: int) -> tuple[str, str, str, str]:
-    """J and dW in symbols, then with λ (λ₁) and m (J: whole training set; dW: one mini-batch)."""
+def cost_formulas(
+    run: RunConfig, m: int, batch: int, classes: int = 2
+) -> tuple[str, str, str, str]:
+    """J and dW in symbols, then with λ (λ₁) and m (J: whole training set; dW: one mini-batch);
+    J is the softmax cost for K = ``classes`` ≥ 3."""
     out = []
     for formula, extra, size in (
-        (COST, COST_L1, f"\\cdot {m}"),
+        (COST if classes == 2 else SOFTMAX_COST, COST_L1, f"\\cdot {m}"),
         (GRADIENT, GRADIENT_L1, str(batch)),
     ):
         l1 = extra if run.lambd1 else ""
@@ -142,10 +153,11 @@ def batch_norm_formulas(run: RunConfig) -> list[str]:
     return [Template(line).substitute(values) for line in BATCH_NORM]
 
 
-def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
-    """(markdown heading, LaTeX lines) of the formulas panel: symbols, then the run's numbers."""
+def formula_sections(run: RunConfig, m: int, classes: int = 2) -> list[tuple[str, list[str]]]:
+    """(markdown heading, LaTeX lines) of the formulas panel: symbols, then the run's numbers;
+    for K = ``classes`` ≥ 3 the softmax cost and output."""
     batch = run.batch_width(m)
-    cost, cost_n, grad, grad_n = cost_formulas(run, m, batch)
+    cost, cost_n, grad, grad_n = cost_formulas(run, m, batch, classes)
     rules = [line for pair in zip(update_rule(run, False), update_rule(run, True)) for line in pair]
     l1 = run.lambd1 > 0
     sign = "; sign(0) = 0, so a weight at 0 stays there" if l1 else ""
@@ -167,6 +179,9 @@ def formula_sections(run: RunConfig, m: int) -> list[tuple[str, list[str]]]:
         (f"**{OPTIMIZERS[run.optimizer].title}** — g is the gradient, t counts updates", rules),
         ("**Hidden activation**", [activation_formula(run)]),
     ]
+    if classes > 2:
+        heading = f"**Output: softmax over K = {classes} classes** — Y one-hot, max-shifted"
+        sections.insert(2, (heading, [SOFTMAX]))
     if run.batch_norm:
         sections.append(
             (
