@@ -481,3 +481,19 @@ def test_the_script_export_refuses_K_classes_in_one_line(capsys, tmp_path):
     assert main(["train", *FAST_K, "--export-script", str(tmp_path / "run.py")]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "classes = 3" in err
+
+
+def test_batch_norm_with_K_classes_passes_the_gradient_check_and_lockstep():
+    """Batch norm (hidden layers) under a softmax output: backprop against central differences
+    of the training-mode cost, and a BN run in a group equals the run alone."""
+    from nnviz.engine import gradcheck as gc
+
+    data = generate("spiral", 60, 0.2, 0.25, seed=4, classes=3)
+    bn = RunConfig(hidden=(5, 4), activation="tanh", batch_norm=True, epochs=4, batch_size=16)
+    runs = [bn, replace(bn, lr=0.03)]
+    together = train(data, runs, seed=0, log_every=1)
+    assert_same_history(together[0], train(data, [bn], seed=0, log_every=1)[0])
+    h = together[0]
+    assert h.train_class_accuracy.shape == (5, 3) and np.isfinite(h.train_cost).all()
+    p = gc.problem(h, data)
+    assert gc.check(p, h.snapshots[-1]).network < gc.THRESHOLD
