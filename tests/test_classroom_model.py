@@ -158,6 +158,7 @@ EXPECTED = {  # lesson -> the right answer, as the course (and tests/test_lesson
     "optimization": {"Adam"},
     "decay": {"GD α 0.0007"},
     "batch_norm": {"×0.01 init", "α 2"},  # both without batch norm
+    "classes": {"100 relu units"},  # CS231n: 98% against softmax regression's 49%
     "features_or_depth": {"x₁, x₂ · no hidden layer"},
     "l1_or_l2": {"none"},
 }

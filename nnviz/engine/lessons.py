@@ -331,6 +331,7 @@ LESSONS: dict[str, Lesson] = {
         OPTIMIZATION,
         DECAY,
         BATCH_NORM,
+        CLASSES,
         FEATURES_OR_DEPTH,
         L1_OR_L2,
     )

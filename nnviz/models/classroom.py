@@ -209,6 +209,10 @@ LESSON_QUESTIONS = {  # lesson key -> (text, rule)
     ),
     "decay": ("Which run ends with the lowest training accuracy?", "lowest_train_accuracy"),
     "batch_norm": ("Which runs end with the lowest training accuracy?", "lowest_train_accuracy"),
+    "classes": (
+        "Which network reaches the highest training accuracy?",
+        "highest_train_accuracy",
+    ),
     "features_or_depth": ("Which network stays at 50% accuracy?", "stays_half"),
     "l1_or_l2": (
         "Which run overfits most (widest gap between train and test accuracy)?",
