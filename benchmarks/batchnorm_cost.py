@@ -12,6 +12,9 @@ layers of 16 units, and a wider network (3 × 64 units, mini-batch 256 of 2,000 
 arithmetic, not NumPy's per-call overhead (about 1 µs a call), sets the pace. Batch norm adds
 about 20 NumPy calls per hidden layer and step, so on the small networks it costs about 2×.
 Target (issue 21): at most 1.5×.
+
+A second table gives softmax's cost the same way: a K-class run (K = 3, 6: softmax output, one-hot
+Y) ÷ the same network on K = 2 (one sigmoid unit), on the spiral, full batch and mini-batch 64.
 """
 
 from __future__ import annotations
@@ -45,6 +48,17 @@ CASES = {  # name -> (the run, its data's size)
 }
 
 
+SOFTMAX_RUN = RunConfig(hidden=(20, 10), optimizer="adam", lr=0.01, epochs=1)
+SOFTMAX_CASES = {  # name -> (the run, K)
+    f"K = {k}, {'full batch' if b == 0 else f'mini-batch {b}'}": (
+        replace(SOFTMAX_RUN, batch_size=b),
+        k,
+    )
+    for b in (0, 64)
+    for k in (3, 6)
+}
+
+
 def _trainer(data: Dataset, run: RunConfig):
     def fn(epochs: int) -> None:
         train(data, [replace(run, epochs=epochs)], SEED)
@@ -56,13 +70,26 @@ def ratio(data: Dataset, run: RunConfig, seconds: float, repeats: int) -> dict:
     """Seconds per epoch without and with BN (best of ``repeats``, taken in turns), and their
     ratio."""
     fns = {bn: _trainer(data, replace(run, batch_norm=bn)) for bn in (False, True)}
+    return paired(fns, seconds, repeats)
+
+
+def softmax_ratio(run: RunConfig, K: int, seconds: float, repeats: int) -> dict:
+    """Seconds per epoch of the run on a 2-class and on a K-class spiral of 300 points each."""
+    fns = {
+        k == K: _trainer(generate("spiral", 300, NOISE, 0.0, SEED, classes=k), run) for k in (2, K)
+    }
+    return paired(fns, seconds, repeats)
+
+
+def paired(fns: dict, seconds: float, repeats: int) -> dict:
+    """Best of ``repeats`` timings of fns[False] (the reference) and fns[True], in turns."""
     epochs = calibrate(fns[False], seconds, clock=time.process_time)
     best = {False: math.inf, True: math.inf}
     for _ in range(repeats):
-        for bn, fn in fns.items():
+        for which, fn in fns.items():
             start = time.process_time()
             fn(epochs)
-            best[bn] = min(best[bn], time.process_time() - start)
+            best[which] = min(best[which], time.process_time() - start)
     return {
         "epochs": epochs,
         "plain_ms_per_epoch": 1e3 * best[False] / epochs,
@@ -82,8 +109,12 @@ def main(argv: list[str] | None = None) -> int:
             name: ratio(generate("moons", m, NOISE, 0.0, SEED), run, args.seconds, args.repeats)
             for name, (run, m) in CASES.items()
         }
+        softmax = {
+            name: softmax_ratio(run, k, args.seconds, args.repeats)
+            for name, (run, k) in SOFTMAX_CASES.items()
+        }
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"batch_norm": rows, "softmax": softmax}, indent=2))
         return 0
     print("| case | ms/epoch, no BN | ms/epoch, BN | BN ÷ no BN | target |")
     print("|---|---:|---:|---:|:---:|")
@@ -92,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {name} | {r['plain_ms_per_epoch']:.3f} | {r['bn_ms_per_epoch']:.3f} "
             f"| {r['ratio']:.2f}× | ≤ {TARGET}× {verdict} |"
+        )
+    print("\n| softmax, 2-20-10-K Adam, spiral | ms/epoch, K = 2 | ms/epoch, K | K ÷ 2 |")
+    print("|---|---:|---:|---:|")
+    for name, r in softmax.items():
+        print(
+            f"| {name} | {r['plain_ms_per_epoch']:.3f} | {r['bn_ms_per_epoch']:.3f} "
+            f"| {r['ratio']:.2f}× |"
         )
     return 0
 
