@@ -23,7 +23,7 @@ class Lesson:
     # batch norm, softmax); 0: the Playground's model beyond the course (input features, L1)
 
 
-WEEKS = {1: "Week 1", 2: "Week 2", 3: "Week 3", 0: "Playground model"}
+WEEKS = {1: "Week 1", 2: "2", 3: "3", 0: "Playground"}
 
 
 _INIT_NET = dict(hidden=(10, 5), activation="relu", optimizer="gd", lr=0.01, batch_size=0)
