@@ -21,6 +21,7 @@ import pytest
 from nnviz.cli.main import main
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
 from nnviz.engine.data import GENERATORS, digest, from_csv, generate, to_csv
+from nnviz.engine.features import FEATURES, transform
 from nnviz.engine.network import INITS, Layout, initial_params
 from nnviz.engine.train import INIT_STREAM, run_experiment, stream
 from nnviz.engine.weights import save_npz
@@ -48,6 +49,19 @@ MATRIX = {
     "rmsprop, dropout, sigmoid": dict(optimizer="rmsprop", keep_prob=0.9, activation="sigmoid"),
     "early stopping, patience 2": dict(patience=2, lr=0.05, keep_prob=0.9),
     "patience longer than the run": dict(patience=50, optimizer="momentum", lr=0.2),
+    "L1": dict(lambd1=0.3),
+    "L1, adam, dropout, batch 25": dict(lambd1=0.2, keep_prob=0.8, batch_size=25),
+    "L1 and L2, momentum": dict(optimizer="momentum", lambd1=0.2, lambd=0.3),
+    # every weight starts at 0 and stays there only if sign(0) = 0 (with gd a wrong sign(0)
+    # would only swing the weights between 0 and -αλ₁/m: Adam's steps do not retrace)
+    "L1 from zeros": dict(lambd1=0.5, init="zeros", batch_size=0),
+    "features x1, x1², sin x2": dict(features=("x1", "x1^2", "sinx2")),
+    "all seven features, dropout, batch 32": dict(
+        features=tuple(FEATURES), keep_prob=0.8, batch_size=32, lambd1=0.1
+    ),
+    "one feature, no hidden layer": dict(
+        features=("x1x2",), hidden=(), optimizer="gd", lr=0.5, batch_size=0
+    ),
 }
 NUMBERS = ("train_cost", "train_accuracy", "test_cost", "test_accuracy")
 
@@ -188,6 +202,16 @@ def test_the_initial_weights_are_nnvizs_draws(init, tmp_path):
         assert np.array_equal(params["W"][l], W) and np.array_equal(params["b"][l], b)
 
 
+def test_the_scripts_inputs_are_nnvizs_features(tmp_path):
+    """Each feature's row, in nnviz's order, on points where every feature differs."""
+    run = RunConfig(features=tuple(FEATURES), epochs=1)
+    input_features = load(script(Experiment(XOR, (run,)), 0), tmp_path)["input_features"]
+    X = generate("xor", 50, 0.3, 0.0, 2).X_train
+    assert np.array_equal(input_features(X), transform(X, run.features))
+    plane = script(Experiment(XOR, (RunConfig(),)), 0)
+    assert "input_features" not in plane  # (x₁, x₂) as they are: nothing written
+
+
 def imported_modules(text: str) -> set[str]:
     tree = ast.parse(text)
     names = set()
@@ -235,6 +259,10 @@ def test_the_script_is_written_in_the_courses_functions():
         "update_parameters_with_adam",
         "schedule_lr_decay",
     ):
+        assert f"\ndef {name}(" in text
+    run = RunConfig(lambd1=0.1, features=("x1", "x2", "x1x2"))
+    text = script(Experiment(XOR, (run,)), 0)
+    for name in ("input_features", "compute_cost_with_l1", "backward_propagation_with_l1"):
         assert f"\ndef {name}(" in text
     plain = script(Experiment(XOR, (RunConfig(optimizer="momentum", batch_size=0),)), 0)
     defined = {

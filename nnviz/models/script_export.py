@@ -23,6 +23,7 @@ import numpy as np
 
 from nnviz.engine.config import Experiment, RunConfig
 from nnviz.engine.data import Dataset, split_counts
+from nnviz.engine.features import PLANE, labels
 from nnviz.models import script_template as T
 
 
@@ -43,6 +44,7 @@ HANDLED_RUN = {
     "beta2",
     "epsilon",
     "lambd",
+    "lambd1",
     "keep_prob",
     "batch_size",
     "shuffle",
@@ -51,6 +53,7 @@ HANDLED_RUN = {
     "decay_rate",
     "decay_interval",
     "patience",
+    "features",
 }
 
 # init -> (the factor of the N(0, 1) draw, the formula in the docstring)
@@ -103,10 +106,11 @@ def check_supported(exp: Experiment, run: RunConfig) -> None:
         ("decay", run.decay, {"constant": "", **T.DECAY}),
         ("dataset", exp.data.name, {"csv": "", **T.MAKE_POINTS}),
     )
+    names += tuple(("feature", name, T.FEATURE_ROWS) for name in run.features)
     for name, value, table in names:
         if value not in table:
             raise ScriptError(f"the Python export cannot reproduce {name} = {value!r} yet")
-    if run.layer_dims != (2, *run.hidden, 1):
+    if run.layer_dims != (len(run.features), *run.hidden, 1):
         raise ScriptError(f"the Python export cannot reproduce layers {run.layer_dims} yet")
 
 
@@ -128,6 +132,9 @@ def flags(exp: Experiment, run: RunConfig, m_train: int, data: Dataset | None) -
         "ordered": not full and not run.shuffle,
         "dropout": run.keep_prob < 1,
         "l2": run.lambd > 0,
+        "l1": run.lambd1 > 0,
+        "features": run.features != PLANE,
+        "features_test": run.features != PLANE and bool(has_test),
         "test": bool(has_test),
         "decay": run.decay != "constant",
         "early": run.patience > 0 and bool(has_test),  # nnviz ignores patience without a test set
@@ -145,13 +152,15 @@ def _data_parts(exp: Experiment) -> list[str]:
 
 
 def _network_parts(run: RunConfig, on: dict[str, bool]) -> list[str]:
-    parts = [T.INITIALIZE, T.SIGMOID]
+    parts = [T.FEATURES] if on["features"] else []
+    parts += [T.INITIALIZE, T.SIGMOID]
     parts += [T.ACTIVATION[run.activation]] if run.activation != "sigmoid" else []
     parts += [T.ACTIVATION["sigmoid"]] if run.activation == "sigmoid" else []
     # with dropout the forward pass is written twice: the costs are measured without it
     parts += [_keep(T.FORWARD, on | {"dropout": False})] if on["dropout"] else []
     parts += [T.FORWARD, T.COST]
-    return parts + ([T.COST_L2] if on["l2"] else []) + [T.BACKWARD]
+    parts += [T.COST_L2] if on["l2"] else []
+    return parts + ([T.COST_L1] if on["l1"] else []) + [T.BACKWARD]
 
 
 def _training_parts(run: RunConfig, on: dict[str, bool]) -> list[str]:
@@ -162,17 +171,33 @@ def _training_parts(run: RunConfig, on: dict[str, bool]) -> list[str]:
 
 def _backward_name(on: dict[str, bool]) -> str:
     """The course's names: backward_propagation_with_regularization, ..._with_dropout."""
-    extra = [w for w, used in (("dropout", on["dropout"]), ("regularization", on["l2"])) if used]
-    return "backward_propagation" + ("_with_" + "_and_".join(extra) if extra else "")
+    words = (("dropout", on["dropout"]), ("regularization", on["l2"]), ("l1", on["l1"]))
+    return _with("backward_propagation", [w for w, used in words if used])
+
+
+def _cost_name(on: dict[str, bool]) -> tuple[str, str]:
+    """The training cost's function (compute_cost_with_regularization for L2, ..._with_l1 for
+    L1, ..._with_l1_and_l2 for both) and the constants its call passes after (ZL, Y)."""
+    if on["l1"]:
+        words, call = (["l1", "l2"], ", LAMBD1, LAMBD") if on["l2"] else (["l1"], ", LAMBD1")
+        return _with("compute_cost", words), ", parameters" + call
+    if on["l2"]:
+        return "compute_cost_with_regularization", ", parameters, LAMBD"
+    return "compute_cost", ""
+
+
+def _with(name: str, words: list[str]) -> str:
+    return name + ("_with_" + "_and_".join(words) if words else "")
 
 
 def _names(
     exp: Experiment, i: int, run: RunConfig, on: dict, file_name: str, data: Dataset | None
 ) -> dict[str, str]:
     """What the template's $names stand for."""
-    args = [a for a, used in (("lambd", on["l2"]), ("keep_prob", on["dropout"])) if used]
-    call = [c for c, used in (("LAMBD", on["l2"]), ("KEEP_PROB", on["dropout"])) if used]
+    uses = (("lambd", on["l2"]), ("lambd1", on["l1"]), ("keep_prob", on["dropout"]))
+    args = [a for a, used in uses if used]
     scale, formula = INIT_SCALES[run.init]
+    cost, cost_call = _cost_name(on)
     fill = {
         "title": f"nnviz run {i + 1} of {len(exp.runs)}: {describe(exp, run)}",
         "file_name": file_name,
@@ -185,7 +210,11 @@ def _names(
         "g_backward": f"{run.activation}_backward",
         "backward": _backward_name(on),
         "backward_args": "".join(f", {a}" for a in args),
-        "backward_call": "".join(f", {c}" for c in call),
+        "backward_call": "".join(f", {a.upper()}" for a in args),
+        "cost": cost,
+        "cost_call": cost_call,
+        "labels": ", ".join(labels(run.features)),
+        "rows": ", ".join(T.FEATURE_ROWS[name] for name in run.features),
     }
     if exp.data.name == "csv":
         fill |= _points(data)
@@ -212,6 +241,7 @@ def constants(exp: Experiment, run: RunConfig, on: dict[str, bool]) -> str:
         "BETA2": (on["rmsprop"] or on["adam"], float(run.beta2), "β₂: the second moment's decay"),
         "EPSILON": (on["rmsprop"] or on["adam"], float(run.epsilon), "ε: keeps √s + ε from 0"),
         "LAMBD": (on["l2"], float(run.lambd), "λ: the L2 strength"),
+        "LAMBD1": (on["l1"], float(run.lambd1), "λ₁: the L1 strength"),
         "KEEP_PROB": (on["dropout"], float(run.keep_prob), "the share of hidden units kept"),
         "MINI_BATCH_SIZE": (not on["fullbatch"], run.batch_size, "columns per update"),
         "DECAY_RATE": (on["decay"], float(run.decay_rate), f"α's {run.decay} decay"),

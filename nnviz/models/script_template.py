@@ -7,7 +7,7 @@ and keeps or drops the lines tagged at their end:
     ...code...  #?!dropout     kept only when it does not
 
 The tags are the run's flags (script_export.flags): one per optimizer, per decay schedule, per batch
-plan (fullbatch / shuffle / ordered), and dropout, l2, test, sklearn. The code mirrors
+plan (fullbatch / shuffle / ordered), and dropout, l2, l1, features, test, sklearn. The code mirrors
 nnviz/engine — the same formulas, the same random streams, in the same order — written layer by
 layer as the course's notebooks write it, with parameters["W"][l] for W[l].
 """
@@ -224,13 +224,50 @@ def compute_cost_with_regularization(ZL, Y, parameters, lambd):
     return compute_cost(ZL, Y) + float(L2_regularization_cost)
 '''
 
+COST_L1 = '''
+
+def compute_cost_with_l1(ZL, Y, parameters, lambd1):  #?!l2
+def compute_cost_with_l1_and_l2(ZL, Y, parameters, lambd1, lambd):  #?l2
+    """J = the cross-entropy + (λ₁/m) Σ_l Σ|W[l]|: the weights are penalised, the biases not.  #?!l2
+    """J = the cross-entropy + λ/(2m) Σ_l ‖W[l]‖²_F + (λ₁/m) Σ_l Σ|W[l]|, weights only.  #?l2
+    m is the whole training set, as in the L2 term."""
+    m = Y.shape[1]
+    W = parameters["W"]
+    L1_regularization_cost = lambd1 / m * sum(np.sum(np.abs(W[l])) for l in range(1, len(W)))
+    J = compute_cost(ZL, Y)  #?!l2
+    J = compute_cost_with_regularization(ZL, Y, parameters, lambd)  #?l2
+    return J + float(L1_regularization_cost)
+'''
+
+# the function that turns the points (x₁, x₂) into the network's inputs; $rows from FEATURE_ROWS
+FEATURES = '''
+
+def input_features(X):
+    """The network's inputs at points X (2, m): one row per feature, $labels.
+    The data stay points in the (x₁, x₂) plane; the network sees only these rows."""
+    x1, x2 = X[0], X[1]
+    return np.stack([$rows])
+'''
+
+# each input feature as an expression in the rows x1, x2 (nnviz/engine/features.py)
+FEATURE_ROWS = {
+    "x1": "x1",
+    "x2": "x2",
+    "x1^2": "x1 * x1",
+    "x2^2": "x2 * x2",
+    "x1x2": "x1 * x2",
+    "sinx1": "np.sin(x1)",
+    "sinx2": "np.sin(x2)",
+}
+
 BACKWARD = '''
 
 def $backward(AL, Y, cache, parameters$backward_args):
     """dZ[L] = A[L] − Y (the cross-entropy through σ), then for l = L..1:
 
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ;  db[l] = (1/m) Σ dZ[l] over the examples  #?!l2
-        dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];  db[l] = (1/m) Σ dZ[l] over the examples  #?l2
+    dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];  db[l] = (1/m) Σ dZ[l] over the examples  #?l2
+    then dW[l] += (λ₁/m) sign(W[l]), with sign(0) = 0: a weight at 0 is left there  #?l1
     dA[l-1] = W[l]ᵀ dZ[l];  dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])  #?!dropout
     dA[l-1] = W[l]ᵀ dZ[l] ⊙ D[l-1] / keep_prob;  dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])  #?dropout
     """
@@ -242,6 +279,7 @@ def $backward(AL, Y, cache, parameters$backward_args):
     for l in range(L, 0, -1):
         dW[l] = 1.0 / m * dZ @ A[l - 1].T
         dW[l] = dW[l] + lambd / m * W[l]  # the gradient of λ/(2m) ‖W[l]‖²  #?l2
+        dW[l] = dW[l] + lambd1 / m * np.sign(W[l])  # of (λ₁/m) Σ|W[l]|; sign(0) = 0  #?l1
         db[l] = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)
         if l > 1:
             dA = W[l].T @ dZ
@@ -447,9 +485,8 @@ def logits(X, parameters):
 
 
 def training_cost(X, Y, parameters):
-    """J on the whole training set, as nnviz reports it: no dropout, with the L2 term."""
-    return compute_cost(logits(X, parameters), Y)  #?!l2
-    return compute_cost_with_regularization(logits(X, parameters), Y, parameters, LAMBD)  #?l2
+    """J on the whole training set, as nnviz reports it: no dropout, with the L2 and L1 terms."""
+    return $cost(logits(X, parameters), Y$cost_call)
 
 
 def accuracy(X, Y, parameters):
@@ -459,6 +496,8 @@ def accuracy(X, Y, parameters):
 
 def main():
     train_X, train_Y, test_X, test_Y = load_dataset()
+    train_X = input_features(train_X)  # the network's inputs  #?features
+    test_X = input_features(test_X)  #?features_test
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run says so in one line
         parameters = model(train_X, train_Y, LAYERS_DIMS)  #?!early
         parameters = model(train_X, train_Y, LAYERS_DIMS, test_X, test_Y)  #?early
