@@ -62,6 +62,20 @@ MATRIX = {
     "one feature, no hidden layer": dict(
         features=("x1x2",), hidden=(), optimizer="gd", lr=0.5, batch_size=0
     ),
+    "batch norm, full batch, gd": dict(batch_norm=True, batch_size=0, optimizer="gd", lr=0.5),
+    "batch norm, adam, dropout, batch 25": dict(
+        batch_norm=True, keep_prob=0.8, batch_size=25, hidden=(6, 4, 3)
+    ),
+    "batch norm, its ρ and ε, L1, L2, tanh": dict(
+        batch_norm=True, bn_momentum=0.3, bn_epsilon=0.01, lambd=0.1, lambd1=0.1, activation="tanh"
+    ),
+    # 90 training points: the last batch has one column, whose σ² is 0
+    "batch norm, a last batch of one, features": dict(
+        batch_norm=True, batch_size=89, features=("x1", "x1x2"), optimizer="rmsprop"
+    ),
+    "batch norm, early stopping, momentum": dict(
+        batch_norm=True, patience=2, optimizer="momentum", lr=0.05
+    ),
 }
 NUMBERS = ("train_cost", "train_accuracy", "test_cost", "test_accuracy")
 
@@ -264,35 +278,50 @@ def test_the_script_is_written_in_the_courses_functions():
     text = script(Experiment(XOR, (run,)), 0)
     for name in ("input_features", "compute_cost_with_l1", "backward_propagation_with_l1"):
         assert f"\ndef {name}(" in text
+    text = script(Experiment(XOR, (RunConfig(batch_norm=True, keep_prob=0.9),)), 0)
+    for name in (
+        "initialize_batchnorm",
+        "batchnorm_forward",
+        "batchnorm_backward",
+        "batchnorm_evaluate",
+        "update_running_averages",
+        "forward_propagation",
+        "forward_propagation_with_dropout_and_batchnorm",
+    ):
+        assert f"\ndef {name}(" in text
     plain = script(Experiment(XOR, (RunConfig(optimizer="momentum", batch_size=0),)), 0)
     defined = {
         node.name for node in ast.walk(ast.parse(plain)) if isinstance(node, ast.FunctionDef)
     }
     assert "update_parameters_with_momentum" in defined and "backward_propagation" in defined
-    for absent in ("dropout", "regularization", "mini_batches", "adam", "lr_decay"):
+    for absent in ("dropout", "regularization", "mini_batches", "adam", "lr_decay", "batchnorm"):
         assert not [name for name in defined if absent in name]  # only what the run needs
     assert "\nLAMBD" not in plain and "KEEP_PROB" not in plain and "MINI_BATCH_SIZE" not in plain
 
 
 @dataclass(frozen=True)
-class WithBatchNorm(RunConfig):
-    """A setting other engineers are adding: the script must refuse it, not ignore it."""
+class WithSmoothing(RunConfig):
+    """A setting nnviz might gain: the script must refuse it, not ignore it."""
 
-    batch_norm: bool = False
+    label_smoothing: float = 0.0
 
 
 def test_a_setting_the_script_does_not_know_is_refused_in_one_line():
-    exp = Experiment(XOR, (WithBatchNorm(batch_norm=False), WithBatchNorm(batch_norm=True)))
+    exp = Experiment(XOR, (WithSmoothing(), WithSmoothing(label_smoothing=0.1)))
     check_supported(exp, exp.runs[0])  # at its default it changes nothing
     with pytest.raises(ScriptError) as e:
         script(exp, 1)
-    assert str(e.value) == "the Python export cannot reproduce batch_norm = True yet (only False)"
+    assert str(e.value) == "the Python export cannot reproduce label_smoothing = 0.1 yet (only 0.0)"
     assert exports.script_notes(exp) == ["", str(e.value)]
     names = [f.file_name for f in exports.downloads(exp, [], ["run 1", "run 2"])]
     assert "run1.py" in names and "run2.py" not in names
     run = RunConfig()
     object.__setattr__(run, "activation", "leaky_relu")  # as if ACTIVATIONS had gained it
     with pytest.raises(ScriptError, match="activation = 'leaky_relu'"):
+        script(Experiment(XOR, (run,)), 0)
+    run = RunConfig(features=("x1", "x2"))
+    object.__setattr__(run, "features", ("x1", "cosx1"))  # as if FEATURES had gained it
+    with pytest.raises(ScriptError, match="feature = 'cosx1'"):
         script(Experiment(XOR, (run,)), 0)
 
 

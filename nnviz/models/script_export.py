@@ -54,6 +54,9 @@ HANDLED_RUN = {
     "decay_interval",
     "patience",
     "features",
+    "batch_norm",
+    "bn_momentum",
+    "bn_epsilon",
 }
 
 # init -> (the factor of the N(0, 1) draw, the formula in the docstring)
@@ -135,6 +138,9 @@ def flags(exp: Experiment, run: RunConfig, m_train: int, data: Dataset | None) -
         "l1": run.lambd1 > 0,
         "features": run.features != PLANE,
         "features_test": run.features != PLANE and bool(has_test),
+        "bn": run.batch_norm,
+        "trainbn": run.batch_norm,  # FORWARD's training copy; its evaluation copy: evalbn
+        "evalbn": False,
         "test": bool(has_test),
         "decay": run.decay != "constant",
         "early": run.patience > 0 and bool(has_test),  # nnviz ignores patience without a test set
@@ -156,8 +162,12 @@ def _network_parts(run: RunConfig, on: dict[str, bool]) -> list[str]:
     parts += [T.INITIALIZE, T.SIGMOID]
     parts += [T.ACTIVATION[run.activation]] if run.activation != "sigmoid" else []
     parts += [T.ACTIVATION["sigmoid"]] if run.activation == "sigmoid" else []
-    # with dropout the forward pass is written twice: the costs are measured without it
-    parts += [_keep(T.FORWARD, on | {"dropout": False})] if on["dropout"] else []
+    parts += [T.BATCHNORM] if on["bn"] else []
+    # with dropout or batch norm the forward pass is written twice: the costs are measured
+    # without dropout, and with batch norm's running averages in place of a batch's statistics
+    if on["dropout"] or on["bn"]:
+        evaluation = on | {"dropout": False, "trainbn": False, "evalbn": on["bn"]}
+        parts.append(Template(_keep(T.FORWARD, evaluation)).safe_substitute(_EVAL_FORWARD))
     parts += [T.FORWARD, T.COST]
     parts += [T.COST_L2] if on["l2"] else []
     return parts + ([T.COST_L1] if on["l1"] else []) + [T.BACKWARD]
@@ -173,6 +183,36 @@ def _backward_name(on: dict[str, bool]) -> str:
     """The course's names: backward_propagation_with_regularization, ..._with_dropout."""
     words = (("dropout", on["dropout"]), ("regularization", on["l2"]), ("l1", on["l1"]))
     return _with("backward_propagation", [w for w, used in words if used])
+
+
+_EVAL_FORWARD = {"forward": "forward_propagation", "forward_args": ""}
+
+
+def _forward(on: dict[str, bool]) -> dict[str, str]:
+    """The training forward pass: forward_propagation, ..._with_dropout, ..._with_batchnorm."""
+    words = [w for w, used in (("dropout", on["dropout"]), ("batchnorm", on["bn"])) if used]
+    name = _with("forward_propagation", words)
+    args, call = (", keep_prob, rng", ", KEEP_PROB, dropout_rng") if on["dropout"] else ("", "")
+    return {
+        "forward": name,
+        "forward_args": args,
+        "train_forward": name,
+        "train_forward_call": call,
+    }
+
+
+def _parameters(on: dict[str, bool]) -> dict[str, str]:
+    """The parameters' names, as the optimizers, the copies and the finite test go over them."""
+    pairs = [("W", "dW"), ("b", "db")] + (
+        [("gamma", "dgamma"), ("beta", "dbeta")] if on["bn"] else []
+    )
+    kept = [p for p, _d in pairs] + (["running_mean", "running_var"] if on["bn"] else [])
+    return {
+        "pairs": repr(tuple(pairs)),
+        "kept": repr(tuple(kept)),
+        "thetas": "W[l], b[l], γ[l] and β[l]" if on["bn"] else "W[l] and b[l]",
+        "grads": "dW[l], db[l], dγ[l] and dβ[l]" if on["bn"] else "dW[l] and db[l]",
+    }
 
 
 def _cost_name(on: dict[str, bool]) -> tuple[str, str]:
@@ -216,6 +256,7 @@ def _names(
         "labels": ", ".join(labels(run.features)),
         "rows": ", ".join(T.FEATURE_ROWS[name] for name in run.features),
     }
+    fill |= _forward(on) | _parameters(on)
     if exp.data.name == "csv":
         fill |= _points(data)
     return fill
@@ -247,6 +288,12 @@ def constants(exp: Experiment, run: RunConfig, on: dict[str, bool]) -> str:
         "DECAY_RATE": (on["decay"], float(run.decay_rate), f"α's {run.decay} decay"),
         "TIME_INTERVAL": (on["scheduled"], run.decay_interval, "epochs between steps of α"),
         "PATIENCE": (on["early"], run.patience, "early stopping: epochs to wait for a better J"),
+        "BN_MOMENTUM": (
+            on["bn"],
+            float(run.bn_momentum),
+            "ρ: the new batch's weight in μ_run, σ²_run",
+        ),
+        "BN_EPSILON": (on["bn"], float(run.bn_epsilon), "ε in √(σ² + ε) of batch norm"),
     }
     rows += [(name, value, why) for name, (use, value, why) in used.items() if use]
     rows.append(("PRINT_EVERY", max(1, run.epochs // 10), "epochs between progress lines"))

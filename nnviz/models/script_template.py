@@ -7,7 +7,9 @@ and keeps or drops the lines tagged at their end:
     ...code...  #?!dropout     kept only when it does not
 
 The tags are the run's flags (script_export.flags): one per optimizer, per decay schedule, per batch
-plan (fullbatch / shuffle / ordered), and dropout, l2, l1, features, test, sklearn. The code mirrors
+plan (fullbatch / shuffle / ordered), and dropout, l2, l1, features, bn, test, sklearn; FORWARD,
+written twice when training and evaluation differ, also trainbn (batch norm with the mini-batch's
+statistics) and evalbn (with the running averages). The code mirrors
 nnviz/engine — the same formulas, the same random streams, in the same order — written layer by
 layer as the course's notebooks write it, with parameters["W"][l] for W[l].
 """
@@ -180,28 +182,39 @@ def sigmoid_backward(dA, Z):
 
 FORWARD = '''
 
-def forward_propagation(X, parameters):  #?!dropout
-def forward_propagation_with_dropout(X, parameters, keep_prob, rng):  #?dropout
+def $forward(X, parameters$forward_args):
     """Z[l] = W[l] A[l-1] + b[l];  A[l] = $g(Z[l]) in the hidden layers;  A[L] = σ(Z[L]).
 
+    Batch norm before g in the hidden layers (b[l] = 0): Z̃[l] = γ[l] Z_norm + β[l]  #?trainbn
+    with the mini-batch's own μ and σ² (batchnorm_forward), and A[l] = $g(Z̃[l]).  #?trainbn
+    Batch norm before g in the hidden layers (b[l] = 0), with the running averages  #?evalbn
+    in place of a batch's μ and σ² (batchnorm_evaluate): A[l] = $g(Z̃[l]).  #?evalbn
     Inverted dropout on the hidden layers: D[l] = (u < keep_prob), u uniform on [0, 1)  #?dropout
     and drawn anew from rng at every step, and A[l] ← A[l] ⊙ D[l] / keep_prob.  #?dropout
-    Returns A[L] and the cache backward propagation reads: the lists A and Z by layer.  #?!dropout
-    Returns A[L] and the cache backward propagation reads: the lists A, Z and D by layer.  #?dropout
+    Returns A[L] and the cache backward propagation reads: lists by layer.
     """
     W, b = parameters["W"], parameters["b"]
+    gamma, beta = parameters["gamma"], parameters["beta"]  #?bn
+    mean, var = parameters["running_mean"], parameters["running_var"]  #?evalbn
     L = len(W) - 1
     A, Z = [X], [None]  # A[0] = X
     D = [None]  #?dropout
+    BN = [None]  #?trainbn
     for l in range(1, L):
         Z.append(W[l] @ A[l - 1] + b[l])
+        Z[l], bn_cache = batchnorm_forward(Z[l], gamma[l], beta[l], BN_EPSILON)  # Z̃[l]  #?trainbn
+        BN.append(bn_cache)  #?trainbn
+        Z[l] = batchnorm_evaluate(Z[l], gamma[l], beta[l], mean[l], var[l], BN_EPSILON)  #?evalbn
         A.append($g(Z[l]))
         D.append(rng.random(A[l].shape) < keep_prob)  #?dropout
         A[l] = A[l] * D[l] / keep_prob  #?dropout
     Z.append(W[L] @ A[L - 1] + b[L])
     A.append(sigmoid(Z[L]))
-    return A[L], {"A": A, "Z": Z, "D": D}  #?dropout
-    return A[L], {"A": A, "Z": Z}  #?!dropout
+    cache = {"A": A, "Z": Z}  # under batch norm Z[l] holds Z̃[l], what g was applied to  #?bn
+    cache = {"A": A, "Z": Z}  #?!bn
+    cache["D"] = D  #?dropout
+    cache["BN"] = BN  # each hidden layer's (Z_norm, γ, μ, σ², ε)  #?trainbn
+    return A[L], cache
 '''
 
 COST = '''
@@ -260,6 +273,61 @@ FEATURE_ROWS = {
     "sinx2": "np.sin(x2)",
 }
 
+BATCHNORM = '''
+
+def initialize_batchnorm(layers_dims):
+    """γ[l] = 1 and β[l] = 0 in each hidden layer l; and the running averages μ_run = 0,
+    σ²_run = 1 that evaluation uses in place of a batch's statistics. Index 0 is unused."""
+    hidden = layers_dims[1:-1]
+    return {
+        "gamma": [None] + [np.ones((n, 1)) for n in hidden],
+        "beta": [None] + [np.zeros((n, 1)) for n in hidden],
+        "running_mean": [None] + [np.zeros((n, 1)) for n in hidden],
+        "running_var": [None] + [np.ones((n, 1)) for n in hidden],
+    }
+
+
+def batchnorm_forward(Z, gamma, beta, epsilon):
+    """Z̃ = γ ⊙ Z_norm + β with Z_norm = (Z − μ) / √(σ² + ε), per unit over the examples of this
+    mini-batch: μ = (1/m) Σ Z and σ² = (1/m) Σ (Z − μ)² (biased). b[l] stays 0: μ would cancel
+    it, and β takes its place. Returns Z̃ and the cache batchnorm_backward reads."""
+    mu = np.mean(Z, axis=1, keepdims=True)
+    var = np.mean((Z - mu) ** 2, axis=1, keepdims=True)
+    Z_norm = (Z - mu) / np.sqrt(var + epsilon)
+    return gamma * Z_norm + beta, (Z_norm, gamma, mu, var, epsilon)
+
+
+def batchnorm_backward(dZ_tilde, bn_cache):
+    """dZ from dZ̃, through γ and through the batch's μ and σ², and the gradients of γ and β:
+
+    dβ = (1/m) Σ dZ̃;  dγ = (1/m) Σ dZ̃ ⊙ Z_norm  (the cost's 1/m, as in db)
+    dZ = γ / √(σ² + ε) ⊙ (dZ̃ − dβ − Z_norm ⊙ dγ)
+    """
+    Z_norm, gamma, mu, var, epsilon = bn_cache
+    dbeta = np.mean(dZ_tilde, axis=1, keepdims=True)
+    dgamma = np.mean(dZ_tilde * Z_norm, axis=1, keepdims=True)
+    dZ = gamma / np.sqrt(var + epsilon) * (dZ_tilde - dbeta - Z_norm * dgamma)
+    return dZ, dgamma, dbeta
+
+
+def batchnorm_evaluate(Z, gamma, beta, running_mean, running_var, epsilon):
+    """Z̃ = γ ⊙ (Z − μ_run) / √(σ²_run + ε) + β: evaluation uses the running averages, so that
+    a point's output does not depend on the other points evaluated with it."""
+    return gamma * (Z - running_mean) / np.sqrt(running_var + epsilon) + beta
+
+
+def update_running_averages(parameters, bn_caches, momentum):
+    """μ_run ← (1 − ρ) μ_run + ρ μ and σ²_run ← (1 − ρ) σ²_run + ρ σ², ρ = momentum (the new
+    batch's weight, PyTorch's convention), with the μ and σ² of this step's mini-batch. Once
+    per update, after it; written μ_run + ρ (μ − μ_run) as nnviz computes it."""
+    mean, var = parameters["running_mean"], parameters["running_var"]
+    for l in range(1, len(mean)):
+        Z_norm, gamma, mu, batch_var, epsilon = bn_caches[l]
+        mean[l] = mean[l] + momentum * (mu - mean[l])
+        var[l] = var[l] + momentum * (batch_var - var[l])
+    return parameters
+'''
+
 BACKWARD = '''
 
 def $backward(AL, Y, cache, parameters$backward_args):
@@ -268,6 +336,7 @@ def $backward(AL, Y, cache, parameters$backward_args):
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ;  db[l] = (1/m) Σ dZ[l] over the examples  #?!l2
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];  db[l] = (1/m) Σ dZ[l] over the examples  #?l2
     then dW[l] += (λ₁/m) sign(W[l]), with sign(0) = 0: a weight at 0 is left there  #?l1
+    Batch norm: g' is taken at Z̃[l-1], then batchnorm_backward gives dZ[l-1], dγ, dβ; db = 0  #?bn
     dA[l-1] = W[l]ᵀ dZ[l];  dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])  #?!dropout
     dA[l-1] = W[l]ᵀ dZ[l] ⊙ D[l-1] / keep_prob;  dZ[l-1] = dA[l-1] ⊙ g'(Z[l-1])  #?dropout
     """
@@ -275,17 +344,23 @@ def $backward(AL, Y, cache, parameters$backward_args):
     D = cache["D"]  #?dropout
     L, m = len(W) - 1, Y.shape[1]
     dW, db = [None] * (L + 1), [None] * (L + 1)
+    dgamma, dbeta = [None] * L, [None] * L  #?bn
     dZ = AL - Y
     for l in range(L, 0, -1):
         dW[l] = 1.0 / m * dZ @ A[l - 1].T
         dW[l] = dW[l] + lambd / m * W[l]  # the gradient of λ/(2m) ‖W[l]‖²  #?l2
         dW[l] = dW[l] + lambd1 / m * np.sign(W[l])  # of (λ₁/m) Σ|W[l]|; sign(0) = 0  #?l1
         db[l] = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)
+        if l < L:  # b[l] stays 0 under batch norm: μ cancels it, β does its work  #?bn
+            db[l] = np.zeros_like(db[l])  #?bn
         if l > 1:
             dA = W[l].T @ dZ
             dA = dA * D[l - 1] / keep_prob  # a dropped unit passes no gradient back  #?dropout
-            dZ = $g_backward(dA, Z[l - 1])
-    return {"dW": dW, "db": db}
+            dZ = $g_backward(dA, Z[l - 1])  #?!bn
+            dZ = $g_backward(dA, Z[l - 1])  # that is dZ̃[l-1]: through g at Z̃  #?bn
+            dZ, dgamma[l - 1], dbeta[l - 1] = batchnorm_backward(dZ, cache["BN"][l - 1])  #?bn
+    return {"dW": dW, "db": db, "dgamma": dgamma, "dbeta": dbeta}  #?bn
+    return {"dW": dW, "db": db}  #?!bn
 '''
 
 MINI_BATCHES = '''
@@ -312,8 +387,8 @@ OPTIMIZER = {
     "gd": '''
 
 def update_parameters_with_gd(parameters, grads, learning_rate):
-    """θ ← θ − α dθ, for θ = W[l] and b[l]."""
-    for name, d in (("W", "dW"), ("b", "db")):
+    """θ ← θ − α dθ, for θ = $thetas."""
+    for name, d in $pairs:
         for l in range(1, len(parameters[name])):
             parameters[name][l] = parameters[name][l] - learning_rate * grads[d][l]
     return parameters
@@ -321,16 +396,18 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     "momentum": '''
 
 def initialize_velocity(parameters):
-    """v = 0, shaped like each dW[l] and db[l]."""
+    """v = 0, shaped like each $grads."""
     return {
         "dW": [None] + [np.zeros_like(W) for W in parameters["W"][1:]],
         "db": [None] + [np.zeros_like(b) for b in parameters["b"][1:]],
+        "dgamma": [None] + [np.zeros_like(g) for g in parameters["gamma"][1:]],  #?bn
+        "dbeta": [None] + [np.zeros_like(b) for b in parameters["beta"][1:]],  #?bn
     }
 
 
 def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
-    """v ← β v + (1 − β) dθ;  θ ← θ − α v, for θ = W[l] and b[l]."""
-    for name, d in (("W", "dW"), ("b", "db")):
+    """v ← β v + (1 − β) dθ;  θ ← θ − α v, for θ = $thetas."""
+    for name, d in $pairs:
         for l in range(1, len(parameters[name])):
             v[d][l] = beta * v[d][l] + (1 - beta) * grads[d][l]
             parameters[name][l] = parameters[name][l] - learning_rate * v[d][l]
@@ -339,16 +416,18 @@ def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
     "rmsprop": '''
 
 def initialize_rmsprop(parameters):
-    """s = 0, shaped like each dW[l] and db[l]."""
+    """s = 0, shaped like each $grads."""
     return {
         "dW": [None] + [np.zeros_like(W) for W in parameters["W"][1:]],
         "db": [None] + [np.zeros_like(b) for b in parameters["b"][1:]],
+        "dgamma": [None] + [np.zeros_like(g) for g in parameters["gamma"][1:]],  #?bn
+        "dbeta": [None] + [np.zeros_like(b) for b in parameters["beta"][1:]],  #?bn
     }
 
 
 def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon):
-    """s ← β₂ s + (1 − β₂) dθ²;  θ ← θ − α dθ / (√s + ε), for θ = W[l] and b[l]."""
-    for name, d in (("W", "dW"), ("b", "db")):
+    """s ← β₂ s + (1 − β₂) dθ²;  θ ← θ − α dθ / (√s + ε), for θ = $thetas."""
+    for name, d in $pairs:
         for l in range(1, len(parameters[name])):
             s[d][l] = beta2 * s[d][l] + (1 - beta2) * (grads[d][l] * grads[d][l])
             step = learning_rate * grads[d][l] / (np.sqrt(s[d][l]) + epsilon)
@@ -358,22 +437,26 @@ def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, e
     "adam": '''
 
 def initialize_adam(parameters):
-    """v = 0 and s = 0, shaped like each dW[l] and db[l]."""
+    """v = 0 and s = 0, shaped like each $grads."""
     v = {
         "dW": [None] + [np.zeros_like(W) for W in parameters["W"][1:]],
         "db": [None] + [np.zeros_like(b) for b in parameters["b"][1:]],
+        "dgamma": [None] + [np.zeros_like(g) for g in parameters["gamma"][1:]],  #?bn
+        "dbeta": [None] + [np.zeros_like(b) for b in parameters["beta"][1:]],  #?bn
     }
     s = {
         "dW": [None] + [np.zeros_like(W) for W in parameters["W"][1:]],
         "db": [None] + [np.zeros_like(b) for b in parameters["b"][1:]],
+        "dgamma": [None] + [np.zeros_like(g) for g in parameters["gamma"][1:]],  #?bn
+        "dbeta": [None] + [np.zeros_like(b) for b in parameters["beta"][1:]],  #?bn
     }
     return v, s
 
 
 def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon):
     """v ← β₁ v + (1 − β₁) dθ;  s ← β₂ s + (1 − β₂) dθ²;  v̂ = v / (1 − β₁ᵗ);  ŝ = s / (1 − β₂ᵗ);
-    θ ← θ − α v̂ / (√ŝ + ε), for θ = W[l] and b[l]; t counts the updates, 1 at the first."""
-    for name, d in (("W", "dW"), ("b", "db")):
+    θ ← θ − α v̂ / (√ŝ + ε), for θ = $thetas; t counts the updates, 1 at the first."""
+    for name, d in $pairs:
         for l in range(1, len(parameters[name])):
             v[d][l] = beta1 * v[d][l] + (1 - beta1) * grads[d][l]
             s[d][l] = beta2 * s[d][l] + (1 - beta2) * (grads[d][l] * grads[d][l])
@@ -403,15 +486,17 @@ def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval):
 MODEL = '''
 
 def diverged(parameters, cost):
-    """True once the cost or a weight or bias has left the floats (inf or NaN): nnviz stops the
+    """True once the cost or a parameter has left the floats (inf or NaN): nnviz stops the
     run there (past 500 epochs it looks at the cost only at the epochs it records)."""
-    finite = all(np.all(np.isfinite(p)) for p in parameters["W"][1:] + parameters["b"][1:])
+    names = $kept
+    finite = all(np.all(np.isfinite(p)) for name in names for p in parameters[name][1:])
     return not (finite and np.isfinite(cost))
 
 
 def copy_parameters(parameters):  #?early
-    """A copy of every W[l] and b[l], kept while training goes on."""  #?early
-    return {name: [None] + [p.copy() for p in parameters[name][1:]] for name in ("W", "b")}  #?early
+    """A copy of every $thetas, kept while training goes on."""  #?early
+    names = $kept  #?early
+    return {name: [None] + [p.copy() for p in parameters[name][1:]] for name in names}  #?early
   #?early
   #?early
 def model(X, Y, layers_dims):  #?!early
@@ -419,11 +504,13 @@ def model(X, Y, layers_dims, test_X, test_Y):  #?early
     """NUM_EPOCHS passes over the training set, one update per mini-batch; the parameters.
     Early stopping: the parameters of the lowest test cost; training stops once PATIENCE  #?early
     epochs in a row have not lowered it (and at the end the best ones are kept anyway).  #?early
+    Batch norm: after each update the running averages take in that mini-batch's μ and σ².  #?bn
 
     Every random number comes from one of nnviz's streams, np.random.default_rng([SEED, k]):
     k = 1 the initial weights, k = 2 the batch order, k = 3 the dropout masks.
     """
     parameters = initialize_parameters_$init(layers_dims, np.random.default_rng([SEED, 1]))
+    parameters |= initialize_batchnorm(layers_dims)  # γ, β and the running averages  #?bn
     shuffle_rng = np.random.default_rng([SEED, 2])  #?shuffle
     dropout_rng = np.random.default_rng([SEED, 3])  #?dropout
     v = initialize_velocity(parameters)  #?momentum
@@ -438,10 +525,7 @@ def model(X, Y, layers_dims, test_X, test_Y):  #?early
         minibatches = mini_batches_in_order(X, Y, MINI_BATCH_SIZE)  #?ordered
         minibatches = [(X, Y)]  # the full batch: one update per epoch  #?fullbatch
         for minibatch_X, minibatch_Y in minibatches:
-            AL, cache = forward_propagation(minibatch_X, parameters)  #?!dropout
-            AL, cache = forward_propagation_with_dropout(  #?dropout
-                minibatch_X, parameters, KEEP_PROB, dropout_rng  #?dropout
-            )  #?dropout
+            AL, cache = $train_forward(minibatch_X, parameters$train_forward_call)
             grads = $backward(AL, minibatch_Y, cache, parameters$backward_call)
             parameters = update_parameters_with_gd(parameters, grads, learning_rate)  #?gd
             parameters, v = update_parameters_with_momentum(  #?momentum
@@ -454,6 +538,7 @@ def model(X, Y, layers_dims, test_X, test_Y):  #?early
             parameters, v, s = update_parameters_with_adam(  #?adam
                 parameters, grads, v, s, t, learning_rate, BETA1, BETA2, EPSILON  #?adam
             )  #?adam
+            parameters = update_running_averages(parameters, cache["BN"], BN_MOMENTUM)  #?bn
         # α for the next epoch, set after epoch i's updates as in the course's notebook  #?decay
         learning_rate = update_lr(LEARNING_RATE, i, DECAY_RATE)  #?inverse
         learning_rate = schedule_lr_decay(LEARNING_RATE, i, DECAY_RATE, TIME_INTERVAL)  #?scheduled
@@ -479,7 +564,9 @@ MAIN = '''
 
 
 def logits(X, parameters):
-    """Z[L] on the points X: the network without dropout. σ(Z[L]) > 0.5 exactly where Z[L] > 0."""
+    """Z[L] on the points X: the network without dropout  #?!bn
+    """Z[L] on the points X: the network without dropout, with batch norm's running averages  #?bn
+    (σ(Z[L]) > 0.5 exactly where Z[L] > 0)."""
     AL, cache = forward_propagation(X, parameters)
     return cache["Z"][-1]
 
