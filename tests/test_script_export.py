@@ -73,6 +73,9 @@ MATRIX = {
     "batch norm, a last batch of one, features": dict(
         batch_norm=True, batch_size=89, features=("x1", "x1x2"), optimizer="rmsprop"
     ),
+    # Σ dZ over the batch is 0 only up to rounding: with Adam's ε this small, a hidden db left
+    # at that noise would move b[l] by about α a step, which the running μ lags behind
+    "batch norm, adam with ε = 1e-20": dict(batch_norm=True, epsilon=1e-20, batch_size=0),
     "batch norm, early stopping, momentum": dict(
         batch_norm=True, patience=2, optimizer="momentum", lr=0.05
     ),
