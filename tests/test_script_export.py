@@ -20,9 +20,9 @@ import pytest
 
 from nnviz.cli.main import main
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
-from nnviz.engine.data import GENERATORS, digest, from_csv, generate, to_csv
+from nnviz.engine.data import GENERATORS, MULTICLASS, digest, from_csv, generate, to_csv
 from nnviz.engine.features import FEATURES, transform
-from nnviz.engine.network import INITS, Layout, initial_params
+from nnviz.engine.network import INITS, Layout, initial_params, targets
 from nnviz.engine.train import INIT_STREAM, run_experiment, stream
 from nnviz.engine.weights import save_npz
 from nnviz.models import exports
@@ -82,6 +82,23 @@ MATRIX = {
 }
 NUMBERS = ("train_cost", "train_accuracy", "test_cost", "test_accuracy")
 
+# K ≥ 3 classes: a softmax output, one-hot Y, argmax accuracy (docs/design.md §7)
+MATRIX_K = {
+    "3-arm spiral, adam": (DataConfig("spiral", 120, 0.2, 0.25, classes=3), {}),
+    "4 blobs, batch norm, dropout, L1, L2, sigmoid": (
+        DataConfig("blobs", 120, 0.3, 0.25, classes=4),
+        dict(batch_norm=True, keep_prob=0.8, lambd=0.1, lambd1=0.1, activation="sigmoid"),
+    ),
+    "5 arms, no hidden layer, features, no test set": (
+        DataConfig("spiral", 120, 0.2, 0.0, classes=5),
+        dict(hidden=(), optimizer="gd", lr=0.5, batch_size=0, features=("x1", "x2", "x1x2")),
+    ),
+    "6 arms, momentum, decay, early stopping": (
+        DataConfig("spiral", 150, 0.2, 0.3, classes=6),
+        dict(optimizer="momentum", lr=0.1, decay="inverse", patience=2, batch_size=30),
+    ),
+}
+
 
 def run_script(text: str, folder: Path) -> dict[str, float]:
     """The numbers the script prints, run by a fresh interpreter that sees no nnviz: -I ignores
@@ -109,6 +126,12 @@ def assert_same_numbers(printed: dict[str, float], final: dict[str, float | None
 @pytest.mark.parametrize("settings", MATRIX.values(), ids=MATRIX.keys())
 def test_the_script_prints_the_cost_nnviz_trains_to(settings, tmp_path):
     exp = Experiment(XOR, (RunConfig(epochs=EPOCHS, **settings),), seed=4)
+    assert_same_numbers(run_script(script(exp, 0), tmp_path), run_experiment(exp)[0].final)
+
+
+@pytest.mark.parametrize("data, settings", MATRIX_K.values(), ids=MATRIX_K.keys())
+def test_a_K_class_script_prints_the_cost_nnviz_trains_to(data, settings, tmp_path):
+    exp = Experiment(data, (RunConfig(epochs=EPOCHS, **settings),), seed=4)
     assert_same_numbers(run_script(script(exp, 0), tmp_path), run_experiment(exp)[0].final)
 
 
@@ -160,11 +183,12 @@ def test_a_scikit_learn_data_set_without_a_test_set(tmp_path):
     assert_same_numbers(printed, run_experiment(exp)[0].final)
 
 
-def csv_experiment(test_fraction: float = 0.25) -> tuple[Experiment, object]:
-    points = generate("spiral", 90, 0.1, 0.0, 5)
+def csv_experiment(test_fraction: float = 0.25, classes: int = 2) -> tuple[Experiment, object]:
+    points = generate("spiral", 90, 0.1, 0.0, 5, classes)
     text = to_csv(points.X_train, points.Y_train)
     data = from_csv(text, test_fraction, seed=7)
-    config = DataConfig("csv", 90, 0.0, test_fraction, "points.csv:" + digest(text))
+    source = "points.csv:" + digest(text)
+    config = DataConfig("csv", 90, 0.0, test_fraction, source, classes=classes)
     return Experiment(config, (RunConfig(epochs=EPOCHS, batch_size=16),), seed=7), data
 
 
@@ -174,6 +198,13 @@ def test_a_csv_run_carries_its_points_and_the_lab_offers_it(tmp_path):
     (python,) = [f for f in files if f.file_name.endswith(".py")]
     assert python.file_name == "run1.py" and python.label == "Python, run 1 (.py)"
     printed = run_script(python.make(), tmp_path)
+    assert_same_numbers(printed, run_experiment(exp, data)[0].final)
+
+
+def test_a_K_class_csv_run(tmp_path):
+    exp, data = csv_experiment(classes=4)
+    assert data.classes == 4
+    printed = run_script(script(exp, 0, data), tmp_path)
     assert_same_numbers(printed, run_experiment(exp, data)[0].final)
 
 
@@ -192,13 +223,21 @@ def load(text: str, folder: Path) -> dict:
     return runpy.run_path(str(path), run_name="exported")
 
 
-@pytest.mark.parametrize("name", [*GENERATORS, "csv", "csv without test"])
-def test_the_script_makes_exactly_nnvizs_points(name, tmp_path):
+@pytest.mark.parametrize(
+    "name, K",
+    [
+        *((g, 2) for g in GENERATORS),
+        *((g, 5) for g in MULTICLASS),
+        ("csv", 2),
+        ("csv without test", 2),
+    ],
+)
+def test_the_script_makes_exactly_nnvizs_points(name, K, tmp_path):
     if name.startswith("csv"):
         exp, data = csv_experiment(0.0 if "without" in name else 0.25)
     else:
-        exp = Experiment(DataConfig(name, 50, 0.3, 0.2), (RunConfig(epochs=1),), seed=2)
-        data = generate(name, 50, 0.3, 0.2, 2)
+        exp = Experiment(DataConfig(name, 53, 0.3, 0.2, classes=K), (RunConfig(epochs=1),), seed=2)
+        data = generate(name, 53, 0.3, 0.2, 2, K)
     train_X, train_Y, test_X, test_Y = load(script(exp, 0, data), tmp_path)["load_dataset"]()
     assert np.array_equal(train_X, data.X_train) and np.array_equal(train_Y, data.Y_train)
     if data.has_test:
@@ -217,6 +256,14 @@ def test_the_initial_weights_are_nnvizs_draws(init, tmp_path):
     want = layout.to_list(initial_params(run.layer_dims, init, stream(9, INIT_STREAM)))
     for l, (W, b) in enumerate(want, start=1):
         assert np.array_equal(params["W"][l], W) and np.array_equal(params["b"][l], b)
+
+
+def test_the_scripts_one_hot_Y_is_nnvizs_targets(tmp_path):
+    exp = Experiment(DataConfig("spiral", 60, classes=4), (RunConfig(epochs=1),))
+    one_hot = load(script(exp, 0), tmp_path)["one_hot"]
+    labels = np.array([[3.0, 0.0, 2.0, 1.0, 1.0]])
+    assert np.array_equal(one_hot(labels), targets(labels, 4))
+    assert np.array_equal(one_hot(labels)[:, 0], [0, 0, 0, 1])  # column 0 is class 3
 
 
 def test_the_scripts_inputs_are_nnvizs_features(tmp_path):
@@ -245,6 +292,10 @@ def test_a_script_imports_numpy_and_scikit_learn_only_when_its_data_needs_it():
         exp = Experiment(DataConfig(name), (RunConfig(keep_prob=0.5, lambd=0.1),))
         needs = {"numpy", "sklearn"} if name not in ("xor", "spiral") else {"numpy"}
         assert imported_modules(script(exp, 0)) == needs, name
+    for name in MULTICLASS:
+        exp = Experiment(DataConfig(name, classes=3), (RunConfig(),))
+        needs = {"numpy", "sklearn"} if name == "blobs" else {"numpy"}
+        assert imported_modules(script(exp, 0)) == needs, name
     exp, data = csv_experiment()
     assert imported_modules(script(exp, 0, data)) == {"numpy"}
 
@@ -254,6 +305,9 @@ def test_every_variant_is_clean_python_for_ruff(tmp_path):
     for k, settings in enumerate(MATRIX.values()):
         exp = Experiment(XOR, (RunConfig(**settings),))
         (tmp_path / f"variant{k}.py").write_text(script(exp, 0))
+    for k, (data, settings) in enumerate(MATRIX_K.values()):
+        exp = Experiment(data, (RunConfig(**settings),))
+        (tmp_path / f"classes{k}.py").write_text(script(exp, 0))
     exp, data = csv_experiment()
     (tmp_path / "csv.py").write_text(script(exp, 0, data))
     lint = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--quiet"]
@@ -281,7 +335,8 @@ def test_the_script_is_written_in_the_courses_functions():
     text = script(Experiment(XOR, (run,)), 0)
     for name in ("input_features", "compute_cost_with_l1", "backward_propagation_with_l1"):
         assert f"\ndef {name}(" in text
-    text = script(Experiment(XOR, (RunConfig(batch_norm=True, keep_prob=0.9),)), 0)
+    spiral = DataConfig("spiral", classes=3)
+    text = script(Experiment(spiral, (RunConfig(batch_norm=True, keep_prob=0.9),)), 0)
     for name in (
         "initialize_batchnorm",
         "batchnorm_forward",
@@ -290,6 +345,8 @@ def test_the_script_is_written_in_the_courses_functions():
         "update_running_averages",
         "forward_propagation",
         "forward_propagation_with_dropout_and_batchnorm",
+        "softmax",
+        "one_hot",
     ):
         assert f"\ndef {name}(" in text
     plain = script(Experiment(XOR, (RunConfig(optimizer="momentum", batch_size=0),)), 0)
@@ -297,7 +354,8 @@ def test_the_script_is_written_in_the_courses_functions():
         node.name for node in ast.walk(ast.parse(plain)) if isinstance(node, ast.FunctionDef)
     }
     assert "update_parameters_with_momentum" in defined and "backward_propagation" in defined
-    for absent in ("dropout", "regularization", "mini_batches", "adam", "lr_decay", "batchnorm"):
+    unused = ("dropout", "regularization", "mini_batches", "adam", "lr_decay", "batchnorm", "soft")
+    for absent in unused:
         assert not [name for name in defined if absent in name]  # only what the run needs
     assert "\nLAMBD" not in plain and "KEEP_PROB" not in plain and "MINI_BATCH_SIZE" not in plain
 

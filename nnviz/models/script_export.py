@@ -33,7 +33,7 @@ class ScriptError(ValueError):
 
 # the fields whose every value the script reproduces
 HANDLED_EXPERIMENT = {"data", "runs", "seed", "log_every"}  # log_every only thins the curves
-HANDLED_DATA = {"name", "samples", "noise", "test_fraction", "source"}
+HANDLED_DATA = {"name", "samples", "noise", "test_fraction", "source", "classes"}
 HANDLED_RUN = {
     "hidden",
     "activation",
@@ -79,7 +79,7 @@ def script(exp: Experiment, i: int, data: Dataset | None = None, file_name: str 
     m_train = data.X_train.shape[1] if exp.data.name == "csv" else _counts(exp)[0]
     on = flags(exp, run, m_train, data)
     fill = _names(exp, i, run, on, file_name or f"nnviz-run{i + 1}.py", data)
-    parts = [T.HEADER, *_data_parts(exp), *_network_parts(run, on), *_training_parts(run, on)]
+    parts = [T.HEADER, *_data_parts(exp, on), *_network_parts(run, on), *_training_parts(run, on)]
     parts += [T.MODEL, T.MAIN]
     if exp.data.name == "csv":
         parts.append(T.EMBEDDED_POINTS)
@@ -107,14 +107,21 @@ def check_supported(exp: Experiment, run: RunConfig) -> None:
         ("init", run.init, INIT_SCALES),
         ("optimizer", run.optimizer, T.OPTIMIZER),
         ("decay", run.decay, {"constant": "", **T.DECAY}),
-        ("dataset", exp.data.name, {"csv": "", **T.MAKE_POINTS}),
+        ("dataset", exp.data.name, {"csv": "", **_generators(exp)}),
     )
     names += tuple(("feature", name, T.FEATURE_ROWS) for name in run.features)
     for name, value, table in names:
         if value not in table:
             raise ScriptError(f"the Python export cannot reproduce {name} = {value!r} yet")
-    if run.layer_dims != (len(run.features), *run.hidden, 1):
-        raise ScriptError(f"the Python export cannot reproduce layers {run.layer_dims} yet")
+    K = exp.data.classes
+    dims = run.dims_for(K)
+    if dims != (len(run.features), *run.hidden, 1 if K == 2 else K):
+        raise ScriptError(f"the Python export cannot reproduce layers {dims} yet")
+
+
+def _generators(exp: Experiment) -> dict[str, str]:
+    """The make_points of each data set, for two classes or for K ≥ 3."""
+    return T.MAKE_POINTS if exp.data.classes == 2 else T.MAKE_POINTS_K
 
 
 def _default(f) -> object:
@@ -146,29 +153,33 @@ def flags(exp: Experiment, run: RunConfig, m_train: int, data: Dataset | None) -
         "early": run.patience > 0 and bool(has_test),  # nnviz ignores patience without a test set
         "zeros": run.init == "zeros",
         "sklearn": exp.data.name in ("moons", "circles", "blobs", "mislabeled"),
+        "softmax": exp.data.classes > 2,
+        "softmax_test": exp.data.classes > 2 and bool(has_test),
     }
     on |= {name: name == run.optimizer for name in T.OPTIMIZER}
     return on | {name: name == run.decay for name in T.DECAY}
 
 
-def _data_parts(exp: Experiment) -> list[str]:
-    if exp.data.name == "csv":
-        return [T.LOAD_EMBEDDED]
-    return [T.LOAD_GENERATED, T.MAKE_POINTS[exp.data.name]]
+def _data_parts(exp: Experiment, on: dict[str, bool]) -> list[str]:
+    parts = [T.LOAD_EMBEDDED] if exp.data.name == "csv" else []
+    parts += [T.LOAD_GENERATED, _generators(exp)[exp.data.name]] if not parts else []
+    return parts + ([T.ONE_HOT] if on["softmax"] else [])
 
 
 def _network_parts(run: RunConfig, on: dict[str, bool]) -> list[str]:
     parts = [T.FEATURES] if on["features"] else []
-    parts += [T.INITIALIZE, T.SIGMOID]
-    parts += [T.ACTIVATION[run.activation]] if run.activation != "sigmoid" else []
-    parts += [T.ACTIVATION["sigmoid"]] if run.activation == "sigmoid" else []
+    parts.append(T.INITIALIZE)
+    # σ: the binary output's, and the hidden layers' g when it is the sigmoid
+    parts += [T.SOFTMAX] if on["softmax"] else []
+    parts += [T.SIGMOID] if not on["softmax"] or run.activation == "sigmoid" else []
+    parts.append(T.ACTIVATION[run.activation])
     parts += [T.BATCHNORM] if on["bn"] else []
     # with dropout or batch norm the forward pass is written twice: the costs are measured
     # without dropout, and with batch norm's running averages in place of a batch's statistics
     if on["dropout"] or on["bn"]:
         evaluation = on | {"dropout": False, "trainbn": False, "evalbn": on["bn"]}
         parts.append(Template(_keep(T.FORWARD, evaluation)).safe_substitute(_EVAL_FORWARD))
-    parts += [T.FORWARD, T.COST]
+    parts += [T.FORWARD, T.COST_SOFTMAX if on["softmax"] else T.COST]
     parts += [T.COST_L2] if on["l2"] else []
     return parts + ([T.COST_L1] if on["l1"] else []) + [T.BACKWARD]
 
@@ -247,6 +258,8 @@ def _names(
         "scale": scale,
         "formula": formula,
         "g": run.activation,
+        "output": "softmax" if on["softmax"] else "sigmoid",
+        "labels_of": f"0..{exp.data.classes - 1}" if on["softmax"] else "0/1",
         "g_backward": f"{run.activation}_backward",
         "backward": _backward_name(on),
         "backward_args": "".join(f", {a}" for a in args),
@@ -264,16 +277,18 @@ def _names(
 
 def describe(exp: Experiment, run: RunConfig) -> str:
     """One line: the data set, the network and the optimizer."""
-    layers = "-".join(str(n) for n in run.layer_dims)
-    return f"{exp.data.name}, a {layers} {run.activation} network, {run.optimizer}"
+    layers = "-".join(str(n) for n in run.dims_for(exp.data.classes))
+    data = exp.data.name + (f" with {exp.data.classes} classes" if exp.data.classes > 2 else "")
+    return f"{data}, a {layers} {run.activation} network, {run.optimizer}"
 
 
 def constants(exp: Experiment, run: RunConfig, on: dict[str, bool]) -> str:
     """The settings the script reads, one a line, each with what it means."""
     rows = [("SEED", exp.seed, "every random stream derives from it")]
     rows += _data_constants(exp)
+    rows += [("CLASSES", exp.data.classes, "K: the labels 0..K-1")] if on["softmax"] else []
     rows += [
-        ("LAYERS_DIMS", list(run.layer_dims), "n[0] inputs, the hidden widths, n[L] = 1 output"),
+        ("LAYERS_DIMS", list(run.dims_for(exp.data.classes)), _dims_note(on)),
         ("NUM_EPOCHS", run.epochs, "passes over the training set"),
         ("LEARNING_RATE", float(run.lr), "α (α₀ when it decays)"),
     ]
@@ -298,6 +313,11 @@ def constants(exp: Experiment, run: RunConfig, on: dict[str, bool]) -> str:
     rows += [(name, value, why) for name, (use, value, why) in used.items() if use]
     rows.append(("PRINT_EVERY", max(1, run.epochs // 10), "epochs between progress lines"))
     return "\n".join(f"{name} = {value!r}  # {why}" for name, value, why in rows)
+
+
+def _dims_note(on: dict[str, bool]) -> str:
+    output = "n[L] = K softmax outputs" if on["softmax"] else "n[L] = 1 output"
+    return f"n[0] inputs, the hidden widths, {output}"
 
 
 def _data_constants(exp: Experiment) -> list[tuple[str, object, str]]:

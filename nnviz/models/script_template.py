@@ -7,7 +7,8 @@ and keeps or drops the lines tagged at their end:
     ...code...  #?!dropout     kept only when it does not
 
 The tags are the run's flags (script_export.flags): one per optimizer, per decay schedule, per batch
-plan (fullbatch / shuffle / ordered), and dropout, l2, l1, features, bn, test, sklearn; FORWARD,
+plan (fullbatch / shuffle / ordered), and dropout, l2, l1, features, bn, softmax (K ≥ 3 classes),
+test, sklearn; FORWARD,
 written twice when training and evaluation differ, also trainbn (batch norm with the mini-batch's
 statistics) and evalbn (with the running averages). The code mirrors
 nnviz/engine — the same formulas, the same random streams, in the same order — written layer by
@@ -37,7 +38,8 @@ LOAD_GENERATED = '''
 
 
 def load_dataset():
-    """The training and the test points: X (2, m), one example per column, and Y (1, m) of 0/1.
+    """The training and the test points: X (2, m), one example per column, and Y (1, m) of
+    $labels_of.
 
     nnviz draws the training points with random_state = SEED and the test points, independently,
     with SEED + 1.
@@ -55,7 +57,7 @@ LOAD_EMBEDDED = '''
 
 def load_dataset():
     """Your CSV's points, split into training and test points as nnviz split them (their values
-    are at the end of this file): X (2, m), one example per column, and Y (1, m) of 0/1."""
+    are at the end of this file): X (2, m), one example per column, and Y (1, m) of $labels_of."""
     return TRAIN_X, TRAIN_Y, TEST_X, TEST_Y  #?test
     return TRAIN_X, TRAIN_Y, None, None  #?!test
 '''
@@ -116,6 +118,44 @@ def make_points(n, seed):
     return X.T, y.reshape(1, -1).astype(float)
 ''',
 }
+
+# make_points for K ≥ 3 classes (the data sets that have them): labels 0..CLASSES-1
+MAKE_POINTS_K = {
+    "spiral": '''
+
+def make_points(n, seed):
+    """n points on CLASSES spiral arms (CS231n's): arm k has radii r = linspace(0, 1, N) and
+    angles t = linspace(4k, 4k + 4, N) + NOISE · N(0, 1), at x = (r sin t, r cos t). The n
+    points are split evenly, the first n mod CLASSES arms one more."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for k in range(CLASSES):
+        N = n // CLASSES + (k < n % CLASSES)
+        r = np.linspace(0.0, 1.0, N)
+        t = np.linspace(4.0 * k, 4.0 * k + 4.0, N) + NOISE * rng.standard_normal(N)
+        X.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        y.append(np.full(N, k))
+    return np.vstack(X).T, np.concatenate(y).reshape(1, -1).astype(float)
+''',
+    "blobs": '''
+
+def make_points(n, seed):
+    """n points in CLASSES Gaussian blobs of spread 0.3 + 2 · NOISE, their centres evenly spaced
+    on a circle of radius 1.5."""
+    angle = 2 * np.pi * np.arange(CLASSES) / CLASSES + np.pi / 4
+    centers = 1.5 * np.column_stack([np.cos(angle), np.sin(angle)])
+    X, y = datasets.make_blobs(n, centers=centers, cluster_std=0.3 + 2 * NOISE, random_state=seed)
+    return X.T, y.reshape(1, -1).astype(float)
+''',
+}
+
+ONE_HOT = '''
+
+def one_hot(Y):
+    """Labels Y (1, m) of 0..CLASSES-1 as the (CLASSES, m) matrix whose column i is 1 in row
+    Y[i] and 0 elsewhere: what the softmax output is compared with."""
+    return (np.arange(CLASSES).reshape(-1, 1) == Y).astype(float)
+'''
 
 # one initialize_parameters_<init> per scheme; $scale multiplies the N(0, 1) draw
 INITIALIZE = '''
@@ -183,7 +223,7 @@ def sigmoid_backward(dA, Z):
 FORWARD = '''
 
 def $forward(X, parameters$forward_args):
-    """Z[l] = W[l] A[l-1] + b[l];  A[l] = $g(Z[l]) in the hidden layers;  A[L] = σ(Z[L]).
+    """Z[l] = W[l] A[l-1] + b[l];  A[l] = $g(Z[l]) in the hidden layers;  A[L] = $output(Z[L]).
 
     Batch norm before g in the hidden layers (b[l] = 0): Z̃[l] = γ[l] Z_norm + β[l]  #?trainbn
     with the mini-batch's own μ and σ² (batchnorm_forward), and A[l] = $g(Z̃[l]).  #?trainbn
@@ -209,7 +249,7 @@ def $forward(X, parameters$forward_args):
         D.append(rng.random(A[l].shape) < keep_prob)  #?dropout
         A[l] = A[l] * D[l] / keep_prob  #?dropout
     Z.append(W[L] @ A[L - 1] + b[L])
-    A.append(sigmoid(Z[L]))
+    A.append($output(Z[L]))
     cache = {"A": A, "Z": Z}  # under batch norm Z[l] holds Z̃[l], what g was applied to  #?bn
     cache = {"A": A, "Z": Z}  #?!bn
     cache["D"] = D  #?dropout
@@ -225,6 +265,27 @@ def compute_cost(ZL, Y):
     rounds to 0 or 1 (there the course's form takes log(0))."""
     m = Y.shape[1]
     return float(np.sum(np.maximum(ZL, 0.0) - Y * ZL + np.log1p(np.exp(-np.abs(ZL)))) / m)
+'''
+
+SOFTMAX = '''
+
+def softmax(Z):
+    """e^Z / Σₖ e^Zₖ over the K units of each column, computed as e^(Z − max Z) / Σₖ e^(Zₖ − max Z):
+    the shift changes nothing and keeps every power ≤ 1, so large logits cannot overflow."""
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+'''
+
+COST_SOFTMAX = '''
+
+def compute_cost(ZL, Y):
+    """The cross-entropy J = −(1/m) Σᵢ Σₖ Yₖᵢ log Aₖᵢ of A = softmax(Z[L]) and one-hot Y, from
+    the logits: log softmax(Z) = Z − log Σₖ e^Zₖ, and log Σₖ e^Zₖ = max Z + log Σₖ e^(Zₖ − max Z)
+    never overflows."""
+    m = Y.shape[1]
+    top = ZL.max(axis=0, keepdims=True)
+    log_sum_exp = top + np.log(np.sum(np.exp(ZL - top), axis=0, keepdims=True))
+    return float(np.sum(np.sum(Y * (log_sum_exp - ZL), axis=0)) / m)
 '''
 
 COST_L2 = '''
@@ -331,7 +392,7 @@ def update_running_averages(parameters, bn_caches, momentum):
 BACKWARD = '''
 
 def $backward(AL, Y, cache, parameters$backward_args):
-    """dZ[L] = A[L] − Y (the cross-entropy through σ), then for l = L..1:
+    """dZ[L] = A[L] − Y (the cross-entropy through $output), then for l = L..1:
 
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ;  db[l] = (1/m) Σ dZ[l] over the examples  #?!l2
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];  db[l] = (1/m) Σ dZ[l] over the examples  #?l2
@@ -566,7 +627,8 @@ MAIN = '''
 def logits(X, parameters):
     """Z[L] on the points X: the network without dropout  #?!bn
     """Z[L] on the points X: the network without dropout, with batch norm's running averages  #?bn
-    (σ(Z[L]) > 0.5 exactly where Z[L] > 0)."""
+    (σ(Z[L]) > 0.5 exactly where Z[L] > 0)."""  #?!softmax
+    (the largest softmax output is the largest Z[L]: no softmax needed to predict)."""  #?softmax
     AL, cache = forward_propagation(X, parameters)
     return cache["Z"][-1]
 
@@ -577,14 +639,19 @@ def training_cost(X, Y, parameters):
 
 
 def accuracy(X, Y, parameters):
-    """The share of points predicted right: 1 where Z[L] > 0, else 0."""
-    return float(np.mean((logits(X, parameters) > 0) == (Y > 0.5)))
+    """The share of points predicted right: 1 where Z[L] > 0, else 0."""  #?!softmax
+    return float(np.mean((logits(X, parameters) > 0) == (Y > 0.5)))  #?!softmax
+    """The share of points predicted right: the class of the largest Z[L]."""  #?softmax
+    predicted = np.argmax(logits(X, parameters), axis=0)  #?softmax
+    return float(np.mean(predicted == np.argmax(Y, axis=0)))  #?softmax
 
 
 def main():
     train_X, train_Y, test_X, test_Y = load_dataset()
     train_X = input_features(train_X)  # the network's inputs  #?features
     test_X = input_features(test_X)  #?features_test
+    train_Y = one_hot(train_Y)  # Y (K, m): column i is 1 in the row of its class  #?softmax
+    test_Y = one_hot(test_Y)  #?softmax_test
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run says so in one line
         parameters = model(train_X, train_Y, LAYERS_DIMS)  #?!early
         parameters = model(train_X, train_Y, LAYERS_DIMS, test_X, test_Y)  #?early
