@@ -253,3 +253,12 @@ def test_the_gradient_check_of_a_bn_run_passes_and_is_the_oracles():
     for index, values in zip(approx.index, approx.values):
         np.testing.assert_allclose(values, numeric[index], rtol=1e-5, atol=1e-8)
     assert gc.hunt_candidates(p, approx) == []
+
+
+def test_without_a_hidden_layer_batch_norm_is_a_plain_run():
+    """BN acts on hidden layers only: logistic (or softmax) regression with the box ticked must
+    train, and give exactly the plain run's numbers."""
+    run = RunConfig(hidden=(), epochs=30, batch_size=32)
+    plain, bn = train(DATA, [run, RunConfig(**{**run.__dict__, "batch_norm": True})], 0)
+    np.testing.assert_array_equal(bn.train_cost, plain.train_cost)
+    np.testing.assert_array_equal(bn.theta, plain.theta)

@@ -76,6 +76,7 @@ MATRIX = {
     # Σ dZ over the batch is 0 only up to rounding: with Adam's ε this small, a hidden db left
     # at that noise would move b[l] by about α a step, which the running μ lags behind
     "batch norm, adam with ε = 1e-20": dict(batch_norm=True, epsilon=1e-20, batch_size=0),
+    "batch norm, no hidden layer (a plain run)": dict(batch_norm=True, hidden=(), batch_size=32),
     "batch norm, early stopping, momentum": dict(
         batch_norm=True, patience=2, optimizer="momentum", lr=0.05
     ),

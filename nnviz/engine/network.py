@@ -114,6 +114,11 @@ class Layout:
     dims: tuple[int, ...]
     batch_norm: bool = False
 
+    def __post_init__(self) -> None:
+        # batch norm acts on hidden layers only: without one (logistic or softmax regression) a
+        # batch-norm run is a plain run, and its layout is the plain one
+        object.__setattr__(self, "batch_norm", self.batch_norm and len(self.dims) > 2)
+
     @cached_property
     def slices(self) -> list[slice]:
         out, start = [], 0
