@@ -26,10 +26,11 @@ def watch_times(repeats: int) -> dict[str, list[float]]:
     def frame_work(exp: Experiment, data, frame) -> None:
         labels = lab.run_labels(exp)
         for i, (h, label) in enumerate(zip(frame, labels)):
-            fig = figures.boundary_figure(h, data, label, i, 48)
-            payload(fig)
-        if live.has_curves(frame):  # as the lab: the starting point has no curve yet
-            payload(cost_figure(frame, labels))
+            if h is not None:  # as the lab: a run whose lockstep group has not started yet
+                payload(figures.boundary_figure(h, data, label, i, 48))
+        done, shown, places = live.started(frame, labels)
+        if live.has_curves(done):  # as the lab: the starting point has no curve yet
+            payload(cost_figure(done, shown, None, places))
 
     times: dict[str, list[float]] = {}
     cases = {"default": lab.DEFAULT} | {k: lesson.experiment for k, lesson in LESSONS.items()}

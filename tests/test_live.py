@@ -3,6 +3,8 @@ drawing raises (Streamlit's rerun, for a newer change), the trainer stops at onc
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,25 @@ def test_a_training_too_short_to_watch_draws_no_frame_and_gives_the_same_result(
     assert ticks  # the page still hears of every chunk (where a newer change stops it)
     for h, e in zip(result, run_experiment(EXP)):
         assert np.array_equal(h.theta, e.theta)
+
+
+def test_a_frame_with_a_later_group_keeps_each_runs_label_and_colour():
+    """Batch-norm and plain runs train in separate lockstep groups, one after the other: while
+    the first trains, runs 1 and 3 are None, and run 2's curve must still be run 2's."""
+    from nnviz.engine.lessons import BATCH_NORM
+    from nnviz.models import lab_model as lab
+    from nnviz.views.curves import cost_figure
+    from nnviz.views.figures import run_color
+
+    exp = BATCH_NORM.experiment
+    exp = exp.with_runs(*(replace(r, epochs=4) for r in exp.runs))
+    data = lab.load_dataset(exp)
+    frames = train_live(data, exp.runs, exp.seed, every=0.0, first=True)
+    frame = next(f for f in frames if f[0] is not None and f[1] is None and f[0].epochs[-1] > 0)
+    labels = lab.run_labels(exp)
+    done, shown, places = live.started(frame, labels)
+    assert places == [i for i, r in enumerate(exp.runs) if not r.batch_norm] == [0, 2]
+    fig = cost_figure(done, shown, None, places)
+    solid = [t for t in fig.data if t.mode == "lines" and t.showlegend]
+    assert [t.name for t in solid] == [labels[0], labels[2]]
+    assert [t.line.color for t in solid] == [run_color(0), run_color(2)]

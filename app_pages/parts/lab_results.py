@@ -156,10 +156,10 @@ def draw_frame(
     for i, (slot, fig) in enumerate(zip(slots.boundaries, grids)):
         if fig is not None:
             slot.chart(fig, f"boundary_{i}_live{n}")
-    done = [h for h in frame if h is not None]
+    done, shown, places = live.started(frame, labels)
     if not live.has_curves(done):  # the starting point: no curve to draw yet
         return
-    cost = cost_figure(done, labels[: len(done)], log_y=view.log_cost)
+    cost = cost_figure(done, shown, view.log_cost, places)
     cost.update_xaxes(range=[0, exp.runs[0].epochs])  # a fixed frame while the curves grow
     cost.update_layout(height=CURVES_HEIGHT)
     slots.cost.chart(figures.enlarged(cost) if view.big else cost, f"cost_live{n}")

@@ -63,6 +63,13 @@ def pacer_for(charts: int, estimated: float) -> Pacer | None:
     return Pacer(min_gap=max(MIN_GAP, BROWSER_PER_CHART * charts))
 
 
+def started(frame: Frame, labels: Sequence[str]) -> tuple[list[History], list[str], list[int]]:
+    """The runs of a frame whose lockstep group has started (groups train one after another, so
+    the others are None), their labels and their places in the experiment (their colours)."""
+    places = [i for i, h in enumerate(frame) if h is not None]
+    return [frame[i] for i in places], [labels[i] for i in places], places  # type: ignore[misc]
+
+
 def has_curves(frame: Frame) -> bool:
     """Whether some run of the frame has trained an epoch: at the starting point there is none."""
     return any(h is not None and len(h.epochs) > 1 for h in frame)

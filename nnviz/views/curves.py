@@ -132,8 +132,10 @@ def _lines(
     kind: str,
     fmt: str,
     log: bool,
+    numbers: Sequence[int],
 ) -> list[go.Scatter]:
-    """One kind of curve (train or test) of every run, overlapping ones wider underneath."""
+    """One kind of curve (train or test) of every run, overlapping ones wider underneath;
+    ``numbers[i]``: the run's place in the experiment, which gives its colour."""
     seen = [np.log10(np.maximum(c, 1e-300)) if log else c for c in curves]
     cover = covered_by(seen, _span(histories, seen))
     under = [sum(1 for c in cover if c == i) for i in range(len(curves))]  # curves on top of i
@@ -146,7 +148,8 @@ def _lines(
         if cover[i] is not None and not dashed:
             name += f" (same curve as {labels[cover[i]]})"
         hover = f"{label} · {kind}<br>epoch %{{x}}: %{{y:{fmt}}}<extra></extra>"
-        traces.append(_curve(h.epochs, y, name, i, dashed, WIDTH + WIDER * under[i], hover))
+        width = WIDTH + WIDER * under[i]
+        traces.append(_curve(h.epochs, y, name, numbers[i], dashed, width, hover))
     return traces
 
 
@@ -158,15 +161,18 @@ def _curves_figure(
     kinds: tuple[str, str],
     fmt: str,
     log: bool = False,
+    numbers: Sequence[int] | None = None,
 ) -> go.Figure:
-    """The train curves solid and the test curves dashed for every run, one color per run."""
+    """The train curves solid and the test curves dashed for every run, one color per run
+    (``numbers``: each run's place in the experiment, when some runs are left out)."""
+    numbers = range(len(histories)) if numbers is None else numbers
     fig = go.Figure()
-    fig.add_traces(_lines(histories, labels, train, kinds[0], fmt, log))
-    fig.add_traces(_lines(histories, labels, test, kinds[1], fmt, log))
-    for i, (h, y) in enumerate(zip(histories, train)):
-        fig.add_traces(_diverged_mark(h, y, i))
-    for i, (h, y) in enumerate(zip(histories, test)):
-        fig.add_traces(_early_marks(h, y, i))
+    fig.add_traces(_lines(histories, labels, train, kinds[0], fmt, log, numbers))
+    fig.add_traces(_lines(histories, labels, test, kinds[1], fmt, log, numbers))
+    for k, h, y in zip(numbers, histories, train):
+        fig.add_traces(_diverged_mark(h, y, k))
+    for k, h, y in zip(numbers, histories, test):
+        fig.add_traces(_early_marks(h, y, k))
     rows = -(-len(histories) // 2)  # the legend's rows in a half-width column: two runs a row
     fig.update_layout(
         font=FONT,
@@ -180,16 +186,22 @@ def _curves_figure(
 
 
 def cost_figure(
-    histories: Sequence[History], labels: Sequence[str], log_y: bool | None = None
+    histories: Sequence[History],
+    labels: Sequence[str],
+    log_y: bool | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> go.Figure:
     """J on the training set (solid, with the L2 term) and the test cross-entropy (dashed).
 
     ``log_y`` None: logarithmic when the curves span more than LOG_DECADES (``wants_log``).
+    ``numbers``: each run's place in the experiment (its colour), when only some are given —
+    while training, the runs of groups that have started.
     """
     log = wants_log(histories) if log_y is None else log_y
     train = [h.train_cost for h in histories]
     test = [h.test_cost for h in histories]
-    fig = _curves_figure(histories, labels, train, test, ("train J (with L2)", "test"), ".4g", log)
+    kinds = ("train J (with L2)", "test")
+    fig = _curves_figure(histories, labels, train, test, kinds, ".4g", log, numbers)
     fig.update_layout(title=dict(text="Cost (log scale)" if log else "Cost", x=0.01))
     fig.update_yaxes(title_text="cost", type="log" if log else "linear")
     top = _healthy_top(histories)
