@@ -131,17 +131,17 @@ MUTANTS = (
         "batch norm evaluates with the batch's statistics, not the running averages",
         (
             (
-                "self.layout.eval_blocks(theta, self.bn_eps)  # running μ, σ²: never the set's own",
+                "self.layout.eval_blocks(theta, eps)  # running μ, σ²: never the set's own",
                 "self.layout.blocks(theta)",
             ),
             (
                 "train = self._evaluate(Wb, *self.train_set)",
-                "self.bn_now = self.layout.norm(theta, self.bn_eps)\n"
+                "self.bn_now = self.layout.norm(theta, self.bn_eps[self.rows])\n"
                 "        train = self._evaluate(Wb, *self.train_set)",
             ),
             (
-                "work=self.work[B], sigma=False)",
-                "work=self.work[B], sigma=False, norm=getattr(self, 'bn_now', None))",
+                "work=self.work[R, B], sigma=False)",
+                "work=self.work[R, B], sigma=False, norm=getattr(self, 'bn_now', None))",
             ),
         ),
         "nnviz/engine/history.py",

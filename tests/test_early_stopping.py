@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
-from nnviz.engine.train import advance, load_data, start, train
+from nnviz.engine.train import advance, histories, load_data, start, train
 from nnviz.models.metrics import early_words, format_metrics, metrics_rows
 from nnviz.views.curves import cost_figure
 from tests.helpers.histories import assert_same_history
@@ -87,15 +87,18 @@ def test_lockstep_mates_train_on_unchanged_and_the_stopped_run_equals_itself_alo
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
-def test_a_stopped_run_does_not_move_while_its_group_trains_on(data, optimizer):
-    """Its gradient is masked and its moments are zeroed: every later step of its rule is 0."""
+def test_a_stopped_run_leaves_its_group_which_trains_on_unchanged(data, optimizer):
+    """Stopped runs stop costing: the group drops their rows (θ, moments, columns) and the run
+    still training goes on with exactly the numbers it has alone."""
     run = replace(NET, optimizer=optimizer, lr=0.3 if optimizer in ("gd", "momentum") else 0.01)
     group = start(data, [replace(run, patience=P), run], EXP.seed, 1, [None, None])
     advance(group, seconds=1e9)
-    h = alone(data, replace(run, patience=P))
-    assert h.stopped_at is not None
-    np.testing.assert_array_equal(group.progress.theta[0], h.theta)
     assert group.progress.epoch == NET.epochs  # the other run went on to the end
+    assert group.progress.theta.shape[0] == 1  # alone in its group after the stop
+    stopped, plain = histories(group)
+    assert stopped.stopped_at is not None
+    assert_same_history(stopped, alone(data, replace(run, patience=P)))
+    assert_same_history(plain, alone(data, run))
 
 
 def test_without_a_test_set_patience_is_ignored_and_said_so():
@@ -181,3 +184,30 @@ def test_the_boundary_past_the_stop_shows_the_kept_weights_and_their_numbers(dat
     k = int(np.searchsorted(h.epochs, h.best_epoch))  # a recorded epoch before the best one:
     before = boundary_figure(h, data, "early", upto=int(h.epochs[k - 5])).layout.title.text
     assert f"test {percent(h.test_accuracy[k - 5])}" in before  # the trajectory's numbers
+
+
+MATES = {  # a run that trains on beside runs that leave the group: each setting's columns
+    "decay, L1, dropout": dict(decay="scheduled", decay_interval=300, lambd1=0.05, keep_prob=0.8),
+    "L2, rmsprop": dict(lambd=0.5, optimizer="rmsprop", lr=0.01),
+    "batch norm, its own ρ and ε": dict(batch_norm=True, bn_momentum=0.3, bn_epsilon=1e-3),
+}
+
+
+@pytest.mark.parametrize("mate", list(MATES))
+def test_runs_that_stop_or_diverge_leave_and_every_run_equals_itself_alone(data, mate):
+    """Rows drop out at different epochs (an early stop, a divergence); every run, the ones that
+    left and the one that trains on, has exactly the numbers it has alone."""
+    extra = MATES[mate]
+    on = replace(NET, epochs=800, **extra)
+    runs = [
+        replace(on, patience=P, lambd=0.0, keep_prob=1.0, bn_momentum=0.1),
+        replace(on, optimizer="gd", lr=100.0, lambd=1000.0, decay="constant"),  # diverges
+        on,
+        replace(on, patience=2 * P, lambd=0.1),
+    ]
+    together = train(data, runs, EXP.seed, log_every=1)
+    assert together[1].diverged_at is not None and together[0].stopped_at is not None
+    for run, h in zip(runs, together):
+        single = alone(data, run)
+        assert_same_history(h, single)
+        assert (h.stopped_at, h.best_epoch) == (single.stopped_at, single.best_epoch)

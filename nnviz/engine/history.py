@@ -156,7 +156,7 @@ class Recorder:
         self.last_epoch = np.zeros(R, dtype=int)
         self.last_theta = np.zeros((R, layout.size))
         self.snapshots: list[tuple[int, np.ndarray]] = []
-        self.work: dict[int, Workspace] = {}  # forward's arrays, per set width
+        self.work: dict[tuple[int, int], Workspace] = {}  # forward's arrays, per (rows, width)
         inputs = runs[0].features  # the group's runs share them (GROUP_FIELDS)
         self.train_set = (with_ones(transform(data.X_train, inputs)), data.Y_train)
         self.test_set = (
@@ -171,6 +171,11 @@ class Recorder:
         self.l2_factor = np.array([r.lambd for r in runs]) / (2 * m)  # λ/(2m)
         lambd1 = np.array([r.lambd1 for r in runs])
         self.l1_factor = lambd1 / m if np.any(lambd1 > 0) else None  # λ₁/m; None: no L1 at all
+        self.rows = np.arange(R)  # the run of each row the trainer passes (all, until compact)
+
+    def keep_rows(self, keep: np.ndarray) -> None:
+        """From now on the trainer passes only its rows ``keep`` (the runs still training)."""
+        self.rows = self.rows[keep]
 
     def test_cost(self, theta: np.ndarray) -> np.ndarray:
         """Every run's test cross-entropy (R,): what early stopping watches."""
@@ -180,13 +185,14 @@ class Recorder:
         """[W | b] of evaluation by layer; batch norm's running μ, σ² folded in."""
         if not self.layout.batch_norm:
             return self.layout.blocks(theta)
-        return self.layout.eval_blocks(theta, self.bn_eps)  # running μ, σ²: never the set's own
+        eps = self.bn_eps[self.rows]
+        return self.layout.eval_blocks(theta, eps)  # running μ, σ²: never the set's own
 
     def _evaluate(self, Wb: list, X1: np.ndarray, Y: np.ndarray) -> Scores:
-        B = X1.shape[-1]
-        if B not in self.work:
-            self.work[B] = Workspace(len(self.runs), self.layout.dims, B)
-        work = forward(Wb, X1, self.act, work=self.work[B], sigma=False)
+        R, B = len(self.rows), X1.shape[-1]
+        if (R, B) not in self.work:
+            self.work[R, B] = Workspace(R, self.layout.dims, B)
+        work = forward(Wb, X1, self.act, work=self.work[R, B], sigma=False)
         Z_L = work.Z[self.layout.L]
         if self.K == 2:  # the binary path as it always was: σ(z) > 0.5 exactly when z > 0
             accuracy = np.add.reduce((Z_L > 0) == (Y > 0.5), axis=-1)[:, 0] / Y.shape[-1]
@@ -209,17 +215,20 @@ class Recorder:
             self.diverge(epoch, bad)
             alive &= ~bad
         self.epochs.append(epoch)
+        runs = self.rows[alive]  # the runs of the rows recorded
         for name, one in zip(("train", "test"), sets):
             if one.per_class is not None:
-                self.per_class[name][alive, col] = one.per_class[alive]
+                self.per_class[name][runs, col] = one.per_class[alive]
         row = (*scores, lr[:, 0])
         for name, values in zip(_METRICS, row):
-            self.metrics[name][alive, col] = values[alive]
-        self.count[alive] = col + 1
-        self.last_theta[alive] = theta[alive]
-        self.last_epoch[alive] = epoch
+            self.metrics[name][runs, col] = values[alive]
+        self.count[runs] = col + 1
+        self.last_theta[runs] = theta[alive]
+        self.last_epoch[runs] = epoch
         if epoch in self.snap_at:
-            self.snapshots.append((epoch, theta.copy()))
+            every = np.zeros_like(self.last_theta)  # rows of runs no longer training: unread
+            every[self.rows] = theta
+            self.snapshots.append((epoch, every))
 
     def _sets(self, theta: np.ndarray) -> tuple[Scores, Scores]:
         """Every run's Scores on the training set and on the test set."""
@@ -235,9 +244,9 @@ class Recorder:
         """J (with its L2 and L1 terms), test cost, train and test accuracy of every run: (R,)
         each."""
         train, test = sets or self._sets(theta)
-        J = train.cost + self.l2_factor * l2_term(theta, self.layout.weight_mask)
+        J = train.cost + self.l2_factor[self.rows] * l2_term(theta, self.layout.weight_mask)
         if self.l1_factor is not None:
-            J += self.l1_factor * l1_term(theta, self.layout.weight_mask)
+            J += self.l1_factor[self.rows] * l1_term(theta, self.layout.weight_mask)
         return J, test.cost, train.accuracy, test.accuracy
 
     def keep_best(
@@ -247,13 +256,15 @@ class Recorder:
         its numbers become their final ones; ``stopped_at`` the epoch they stopped after."""
         scores = self._scores(theta)
         for k in np.flatnonzero(which):
-            self.stopped_at[k], self.best_epoch[k] = stopped_at, int(best_epoch[k])
-            self.best[k] = {name: float(v[k]) for name, v in zip(_METRICS, scores)}
-            self.last_theta[k] = theta[k]
+            run = self.rows[k]
+            self.stopped_at[run], self.best_epoch[run] = stopped_at, int(best_epoch[k])
+            self.best[run] = {name: float(v[k]) for name, v in zip(_METRICS, scores)}
+            self.last_theta[run] = theta[k]
 
     def diverge(self, epoch: int, which: np.ndarray) -> None:
-        for r in np.flatnonzero(which):
-            self.diverged_at[r] = epoch
+        """The runs of the rows ``which`` diverged at ``epoch``."""
+        for run in self.rows[which]:
+            self.diverged_at[run] = epoch
 
     def history(self, k: int, seconds: float) -> History:
         """Run k's history so far (copies: training may go on)."""

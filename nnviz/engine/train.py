@@ -404,8 +404,8 @@ def histories(group: Lockstep) -> list[History]:
     """Every run's history so far, in the order the runs were given."""
     setup, rec = group.setup, group.progress.rec
     seconds = time.perf_counter() - setup.started
-    out = [rec.history(k, seconds) for k in range(len(setup.runs))]
-    return [out[setup.order.index(i)] for i in range(len(setup.runs))]
+    out = [rec.history(k, seconds) for k in range(len(rec.runs))]  # every run, stopped or not
+    return [out[setup.order.index(i)] for i in range(len(rec.runs))]
 
 
 # --- the phases of an epoch ---------------------------------------------------------------------
@@ -495,6 +495,8 @@ def run_epoch(group: Lockstep) -> None:
         record(group)
     if setup.early and now.alive.any():
         watch_patience(group)
+    if not now.alive.all() and now.alive.any():
+        compact(group)
 
 
 def record(group: Lockstep) -> None:
@@ -539,6 +541,8 @@ def watch_patience(group: Lockstep) -> None:
     """
     setup, now, best = group.setup, group.progress, group.progress.best
     watched = now.alive & (setup.patience > 0)
+    if not watched.any():
+        return
     cost = now.rec.test_cost(now.theta)
     better = watched & (cost < best.cost)
     best.cost[better], best.epoch[better] = cost[better], now.epoch
@@ -563,3 +567,51 @@ def restore_best(group: Lockstep, which: np.ndarray, stopped: bool) -> None:
             for moment in moments(rule.state):
                 moment[which[rule.rows]] = 0.0
         now.frozen = now.alive[:, None].astype(float)
+
+
+def compact(group: Lockstep) -> None:
+    """Drop the rows of runs that train no more (stopped early or diverged), so that they stop
+    costing: θ, g, the optimizer moments, the per-run columns and the views are taken anew for
+    the runs still training, which go on with exactly the numbers they had (the shared batch
+    order and dropout draws are unchanged). The Recorder keeps every run's history and maps the
+    remaining rows to their runs."""
+    now, keep = group.progress, np.flatnonzero(group.progress.alive)
+    runs = [group.setup.runs[k] for k in keep]
+    setup = replace(
+        group.setup,
+        runs=runs,
+        lambd=group.setup.lambd[keep],
+        lambd1=group.setup.lambd1[keep],
+        keep=group.setup.keep[keep],
+        patience=group.setup.patience[keep],
+        early=group.setup.early and bool(np.any(group.setup.patience[keep] > 0)),
+        bn_eps=_rows(group.setup.bn_eps, keep),
+        bn_momentum=_rows(group.setup.bn_momentum, keep),
+    )
+    theta = now.theta[keep]  # a copy: fancy indexing
+    grad = np.zeros_like(theta)
+    decay = Decay(runs)
+    decay.after(now.epoch)  # α after the epochs so far, as each schedule gives it
+    rules = _rule_blocks(runs, theta, grad)
+    for rule in rules:
+        _carry_state(rule, now.rules, keep)
+        rule.hyper = replace(rule.hyper, lr=_compact(decay.alpha[rule.rows]))
+    best = now.best and Best(now.best.cost[keep], now.best.epoch[keep], now.best.theta[keep])
+    now.rec.keep_rows(keep)
+    group.setup, group.work = setup, _buffers(setup, theta, grad)
+    group.progress = replace(
+        now, theta=theta, rules=rules, decay=decay, alive=now.alive[keep], frozen=None, best=best
+    )
+
+
+def _rows(value: float | np.ndarray, keep: np.ndarray) -> float | np.ndarray:
+    """A per-run column's rows ``keep``; a value shared by all runs as it is."""
+    return value[keep] if isinstance(value, np.ndarray) else value
+
+
+def _carry_state(rule: RuleBlock, old: list[RuleBlock], keep: np.ndarray) -> None:
+    """The new block's optimizer state: its t, and the moments of the rows it keeps."""
+    before = next(r for r in old if r.update is rule.update)  # one block per optimizer
+    inside = keep[(keep >= before.rows.start) & (keep < before.rows.stop)] - before.rows.start
+    taken = {n: getattr(before.state, n)[inside] for n in before.state._fields if n != "t"}
+    rule.state = before.state._replace(**taken)
