@@ -5,13 +5,9 @@ same inputs, transformed here with NumPy (not by nnviz), from the same initial w
 curve, the weights and the probabilities over the (x₁, x₂) plane must agree.
 """
 
-import warnings
-
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
-from sklearn.neural_network import MLPClassifier
 
 from nnviz.engine import gradcheck as gc
 from nnviz.engine.config import Experiment, RunConfig
@@ -22,6 +18,7 @@ from nnviz.engine.landscape import landscape
 from nnviz.engine.network import Layout, initial_params, predict_proba
 from nnviz.engine.train import train
 from nnviz.views.figures import misclassified, probability_grid
+from tests.helpers.sklearn_oracle import fit_from
 
 X = np.array([[1.0, 0.5], [2.0, -1.0]])  # the points (1, 2) and (0.5, -1)
 
@@ -90,14 +87,6 @@ def by_hand(X):
     return np.column_stack([x1**2, x2**2, x1 * x2, np.sin(x1)])
 
 
-class StartFrom(MLPClassifier):
-    """MLPClassifier starting from given course-shaped layers (as tests/test_sklearn_reference)."""
-
-    def _init_coef(self, fan_in, fan_out, dtype):
-        W, b = self.start.pop(0)
-        return W.T.astype(dtype), b.ravel().astype(dtype)
-
-
 @pytest.fixture(scope="module")
 def fitted():
     data = generate("circles", 120, 0.1, 0.25, 2)
@@ -106,14 +95,10 @@ def fitted():
     run = RunConfig(hidden=HIDDEN, activation="tanh", optimizer="gd", lr=0.5, lambd=0.1,
                     batch_size=0, epochs=EPOCHS, features=CHOSEN)  # fmt: skip
     (ours,) = train(data, [run], seed=0, log_every=1, initial=[theta0])
-    clf = StartFrom(hidden_layer_sizes=HIDDEN, activation="tanh", solver="sgd", momentum=0.0,
-                    learning_rate_init=0.5, alpha=0.1, batch_size=data.X_train.shape[1],
-                    shuffle=False, tol=0.0, n_iter_no_change=np.inf, max_iter=EPOCHS)  # fmt: skip
-    clf.start = layout.to_list(theta0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(by_hand(data.X_train), data.Y_train.ravel())
-    sk = layout.from_list([(W.T, b[:, None]) for W, b in zip(clf.coefs_, clf.intercepts_)])
+    clf, sk = fit_from(layout, theta0, by_hand(data.X_train), data.Y_train.ravel(),
+                       hidden_layer_sizes=HIDDEN, activation="tanh", solver="sgd", momentum=0.0,
+                       learning_rate_init=0.5, alpha=0.1, batch_size=data.X_train.shape[1],
+                       max_iter=EPOCHS)  # fmt: skip
     return data, ours, clf, sk
 
 

@@ -14,11 +14,8 @@ How the optimizers map:
   amounts to ε·√(1-β₂ᵗ) instead of ε; with ε = 1e-12 that moves the curves by up to ~1e-9.
 """
 
-import warnings
-
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 from nnviz.cli.main import main
 from nnviz.engine.config import RunConfig
@@ -27,7 +24,7 @@ from nnviz.engine.network import Layout, predict_proba
 from nnviz.engine.train import train
 from nnviz.engine.weights import load_npz, save_npz
 from tests import oracle
-from tests.helpers.sklearn_oracle import BETA1, BETA2, EPS, StartFrom, sklearn_for
+from tests.helpers.sklearn_oracle import BETA1, BETA2, EPS, fit_from, sklearn_for
 
 HIDDEN = (5, 3)
 EPOCHS = 150
@@ -81,24 +78,20 @@ def fit_both(
         epochs=epochs,
     )
     (ours,) = train(data, [run], seed=0, log_every=1, initial=[theta0])
-    clf = StartFrom(
+    clf, sk_theta = fit_from(
+        layout,
+        theta0,
+        X.T,
+        Y.ravel(),
         hidden_layer_sizes=HIDDEN,
         activation=activation,
         alpha=lambd,
         batch_size=batch or X.shape[1],
-        shuffle=False,
         learning_rate="constant",
         early_stopping=False,
-        tol=0.0,
-        n_iter_no_change=np.inf,  # never stop early: exactly max_iter epochs
         max_iter=epochs,
         **sklearn_for(optimizer, lr, eps),
     )
-    clf.start = layout.to_list(theta0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X.T, Y.ravel())
-    sk_theta = layout.from_list([(W.T, b[:, None]) for W, b in zip(clf.coefs_, clf.intercepts_)])
     return ours, clf, sk_theta
 
 
@@ -194,24 +187,21 @@ def sklearn_on_csv(csv_run, setup, optimizer: str, lambd: float) -> np.ndarray:
     _folder, csv, _weights = csv_run
     _data, layout, theta0 = setup
     table = np.loadtxt(csv, delimiter=",", skiprows=1)
-    clf = StartFrom(
+    clf, theta = fit_from(
+        layout,
+        theta0,
+        table[:, :2],
+        table[:, 2],
         hidden_layer_sizes=HIDDEN,
         activation="tanh",
         alpha=lambd,
         batch_size=CSV_BATCH,
-        shuffle=False,
         learning_rate="constant",
-        tol=0.0,
-        n_iter_no_change=np.inf,
         max_iter=CSV_EPOCHS,
         **sklearn_for(optimizer, 0.05, EPS),
     )
-    clf.start = layout.to_list(theta0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(table[:, :2], table[:, 2])
     assert clf.n_iter_ == CSV_EPOCHS
-    return layout.from_list([(W.T, b[:, None]) for W, b in zip(clf.coefs_, clf.intercepts_)])
+    return theta
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "momentum"])

@@ -12,7 +12,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
-from sklearn.exceptions import ConvergenceWarning
 
 from nnviz.cli.main import main
 from nnviz.engine.config import DataConfig, RunConfig
@@ -33,7 +32,7 @@ from nnviz.engine.train import gradient, run_experiment, start, train
 from nnviz.models.lab_model import DEFAULT, experiment_from_url, url_params
 from tests import oracle
 from tests.helpers.histories import assert_same_history
-from tests.helpers.sklearn_oracle import BETA1, BETA2, EPS, StartFrom, sklearn_for
+from tests.helpers.sklearn_oracle import BETA1, BETA2, EPS, fit_from, sklearn_for
 
 
 def problem(classes: int, seed: int = 1, m: int = 24):
@@ -272,24 +271,20 @@ def fit_both_k(sk_setup, optimizer: str, lambd: float, batch: int, epochs: int):
         epochs=epochs,
     )
     (ours,) = train(data, [run], seed=0, log_every=1, initial=[theta0])
-    clf = StartFrom(
+    clf, sk_theta = fit_from(
+        layout,
+        theta0,
+        data.X_train.T,
+        data.Y_train[0].astype(int),
         hidden_layer_sizes=SK_HIDDEN,
         activation="tanh",
         alpha=lambd,
         batch_size=batch or data.X_train.shape[1],
-        shuffle=False,
         learning_rate="constant",
-        tol=0.0,
-        n_iter_no_change=np.inf,
         max_iter=epochs,
         **sklearn_for(optimizer, lr, EPS),
     )
-    clf.start = layout.to_list(theta0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(data.X_train.T, data.Y_train[0].astype(int))
     assert clf.out_activation_ == "softmax" and clf.n_outputs_ == layout.dims[-1]
-    sk_theta = layout.from_list([(W.T, b[:, None]) for W, b in zip(clf.coefs_, clf.intercepts_)])
     return ours, clf, sk_theta
 
 
