@@ -18,6 +18,7 @@ from app_pages.parts.charts import BUNDLE
 from benchmarks import classroom
 from tests.helpers import procfs, students
 from tests.helpers.browser import serve
+from tests.helpers.deploy import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_APP = """
@@ -57,24 +58,12 @@ if "tab" in q:
 """
 
 
-def port_in(ports: range) -> int:
-    """A free loopback port from this benchmark's own range."""
-    for port in ports:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    pytest.skip(f"no free port in {ports}")
-
-
 @pytest.fixture(scope="module")
 def tiny_url(tmp_path_factory):
     app = tmp_path_factory.mktemp("tiny") / "tiny.py"
     (app.parent / "static").symlink_to(ROOT / "static")  # served at app/static/, as the lab's
     app.write_text(textwrap.dedent(TINY_APP))
-    with serve(port=port_in(range(8741, 8750)), app=app) as url:
+    with serve(port=free_ports(range(8741, 8750), 1), app=app) as url:
         yield url
 
 
@@ -127,7 +116,7 @@ def test_a_session_that_takes_too_long_is_an_error_not_a_hang(tiny_url):
 
 
 def test_no_server_is_an_error_for_every_session():
-    port = port_in(range(8750, 8760))  # free: nobody listens there
+    port = free_ports(range(8750, 8760), 1)  # free: nobody listens there
     results = asyncio.run(students.classroom(f"http://127.0.0.1:{port}", ["a=1"] * 3, 5.0))
     assert [r.error is not None for r in results] == [True] * 3
     row = classroom.summarize("own experiment", results, cpu=0.0, wall=0.1)
