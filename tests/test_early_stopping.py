@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from nnviz.engine.config import DataConfig, Experiment, RunConfig
+from nnviz.engine.network import Layout
 from nnviz.engine.train import advance, histories, load_data, start, train
 from nnviz.models.metrics import early_words, format_metrics, metrics_rows
 from nnviz.views.curves import cost_figure
@@ -211,3 +212,12 @@ def test_runs_that_stop_or_diverge_leave_and_every_run_equals_itself_alone(data,
         single = alone(data, run)
         assert_same_history(h, single)
         assert (h.stopped_at, h.best_epoch) == (single.stopped_at, single.best_epoch)
+
+
+def test_a_run_diverged_at_epoch_0_leaves_before_the_first_update(data):
+    """Its starting cost is not finite: it stops at once, and its mate trains as if alone."""
+    run = replace(NET, epochs=50)
+    bad = np.full(Layout(run.layer_dims).size, 1e300)  # σ(z) of such z: J overflows
+    broken, mate = train(data, [run, run], EXP.seed, log_every=1, initial=[bad, None])
+    assert broken.diverged_at == 0
+    assert_same_history(mate, alone(data, run))

@@ -15,9 +15,10 @@ One epoch, phase by phase (each a function below, each tested on its own):
                                              θ ← θ − step of each run's optimizer (t += 1);
                                              batch norm's running μ, σ² (batchnorm.py)
     decay_lr(group)                          α ← f(e) of each run's decay schedule
-    stop_diverged(group, ...)                a run that left the floats is frozen at θ = 0
+    stop_diverged(group, ...)                a run that left the floats stops
     record(group)                            J, accuracies, snapshots at the recorded epochs
     watch_patience(group)                    early stopping: keep the best θ, stop the patient
+    compact(group)                           stopped runs leave the group: they cost no more
 
 Randomness: a run's streams depend only on the experiment seed and their purpose — initial weights
 from ``[seed, 1]``, the batch order from ``[seed, 2]``, the dropout masks from ``[seed, 3]``. So
@@ -53,7 +54,7 @@ from nnviz.engine.network import (
     targets,
     with_ones,
 )
-from nnviz.engine.optim import OPTIMIZERS, Hyper, State, moments
+from nnviz.engine.optim import OPTIMIZERS, Hyper, State
 from nnviz.engine.schedules import Decay
 
 __all__ = ["History", "train", "train_live", "run_experiment", "load_data", "record_epochs"]
@@ -215,7 +216,6 @@ class Progress:
     decay: Decay  # the α of every run after the epochs so far
     rec: Recorder
     alive: np.ndarray  # (R,) bool
-    frozen: np.ndarray | None = None  # (R, 1): 0 on the rows of stopped runs, once there are any
     epoch: int = 0
     best: Best | None = None  # early stopping's watch, when a run has a patience
 
@@ -271,6 +271,7 @@ def start(
         if setup.early:
             cost = group.progress.rec.test_cost(theta)
             group.progress.best = Best(cost, np.zeros(len(runs), dtype=int), theta.copy())
+    leave(group)  # a run whose cost overflowed at epoch 0
     return group
 
 
@@ -459,8 +460,6 @@ def gradient(
         g += (setup.lambd / m) * (now.theta * setup.layout.weight_mask)  # + (λ/m) W[l]
     if setup.use_l1:
         g += (setup.lambd1 / m) * l1_gradient(now.theta, setup.layout.weight_mask)  # (λ₁/m) sign
-    if now.frozen is not None:
-        g *= now.frozen  # a stopped run stays at θ = 0
     return g
 
 
@@ -495,8 +494,7 @@ def run_epoch(group: Lockstep) -> None:
         record(group)
     if setup.early and now.alive.any():
         watch_patience(group)
-    if not now.alive.all() and now.alive.any():
-        compact(group)
+    leave(group)
 
 
 def record(group: Lockstep) -> None:
@@ -516,21 +514,14 @@ def decay_lr(group: Lockstep) -> None:
 
 
 def stop_diverged(group: Lockstep, which: np.ndarray) -> None:
-    """Stop the runs ``which``: θ and their optimizer moments zeroed, their gradient masked to 0.
-
-    From θ = 0 the gradient is finite, so with the mask the stopped rows stay exactly 0: no NaN is
-    left anywhere it is read again, and the cheap finite-sum test above keeps working. Their
-    reported numbers are the last finite ones (the Recorder keeps them).
-    """
+    """Stop the runs ``which`` (they leave the group at the end of the epoch, ``leave``); their
+    θ is zeroed so that no NaN is evaluated meanwhile. Their reported numbers are the last
+    finite ones (the Recorder keeps them)."""
     if not which.any():
         return
     now = group.progress
     now.alive &= ~which
     now.theta[which] = 0.0
-    for rule in now.rules:
-        for moment in moments(rule.state):
-            moment[which[rule.rows]] = 0.0
-    now.frozen = now.alive[:, None].astype(float)
 
 
 def watch_patience(group: Lockstep) -> None:
@@ -554,8 +545,8 @@ def watch_patience(group: Lockstep) -> None:
 
 
 def restore_best(group: Lockstep, which: np.ndarray, stopped: bool) -> None:
-    """θ ← the best θ of the runs ``which``; ``stopped``: they train no further (frozen, their
-    moments zeroed so that no optimizer moves them: every step is then exactly 0)."""
+    """θ ← the best θ of the runs ``which``; ``stopped``: they train no further (they leave the
+    group at the end of the epoch, ``leave``)."""
     if not which.any():
         return
     now = group.progress
@@ -563,10 +554,12 @@ def restore_best(group: Lockstep, which: np.ndarray, stopped: bool) -> None:
     now.rec.keep_best(which, now.epoch if stopped else None, now.best.epoch, now.theta)
     if stopped:
         now.alive &= ~which
-        for rule in now.rules:
-            for moment in moments(rule.state):
-                moment[which[rule.rows]] = 0.0
-        now.frozen = now.alive[:, None].astype(float)
+
+
+def leave(group: Lockstep) -> None:
+    """Runs that stopped (early, or diverged) leave the group, unless none is left training."""
+    if not group.progress.alive.all() and group.progress.alive.any():
+        compact(group)
 
 
 def compact(group: Lockstep) -> None:
@@ -600,7 +593,7 @@ def compact(group: Lockstep) -> None:
     now.rec.keep_rows(keep)
     group.setup, group.work = setup, _buffers(setup, theta, grad)
     group.progress = replace(
-        now, theta=theta, rules=rules, decay=decay, alive=now.alive[keep], frozen=None, best=best
+        now, theta=theta, rules=rules, decay=decay, alive=now.alive[keep], best=best
     )
 
 
